@@ -1,0 +1,1 @@
+"""modelgov's adapters: everything that speaks to people (Slack, console, CLI)."""

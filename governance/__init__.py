@@ -1,0 +1,1 @@
+"""modelgov's domain: registry, upstream watch, licenses, alerts, assistant. No Slack imports."""

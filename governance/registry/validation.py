@@ -1,0 +1,97 @@
+"""Input rules for the registry. Each failure is one sentence saying what is expected."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from governance.errors import InvalidInput
+from governance.registry.models import REPO_ID_MAX, USER_ID_MAX, IntendedUse
+
+TEXT_MAX = 1000
+_NAME_PART = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def validate_repo_id(value: str) -> str:
+    """Return ``value`` if it is a Hub model id ``namespace/name``; raise InvalidInput otherwise.
+
+    The Hub's rules: letters, digits, ``-``, ``_`` and ``.``; no ``--`` or ``..``; parts do not
+    start or end with ``-`` or ``.``; at most 96 characters in all.
+    """
+    shown = _shorten(value)
+    expected = "expected a Hugging Face model id like meta-llama/Llama-3.1-8B-Instruct"
+    if not value:
+        raise InvalidInput(f"A model id is missing; {expected}.")
+    if len(value) > REPO_ID_MAX:
+        raise InvalidInput(
+            f"The model id {shown} is longer than {REPO_ID_MAX} characters; {expected}."
+        )
+    parts = value.split("/")
+    if len(parts) != 2:
+        raise InvalidInput(f"The model id {shown} is not of the form namespace/name; {expected}.")
+    for part in parts:
+        if not _NAME_PART.match(part) or "--" in part or ".." in part or part.endswith(".git"):
+            raise InvalidInput(
+                f"The model id {shown} has characters the Hub does not allow (letters, digits, "
+                f"'-', '_' and '.' only, no '--' or '..'); {expected}."
+            )
+    return value
+
+
+def parse_use(value: str) -> IntendedUse:
+    """Return the intended use named by ``value`` (case-insensitive)."""
+    try:
+        return IntendedUse(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(u.value for u in IntendedUse)
+        raise InvalidInput(
+            f"Unknown intended use {_shorten(value)}; expected one of {allowed}."
+        ) from None
+
+
+def validate_text(value: str | None, *, field: str, required: bool = False) -> str | None:
+    """Return ``value`` stripped; refuse control characters and more than TEXT_MAX characters."""
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"A {field} is required; say briefly why.")
+    if len(text) > TEXT_MAX:
+        raise InvalidInput(
+            f"The {field} is {len(text)} characters long; keep it to {TEXT_MAX} characters."
+        )
+    if _CONTROL.search(text):
+        raise InvalidInput(f"The {field} contains control characters; use plain text.")
+    return text or None
+
+
+def validate_user_id(value: str) -> str:
+    """Return ``value`` if it can name a user (Slack id or console user name)."""
+    if not value or len(value) > USER_ID_MAX or not _USER_ID.match(value):
+        raise InvalidInput(
+            f"The user name {_shorten(value)} is not valid; use letters, digits, '.', '_', "
+            f"'-' or '@', at most {USER_ID_MAX} characters."
+        )
+    return value
+
+
+def parse_expiry(value: str, *, today: date) -> date:
+    """Return the date in ``value`` (YYYY-MM-DD), which must be after ``today``."""
+    try:
+        expiry = date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"The expiry date {_shorten(value)} is not a date; expected YYYY-MM-DD."
+        ) from None
+    if expiry <= today:
+        raise InvalidInput(
+            f"The expiry date {expiry.isoformat()} is not in the future; "
+            f"expected a date after {today.isoformat()}."
+        )
+    return expiry
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    """Quote user input for an error message without echoing 10 kB of it."""
+    clean = _CONTROL.sub("?", value)
+    return repr(clean if len(clean) <= limit else clean[: limit - 1] + "…")

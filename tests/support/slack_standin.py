@@ -148,7 +148,8 @@ class _BlockChecker:
     ) -> None:
         if obj is None:
             if required:
-                self.err("missing required field: text", ptr.rsplit("/", 1)[0] or "/")
+                parent, _, name = ptr.rpartition("/")
+                self.err(f"missing required field: {name}", parent or "/")
             return
         if not isinstance(obj, dict):
             self.err("expected object", ptr)

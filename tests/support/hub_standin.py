@@ -38,7 +38,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -864,9 +864,3 @@ def _make_handler(hub: HubStandin) -> type[BaseHTTPRequestHandler]:
             self._serve()
 
     return Handler
-
-
-def running_standin(**kwargs: Any) -> Iterator[HubStandin]:
-    """Generator for pytest fixtures: ``yield from running_standin()``."""
-    with HubStandin(**kwargs) as hub:
-        yield hub

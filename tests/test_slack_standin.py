@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -439,6 +440,24 @@ def test_response_url_allows_five_uses_then_refuses(slack_standin: SlackStandIn)
     assert slack_standin.response_url_uses(url) == RESPONSE_URL_MAX_USES
     assert [p.status for p in slack_standin.response_url_posts(url)] == [200] * 5 + [404]
     assert len(slack_standin.ephemerals(user="U0ALICE")) == RESPONSE_URL_MAX_USES
+
+
+def test_response_url_limit_holds_under_concurrent_posts(slack_standin: SlackStandIn) -> None:
+    url = slack_standin.new_response_url(channel="C1")
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(
+            pool.map(lambda i: WebhookClient(url).send(text=f"{i}").status_code, range(12))
+        )
+    assert sorted(statuses) == [200] * RESPONSE_URL_MAX_USES + [RESPONSE_URL_GONE_STATUS] * 7
+
+
+def test_concurrent_posts_get_distinct_ts(client: WebClient, slack_standin: SlackStandIn) -> None:
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        ts = list(
+            pool.map(lambda i: client.chat_postMessage(channel="C1", text=f"{i}")["ts"], range(20))
+        )
+    assert len(set(ts)) == 20
+    assert len(slack_standin.messages_in("C1")) == 20
 
 
 def test_response_url_expires_after_thirty_minutes(slack_standin: SlackStandIn) -> None:

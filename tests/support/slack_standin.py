@@ -1021,28 +1021,27 @@ class SlackStandIn:
     # response_url posts: JSON like WebhookClient sends, answered with plain text like Slack.
 
     def _handle_response_url(self, path: str, payload: JSONDict) -> tuple[int, str]:
+        if not _truthy(payload.get("delete_original")):
+            text = payload.get("text")
+            blocks = payload.get("blocks")
+            if not text and not blocks and not payload.get("attachments"):
+                return 400, "no_text"
+            if isinstance(text, str) and len(text) > MESSAGE_TEXT_MAX:
+                return 400, "msg_too_long"
+            if blocks is not None and validate_message_blocks(blocks):
+                return 400, "invalid_blocks"
+        # Check and count under one lock so concurrent posts cannot exceed max_uses.
         with self._lock:
             entry = self._response_urls.get(path)
-        if entry is None:
-            return 404, "no_service"
-        if entry.uses >= entry.max_uses or self.now() - entry.created_at > entry.ttl:
-            return RESPONSE_URL_GONE_STATUS, RESPONSE_URL_GONE_BODY
-        if _truthy(payload.get("delete_original")):
-            with self._lock:
-                entry.uses += 1
-            self._apply_delete(entry)
-            return 200, "ok"
-        text = payload.get("text")
-        blocks = payload.get("blocks")
-        if not text and not blocks and not payload.get("attachments"):
-            return 400, "no_text"
-        if isinstance(text, str) and len(text) > MESSAGE_TEXT_MAX:
-            return 400, "msg_too_long"
-        if blocks is not None and validate_message_blocks(blocks):
-            return 400, "invalid_blocks"
-        with self._lock:
+            if entry is None:
+                return 404, "no_service"
+            if entry.uses >= entry.max_uses or self.now() - entry.created_at > entry.ttl:
+                return RESPONSE_URL_GONE_STATUS, RESPONSE_URL_GONE_BODY
             entry.uses += 1
-        self._apply_response(entry, payload)
+            if _truthy(payload.get("delete_original")):
+                self._apply_delete(entry)
+            else:
+                self._apply_response(entry, payload)
         return 200, "ok"
 
     def _apply_delete(self, entry: _ResponseUrl) -> None:

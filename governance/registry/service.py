@@ -111,8 +111,16 @@ def track_model(session: Session, *, repo_id: str, actor: str, clock: Clock) -> 
         added_at=clock.now(),
         watched=True,
     )
-    session.add(model)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(model)
+            session.flush()
+    except IntegrityError:
+        # Someone tracked it at the same moment; theirs stands (the unique key decided).
+        raced = find_model(session, repo_id)
+        if raced is None:
+            raise
+        return raced
     audit.record(
         session,
         clock=clock,
@@ -151,7 +159,7 @@ def request_approval(
         raise _duplicate(existing)
     now = clock.now()
     approval = Approval(
-        model=model,
+        model_id=model.id,
         use=use,
         state=ApprovalState.REQUESTED,
         reason=reason_text,
@@ -159,9 +167,9 @@ def request_approval(
         requested_at=now,
         updated_at=now,
     )
-    session.add(approval)
     try:
         with session.begin_nested():
+            session.add(approval)
             session.flush()
     except IntegrityError:
         # Another request for the same model and use won the race (partial unique index).

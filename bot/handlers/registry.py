@@ -1,0 +1,190 @@
+"""Registry subcommands: request, approve, reject, revoke, list, info, history."""
+
+from __future__ import annotations
+
+from bot.blocks import Reply
+from bot.commands import Args, Invocation, Subcommand
+from bot.views import registry as views
+from governance.db import transaction
+from governance.errors import InvalidInput
+from governance.registry import service
+from governance.registry.models import ApprovalState, IntendedUse
+from governance.registry.validation import parse_expiry, parse_use
+
+_STATE_WORDS = {
+    "pending": ApprovalState.REQUESTED,
+    "requested": ApprovalState.REQUESTED,
+    "approved": ApprovalState.APPROVED,
+    "rejected": ApprovalState.REJECTED,
+    "review": ApprovalState.NEEDS_REVIEW,
+    "needs_review": ApprovalState.NEEDS_REVIEW,
+    "needs-review": ApprovalState.NEEDS_REVIEW,
+    "revoked": ApprovalState.REVOKED,
+    "expired": ApprovalState.EXPIRED,
+}
+
+
+def _use_option(args: Args) -> IntendedUse | None:
+    value = args.option("use")
+    return parse_use(value) if value is not None else None
+
+
+def request(inv: Invocation, args: Args) -> Reply:
+    services = inv.services
+    use = _use_option(args) or IntendedUse.INTERNAL
+    with transaction(services.session_factory) as session:
+        approval = service.request_approval(
+            session,
+            repo_id=args.positionals[0],
+            use=use,
+            reason=args.rest(1),
+            requester=inv.user,
+            clock=services.clock,
+        )
+        return views.approval_reply(
+            approval,
+            f"Request #{approval.id} recorded: {approval.model.repo_id} for {use.value} use. "
+            "An approver will decide it.",
+        )
+
+
+def approve(inv: Invocation, args: Args) -> Reply:
+    services = inv.services
+    expiry = args.option("expires")
+    expires_on = parse_expiry(expiry, today=services.clock.now().date()) if expiry else None
+    with transaction(services.session_factory) as session:
+        approval = service.approve(
+            session,
+            ref=args.positionals[0],
+            actor=inv.user,
+            approvers=services.approvers,
+            clock=services.clock,
+            conditions=args.option("conditions"),
+            expires_on=expires_on,
+            use=_use_option(args),
+        )
+        return views.approval_reply(
+            approval,
+            f"Approved #{approval.id}: {approval.model.repo_id} for {approval.use.value} use.",
+        )
+
+
+def reject(inv: Invocation, args: Args) -> Reply:
+    services = inv.services
+    with transaction(services.session_factory) as session:
+        approval = service.reject(
+            session,
+            ref=args.positionals[0],
+            actor=inv.user,
+            approvers=services.approvers,
+            reason=args.rest(1),
+            clock=services.clock,
+            use=_use_option(args),
+        )
+        return views.approval_reply(approval, f"Rejected #{approval.id}: {approval.model.repo_id}.")
+
+
+def revoke(inv: Invocation, args: Args) -> Reply:
+    services = inv.services
+    with transaction(services.session_factory) as session:
+        approval = service.revoke(
+            session,
+            ref=args.positionals[0],
+            actor=inv.user,
+            approvers=services.approvers,
+            reason=args.rest(1),
+            clock=services.clock,
+            use=_use_option(args),
+        )
+        return views.approval_reply(approval, f"Revoked #{approval.id}: {approval.model.repo_id}.")
+
+
+def list_(inv: Invocation, args: Args) -> Reply:
+    state = None
+    if args.positionals:
+        word = args.positionals[0].lower()
+        if word not in _STATE_WORDS:
+            raise InvalidInput(
+                f"Unknown state {args.positionals[0][:30]!r}; expected one of "
+                "pending, approved, review, rejected, revoked, expired."
+            )
+        state = _STATE_WORDS[word]
+    use = _use_option(args)
+    with transaction(inv.services.session_factory) as session:
+        approvals = service.list_approvals(session, state=state, use=use)
+        title = "Requests" + (f" ({views.state_label(state)})" if state else "")
+        title += f" for {use.value} use" if use else ""
+        return views.list_reply(approvals, title=title)
+
+
+def info(inv: Invocation, args: Args) -> Reply:
+    with transaction(inv.services.session_factory) as session:
+        return views.info_reply(service.model_overview(session, repo=args.positionals[0]))
+
+
+def history(inv: Invocation, args: Args) -> Reply:
+    with transaction(inv.services.session_factory) as session:
+        model, events = service.history(session, repo=args.positionals[0])
+        return views.history_reply(model, events)
+
+
+_USE = frozenset({"use"})
+SUBCOMMANDS = [
+    Subcommand(
+        "list",
+        "list [pending|approved|review|rejected|revoked|expired] [--use USE]",
+        "List requests and approvals, newest first.",
+        list_,
+        _USE,
+        max_args=1,
+    ),
+    Subcommand(
+        "info",
+        "info <repo>",
+        "One model: its approvals and recent history.",
+        info,
+        min_args=1,
+        max_args=1,
+    ),
+    Subcommand(
+        "request",
+        "request <repo> [--use research|internal|commercial] [reason]",
+        "Ask to use a model (default use: internal).",
+        request,
+        _USE,
+        min_args=1,
+    ),
+    Subcommand(
+        "approve",
+        'approve <repo|#id> [--conditions "..."] [--expires YYYY-MM-DD] [--use USE]',
+        "Approve a request, or re-approve one in review (approvers).",
+        approve,
+        frozenset({"conditions", "expires", "use"}),
+        min_args=1,
+        max_args=1,
+    ),
+    Subcommand(
+        "reject",
+        "reject <repo|#id> <reason>",
+        "Reject a request (approvers).",
+        reject,
+        _USE,
+        min_args=2,
+    ),
+    Subcommand(
+        "revoke",
+        "revoke <repo|#id> <reason>",
+        "Withdraw an approval (approvers).",
+        revoke,
+        _USE,
+        min_args=2,
+    ),
+    Subcommand(
+        "history",
+        "history <repo>",
+        "Every change to a model, with actor and time.",
+        history,
+        min_args=1,
+        max_args=1,
+    ),
+]

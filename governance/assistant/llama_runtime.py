@@ -141,8 +141,9 @@ class LlamaCppRuntime:
         except Exception as exc:  # any download/listing failure: offline, 401 gated, 404
             raise ModelUnavailable(
                 f"Could not get {filename} from the Hub repo {repo_id}: "
-                f"{type(exc).__name__}: {exc}. Check the repo id, the file name, network access "
-                "and (for gated repos) HF_TOKEN, or configure a local GGUF path."
+                f"{type(exc).__name__}: {str(exc).rstrip('.')}. Check the repo id, the file "
+                "name, network access and (for gated repos) HF_TOKEN, or configure a local GGUF "
+                "path."
             ) from exc
 
     def _construct_local(self, path: Path, kwargs: dict[str, Any]) -> Llama:

@@ -1,19 +1,46 @@
 """Imports every table module so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from governance.alerts.models import Alert, Subscription
 from governance.db import Base
 from governance.leases import Lease
 from governance.licenses.models import PolicySetting
-from governance.registry.models import Approval, Approver, AuditEvent, ModelAlias, TrackedModel
+from governance.registry.models import (
+    Approval,
+    Approver,
+    AuditEvent,
+    ModelAlias,
+    RequestCard,
+    TrackedModel,
+)
+from governance.upstream.models import (
+    AuthorRepo,
+    Change,
+    Check,
+    LicenseText,
+    RecheckCycle,
+    Snapshot,
+    WatchState,
+)
 
 metadata = Base.metadata
 
 __all__ = [
+    "Alert",
     "Approval",
     "Approver",
     "AuditEvent",
+    "AuthorRepo",
+    "Change",
+    "Check",
     "Lease",
+    "LicenseText",
     "ModelAlias",
     "PolicySetting",
+    "RecheckCycle",
+    "RequestCard",
+    "Snapshot",
+    "Subscription",
     "TrackedModel",
+    "WatchState",
     "metadata",
 ]

@@ -158,6 +158,17 @@ class Approver(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class RequestCard(Base):
+    """Where a request's card was posted (e.g. a Slack channel and message ts), to update it."""
+
+    __tablename__ = "request_cards"
+
+    approval_id: Mapped[int] = mapped_column(ForeignKey("approvals.id"), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(100))
+    message_ref: Mapped[str] = mapped_column(String(64))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AuditEvent(Base):
     """Append-only record of a state change, written in the same transaction as the change."""
 

@@ -169,20 +169,28 @@ def chunk_text(
     if not normalized:
         return []
     blocks = [block.strip() for block in _SECTION_BREAK.split(normalized)]
-    pieces: list[str] = []
+    # (text, starts a section). Small neighbours are merged, but a new section only joins a
+    # small chunk that is itself a whole section (a title, a one-line clause), so clause
+    # boundaries survive and the tail of a long clause does not swallow the next clause.
+    pieces: list[tuple[str, bool]] = []
     for block in blocks:
         if block:
-            pieces.extend(_split_long(block, max_chars))
+            parts = _split_long(block, max_chars)
+            pieces.extend((part, n == 0) for n, part in enumerate(parts))
     chunks: list[str] = []
-    for piece in pieces:
-        if (
-            chunks
-            and (len(chunks[-1]) < min_chars or len(piece) < min_chars)
-            and (len(chunks[-1]) + len(piece) + 2 <= max_chars)
-        ):
+    whole_sections: list[bool] = []
+    for piece, starts_section in pieces:
+        fits = bool(chunks) and len(chunks[-1]) + len(piece) + 2 <= max_chars
+        if starts_section:
+            merge = fits and whole_sections[-1] and len(chunks[-1]) < min_chars
+        else:
+            merge = fits and (len(chunks[-1]) < min_chars or len(piece) < min_chars)
+        if merge:
             chunks[-1] = f"{chunks[-1]}\n\n{piece}"
+            whole_sections[-1] = whole_sections[-1] and starts_section
         else:
             chunks.append(piece)
+            whole_sections.append(starts_section)
     return chunks
 
 

@@ -59,6 +59,8 @@ class Subcommand:
     value_options: frozenset[str] = frozenset()
     min_args: int = 0
     max_args: int | None = None  # None: everything after the fixed arguments is free text
+    # Talks to the Hub or the language model: Slack acks first and finishes on a worker.
+    slow: bool = False
 
 
 def tokenize(text: str) -> list[str]:

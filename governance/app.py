@@ -38,5 +38,8 @@ def build_services(
         engine=engine,
         session_factory=make_session_factory(engine),
         clock=clock or SystemClock(),
-        approvers=ApproverDirectory(configured=frozenset(settings.approvers)),
+        approvers=ApproverDirectory(
+            configured=frozenset(settings.approvers),
+            groups=frozenset([settings.approver_group] if settings.approver_group else []),
+        ),
     )

@@ -54,6 +54,7 @@ class ApproverDirectory:
     """
 
     configured: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()  # MODELGOV_APPROVER_GROUP
     group_members: Callable[[str], Iterable[str]] | None = field(default=None, compare=False)
 
     def is_approver(self, session: Session, user_id: str) -> bool:
@@ -65,6 +66,7 @@ class ApproverDirectory:
         if self.group_members is None:
             return False
         groups = [principal for kind, principal in rows if kind is ApproverKind.USERGROUP]
+        groups += sorted(self.groups)
         return any(user_id in set(self.group_members(group)) for group in groups)
 
     def names(self, session: Session) -> list[str]:

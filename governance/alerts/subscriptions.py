@@ -1,0 +1,111 @@
+"""Routing alert kinds to destinations (``/models subscribe #channel [kinds…]``)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from governance.alerts.models import DESTINATION_MAX, Subscription
+from governance.clock import Clock
+from governance.errors import InvalidInput, NotFound
+from governance.registry import audit
+
+# Every kind an alert can have; subscriptions may name any of them.
+ALERT_KINDS = (
+    "license_changed",
+    "license_text_changed",
+    "license_file_added",
+    "license_file_removed",
+    "gating_changed",
+    "revision_changed",
+    "renamed",
+    "unavailable",
+    "disabled",
+    "superseded",
+    "new_release_in_family",
+    "upstream_unreachable",
+    "upstream_recovered",
+    "approval_expired",
+    "policy_violation",
+    "digest",
+)
+_DESTINATION = re.compile(r"^[#@]?[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SLACK_CHANNEL_LINK = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def parse_destination(value: str) -> str:
+    """A channel as typed (``#name``), or as Slack sends it (``<#C123|name>`` -> ``C123``)."""
+    value = value.strip()
+    link = _SLACK_CHANNEL_LINK.match(value)
+    if link:
+        return link.group(1)
+    if not value or len(value) > DESTINATION_MAX or not _DESTINATION.match(value):
+        raise InvalidInput(
+            f"{value[:40]!r} is not a channel; expected a channel such as #model-alerts."
+        )
+    return value
+
+
+def parse_kinds(words: list[str]) -> list[str] | None:
+    """The alert kinds named in ``words`` (None: all kinds)."""
+    if not words or words == ["all"]:
+        return None
+    unknown = [w for w in words if w not in ALERT_KINDS]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown alert kind {unknown[0][:40]!r}; expected some of: {', '.join(ALERT_KINDS)}."
+        )
+    return sorted(set(words))
+
+
+def subscribe(
+    session: Session, *, destination: str, kinds: list[str] | None, actor: str, clock: Clock
+) -> Subscription:
+    """Route ``kinds`` (None: all) to ``destination``, replacing its previous subscription."""
+    existing = session.scalar(select(Subscription).where(Subscription.destination == destination))
+    before = {"kinds": existing.kinds} if existing else None
+    if existing is None:
+        existing = Subscription(
+            destination=destination, kinds=kinds, created_by=actor, created_at=clock.now()
+        )
+        session.add(existing)
+    else:
+        existing.kinds = kinds
+    session.flush()
+    audit.record(
+        session,
+        clock=clock,
+        actor=actor,
+        action="subscribed",
+        before=before,
+        after={"destination": destination, "kinds": kinds},
+    )
+    return existing
+
+
+def unsubscribe(session: Session, *, destination: str, actor: str, clock: Clock) -> None:
+    existing = session.scalar(select(Subscription).where(Subscription.destination == destination))
+    if existing is None:
+        raise NotFound(f"{destination} has no subscription; `/models subscriptions` lists them.")
+    audit.record(
+        session,
+        clock=clock,
+        actor=actor,
+        action="unsubscribed",
+        before={"destination": destination, "kinds": existing.kinds},
+    )
+    session.delete(existing)
+
+
+def list_subscriptions(session: Session) -> list[Subscription]:
+    return list(session.scalars(select(Subscription).order_by(Subscription.destination)))
+
+
+def destinations_for(session: Session, *, kind: str, default: str) -> list[str]:
+    """Where an alert of ``kind`` goes: every subscribed destination, else ``default``."""
+    routed = [
+        s.destination for s in list_subscriptions(session) if s.kinds is None or kind in s.kinds
+    ]
+    return routed or [default]

@@ -22,6 +22,7 @@ MetaStatus = Literal["identified", "unresolved", "missing", "conflict"]
 Severity = Literal["info", "warning", "error"]
 
 NEEDS_HUMAN = "unidentified: needs a human"
+_BUNDLE_WORDS = 200  # unknown text this long before a title counts as another license
 _HEAD_WINDOW = 300  # characters of comparison form that count as "the top of the document"
 
 
@@ -182,6 +183,24 @@ def identify_text(text: str, *, kb: KnowledgeBase | None = None) -> TextIdentifi
         )
     # One license; a license text may carry its use policy appended, so prefer "license".
     best = max(matches, key=lambda m: (m.signature.document == "license", m.confidence))
+    before = _text_before_head(text, best.signature.head)
+    first = identify_text(before, kb=kb) if before.strip() else None
+    if first and (first.status != "unidentified" or len(before.split()) > _BUNDLE_WORDS):
+        # Another license (or a long unknown text) before the title: a bundle, e.g. MIT for
+        # the code and a vendor license for the weights. Naming either alone would mislead.
+        candidates = tuple(
+            dict.fromkeys([*first.candidates, first.license_id or "", best.signature.license])
+        )
+        return TextIdentification(
+            status="multiple",
+            license_id=None,
+            document=None,
+            confidence=0.0,
+            method="signature",
+            message=f"{NEEDS_HUMAN}: the file contains the {kb.get(best.signature.license).name} "
+            "after other license text; it may bundle more than one license.",
+            candidates=tuple(c for c in candidates if c),
+        )
     name = kb.get(best.signature.license).name
     edited = (
         f" Expected clauses not found: {'; '.join(best.missing)} (the text may be edited)."
@@ -200,6 +219,17 @@ def identify_text(text: str, *, kb: KnowledgeBase | None = None) -> TextIdentifi
         + best.found,
         missing=best.missing,
     )
+
+
+def _text_before_head(text: str, head: str | None) -> str:
+    if head is None:
+        return ""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        form = comparison_form(line)
+        if form == head or form.startswith(head + " "):
+            return "\n".join(lines[:index])
+    return ""
 
 
 def _doc_word(document: Document) -> str:

@@ -188,7 +188,9 @@ def extract_terms(text: str) -> TextTerms:
         r"(https?://[^\s)]*(?:use-policy|use_policy|prohibited_use)[^\s)]*?)[.,]?(?:[\s)]|$)", flat
     )
     law = re.search(
-        r"governed (?:and construed )?(?:by|under) the laws of (.{3,60}?)(?= without|[,.;])", flat
+        r"governed (?:and construed )?(?:by|under) the laws of (.{3,60}?)(?= without|[,.;])",
+        flat,
+        re.I,
     )
     eu = bool(
         re.search(

@@ -5,15 +5,18 @@ This is wiring, not state: each service function still takes what it needs expli
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from governance.alerts.notifier import LogNotifier, Notifier
 from governance.clock import Clock, SystemClock
 from governance.config import Settings
 from governance.db import create_db_engine, make_session_factory
 from governance.registry.service import ApproverDirectory
+from governance.upstream.hub import HubClient
+from governance.upstream.ratelimit import RequestBudget
 
 
 @dataclass
@@ -23,15 +26,32 @@ class Services:
     session_factory: sessionmaker[Session]
     clock: Clock
     approvers: ApproverDirectory
+    hub: HubClient
+    notifier: Notifier = field(default_factory=LogNotifier)
 
     def close(self) -> None:
         self.engine.dispose()
 
 
+def build_hub_client(settings: Settings) -> HubClient:
+    """The Hub client for ``settings`` (endpoint and token explicit; HF_ENDPOINT not relied on)."""
+    return HubClient(
+        settings.hub_endpoint,
+        settings.hf_token,
+        timeout=settings.hub_timeout_seconds,
+        budget=RequestBudget(limit=settings.hub_budget_per_5min),
+    )
+
+
 def build_services(
-    settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    hub: HubClient | None = None,
+    notifier: Notifier | None = None,
 ) -> Services:
-    """Wire the collaborators for ``settings`` (one engine per process)."""
+    """Wire the collaborators for ``settings`` (one engine and one Hub client per process)."""
     engine = engine or create_db_engine(settings.database_url)
     return Services(
         settings=settings,
@@ -42,4 +62,6 @@ def build_services(
             configured=frozenset(settings.approvers),
             groups=frozenset([settings.approver_group] if settings.approver_group else []),
         ),
+        hub=hub or build_hub_client(settings),
+        notifier=notifier or LogNotifier(),
     )

@@ -272,7 +272,7 @@ def approve(
         PermissionDenied: ``actor`` is not an approver, or requested it themselves.
         Conflict: it was already decided (the message names who and when).
     """
-    _require_approver(session, actor, approvers, "approve")
+    require_approver(session, actor, approvers, "approve")
     conditions_text = validate_text(conditions, field="conditions")
     _check_expiry(expires_on, clock)
     approval = find_approval(
@@ -314,7 +314,7 @@ def reject(
     use: IntendedUse | None = None,
 ) -> Approval:
     """Reject a pending request; a reason is required."""
-    _require_approver(session, actor, approvers, "reject")
+    require_approver(session, actor, approvers, "reject")
     reason_text = validate_text(reason, field="reason", required=True)
     approval = find_approval(
         session, ref, states=(ApprovalState.REQUESTED,), use=use, verb="reject"
@@ -344,7 +344,7 @@ def revoke(
     use: IntendedUse | None = None,
 ) -> Approval:
     """Withdraw an approval (approved or in review); a reason is required."""
-    _require_approver(session, actor, approvers, "revoke")
+    require_approver(session, actor, approvers, "revoke")
     reason_text = validate_text(reason, field="reason", required=True)
     standing = (ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW)
     approval = find_approval(session, ref, states=standing, use=use, verb="revoke")
@@ -453,9 +453,7 @@ def _already_decided(approval: Approval) -> Conflict:
     return Conflict(f"Request #{approval.id} ({approval.model.repo_id}) was already {label}{who}.")
 
 
-def _require_approver(
-    session: Session, actor: str, approvers: ApproverDirectory, verb: str
-) -> None:
+def require_approver(session: Session, actor: str, approvers: ApproverDirectory, verb: str) -> None:
     validate_user_id(actor)
     if not approvers.is_approver(session, actor):
         names = ", ".join(approvers.names(session)) or "nobody yet (set MODELGOV_APPROVERS)"

@@ -103,9 +103,7 @@ def license_diff(
     elif from_ref or to_ref:
         raise InvalidInput("Give both revisions (`diff <repo> <from> <to>`) or neither.")
     else:
-        pairs = [
-            (a, b) for a, b in zip(history, history[1:], strict=False) if _texts(a) != _texts(b)
-        ]
+        pairs = [(a, b) for a, b in pairwise(history) if _texts(a) != _texts(b)]
         if not pairs:
             raise NotFound(f"No license text change of {model.repo_id} has been recorded.")
         old, new = pairs[-1]

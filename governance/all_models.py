@@ -3,7 +3,7 @@
 from governance.alerts.models import Alert, Subscription
 from governance.db import Base
 from governance.leases import Lease
-from governance.licenses.models import PolicySetting
+from governance.licenses.models import OpennessOverride, PolicySetting
 from governance.registry.models import (
     Approval,
     Approver,
@@ -35,6 +35,7 @@ __all__ = [
     "Lease",
     "LicenseText",
     "ModelAlias",
+    "OpennessOverride",
     "PolicySetting",
     "RecheckCycle",
     "RequestCard",

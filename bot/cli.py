@@ -161,7 +161,13 @@ def serve(http_mode: bool, port: int, user: str) -> None:
 
     services = _services()
     if http_mode or services.settings.slack_configured:
-        _fail("the Slack frontend is not built yet; unset SLACK_* to use the console.", code=1)
+        from bot.slack.runner import serve_slack
+
+        try:
+            serve_slack(services, http=http_mode, port=port)
+        except GovernanceError as exc:
+            _fail(exc.message)
+        return
     sys.exit(
         run_console(
             services,

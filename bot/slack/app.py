@@ -1,0 +1,83 @@
+"""The Bolt app factory: one app per process, built from Settings and Services.
+
+No global app object: tests build as many as they like, each pointed at its own stand-in.
+Listeners are registered explicitly, one module per kind (commands, actions, views, events).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.commands import CommandTable, build_table
+from bot.slack import actions, commands, events, views
+from bot.slack.approvers import UsergroupMembers
+from bot.slack.client import make_client
+from bot.slack.context import SlackContext
+from bot.slack.workers import WorkerPool
+from governance.app import Services
+from governance.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+# Bolt's listener threads only ack and make database round trips; 5 (Bolt's default) would
+# queue acks under a burst of commands.
+LISTENER_THREADS = 24
+
+
+def build_app(
+    settings: Settings,
+    services: Services,
+    *,
+    client: WebClient | None = None,
+    pool: WorkerPool | None = None,
+    table: CommandTable | None = None,
+    token_verification_enabled: bool = True,
+    socket_mode: bool = False,
+    listener_threads: int = LISTENER_THREADS,
+) -> App:
+    """A Bolt app with every modelgov listener.
+
+    ``pool`` runs the work after acks (the caller shuts it down; one is made if not given).
+    Requests over HTTP are verified with ``SLACK_SIGNING_SECRET``: without one only Socket Mode
+    (where Slack authenticates the connection instead) is allowed.
+    """
+    if not settings.slack_signing_secret and not socket_mode:
+        raise ConfigError("SLACK_SIGNING_SECRET is required to serve Slack over HTTP.")
+    client = client or make_client(settings)
+    # The directory asks Slack who is in the approver group (cached briefly).
+    approvers = dataclasses.replace(services.approvers, group_members=UsergroupMembers(client))
+    ctx = SlackContext(
+        settings=settings,
+        services=dataclasses.replace(services, approvers=approvers),
+        client=client,
+        pool=pool or WorkerPool(),
+        table=table or build_table(),
+    )
+    app = App(
+        name="modelgov",
+        signing_secret=settings.slack_signing_secret or "",
+        client=client,
+        token_verification_enabled=token_verification_enabled,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=listener_threads, thread_name_prefix="bolt-listener"
+        ),
+        logger=logging.getLogger("modelgov.slack.bolt"),
+    )
+    commands.register(app, ctx)
+    actions.register(app, ctx)
+    views.register(app, ctx)
+    events.register(app, ctx)
+    app.error(_log_error)
+    return app
+
+
+def _log_error(error: Exception, body: dict[str, Any]) -> None:
+    # Listeners turn domain errors into messages themselves; what reaches here is a bug.
+    kind = body.get("type") or body.get("command") or "request"
+    log.error("unhandled error in a Slack listener (%s): %r", kind, error, exc_info=error)

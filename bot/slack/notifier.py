@@ -1,0 +1,42 @@
+"""Alert delivery to Slack: the outbox's ``Notifier``.
+
+One alert is one ``chat.postMessage``: nothing else is posted before it succeeds, so a retry by
+the outbox can never duplicate half an alert. A 429 is retried in the client after its
+``Retry-After`` (a rate-limited call was not processed, so repeating it cannot post twice);
+when Slack still refuses, ``DeliveryFailed`` hands the alert back to the outbox, which tries
+again later. Follow-ups thread under the first alert about the same model.
+"""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.slack.client import retry_after
+from bot.slack.respond import message_payload
+from bot.views.alerts import alert_message
+from governance.alerts.notifier import Delivered, DeliveryFailed, OutgoingAlert
+
+
+class SlackNotifier:
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def deliver(self, alert: OutgoingAlert) -> Delivered:
+        reply = alert_message(alert)
+        try:
+            response = self._client.chat_postMessage(
+                channel=alert.destination,
+                thread_ts=alert.thread_ref,
+                unfurl_links=False,
+                unfurl_media=False,
+                **message_payload(reply),
+            )
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            wait = retry_after(exc.response.headers) if status == 429 else None
+            raise DeliveryFailed(f"Slack {status}: {error or 'error'}", retry_after=wait) from exc
+        except (SlackClientError, OSError) as exc:
+            raise DeliveryFailed(f"Slack unreachable: {type(exc).__name__}: {exc}") from exc
+        return Delivered(message_ref=str(response["ts"]))

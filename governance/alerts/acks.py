@@ -1,0 +1,71 @@
+"""Acknowledging an alert: "I have seen this and will look". Anyone may; it is audited.
+
+Acknowledging decides nothing about an approval (re-approving or revoking does), so it is not
+limited to approvers. The first acknowledgement stands; a second one is told who was first.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from governance.alerts.models import Alert
+from governance.alerts.notifier import OutgoingAlert
+from governance.clock import Clock
+from governance.errors import Conflict, NotFound
+from governance.registry import audit
+from governance.registry.models import TrackedModel
+from governance.registry.service import format_time
+from governance.registry.validation import validate_user_id
+
+
+def get_alert(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"There is no alert #{alert_id}.")
+    return alert
+
+
+def acknowledge(session: Session, *, alert_id: int, actor: str, clock: Clock) -> Alert:
+    """Record that ``actor`` acknowledged alert ``alert_id``.
+
+    Raises:
+        NotFound: no such alert.
+        Conflict: someone acknowledged it already (the message says who and when).
+    """
+    validate_user_id(actor)
+    alert = get_alert(session, alert_id)
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.acknowledged_by.is_(None))
+        .values(acknowledged_by=actor, acknowledged_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(alert)
+    if result.rowcount != 1:
+        raise Conflict(
+            f"Alert #{alert_id} was already acknowledged by {alert.acknowledged_by} at "
+            f"{format_time(alert.acknowledged_at)}."
+        )
+    audit.record(
+        session,
+        clock=clock,
+        actor=actor,
+        action="alert_acknowledged",
+        model=session.get(TrackedModel, alert.model_id) if alert.model_id else None,
+        after={"alert_id": alert_id, "kind": alert.kind},
+    )
+    return alert
+
+
+def as_outgoing(alert: Alert) -> OutgoingAlert:
+    """The alert as its notifier rendered it (to render it again, e.g. after an acknowledgement)."""
+    return OutgoingAlert(
+        id=alert.id,
+        kind=alert.kind,
+        destination=alert.destination,
+        title=alert.title,
+        body=alert.body,
+        payload=dict(alert.payload or {}),
+        thread_ref=alert.thread_ref,
+    )

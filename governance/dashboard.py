@@ -1,0 +1,94 @@
+"""Read-only views across the registry and the upstream watch, for cards and the App Home.
+
+Nothing here changes state. Upstream tables may be empty (a model never checked yet): every
+fact is optional.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from governance.registry.models import Approval, ApprovalState, TrackedModel
+from governance.upstream.models import Change, Snapshot, WatchState
+
+
+@dataclass(frozen=True)
+class UpstreamFacts:
+    """What the watcher knows about one model so far."""
+
+    license: str | None = None
+    gated: str | None = None
+    revision: str | None = None
+    checked_at: datetime | None = None
+    last_change: str | None = None
+    last_change_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    repo_id: str
+    kind: str
+    summary: str
+    detected_at: datetime
+
+
+@dataclass(frozen=True)
+class HomeData:
+    needs_review: list[Approval] = field(default_factory=list)
+    pending: list[Approval] = field(default_factory=list)
+    approved: list[Approval] = field(default_factory=list)
+    changes: list[ChangeRow] = field(default_factory=list)
+
+
+def upstream_facts(session: Session, model_id: int) -> UpstreamFacts:
+    state = session.get(WatchState, model_id)
+    snapshot = (
+        session.get(Snapshot, state.latest_snapshot_id)
+        if state is not None and state.latest_snapshot_id is not None
+        else None
+    )
+    change = session.scalar(
+        select(Change).where(Change.model_id == model_id).order_by(Change.id.desc()).limit(1)
+    )
+    return UpstreamFacts(
+        license=(snapshot.license_name or snapshot.license) if snapshot else None,
+        gated=snapshot.gated if snapshot else None,
+        revision=snapshot.sha if snapshot else None,
+        checked_at=state.last_checked_at if state else None,
+        last_change=change.summary if change else None,
+        last_change_at=change.detected_at if change else None,
+    )
+
+
+def home_data(session: Session, *, limit: int = 200, changes: int = 20) -> HomeData:
+    """Open approvals in urgency order, and the newest upstream changes."""
+
+    def in_state(state: ApprovalState) -> list[Approval]:
+        query = (
+            select(Approval)
+            .options(selectinload(Approval.model))
+            .where(Approval.state == state)
+            .order_by(Approval.updated_at, Approval.id)
+            .limit(limit)
+        )
+        return list(session.scalars(query))
+
+    approved = in_state(ApprovalState.APPROVED)
+    # Soonest expiry first; approvals that never expire last.
+    approved.sort(key=lambda a: (a.expires_on or date.max, a.id))
+    rows = session.execute(
+        select(Change, TrackedModel.repo_id)
+        .join(TrackedModel, TrackedModel.id == Change.model_id)
+        .order_by(Change.detected_at.desc(), Change.id.desc())
+        .limit(changes)
+    ).all()
+    return HomeData(
+        needs_review=in_state(ApprovalState.NEEDS_REVIEW),
+        pending=in_state(ApprovalState.REQUESTED),
+        approved=approved,
+        changes=[ChangeRow(repo, c.kind, c.summary, c.detected_at) for c, repo in rows],
+    )

@@ -1,4 +1,8 @@
-"""Routing alert kinds to destinations (``/models subscribe #channel [kinds…]``)."""
+"""Routing alert kinds to destinations (``/models subscribe #channel [kinds…]``).
+
+Only approvers change routing: a subscription decides where approvers learn that an approval
+fell back to review, so moving it is as consequential as a decision. Anyone may list them.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from governance.alerts.models import DESTINATION_MAX, Subscription
 from governance.clock import Clock
-from governance.errors import InvalidInput, NotFound
+from governance.errors import InvalidInput, NotFound, PermissionDenied
 from governance.registry import audit
+from governance.registry.service import ApproverDirectory
 
 # Every kind an alert can have; subscriptions may name any of them.
 ALERT_KINDS = (
@@ -60,10 +65,25 @@ def parse_kinds(words: list[str]) -> list[str] | None:
     return sorted(set(words))
 
 
+def _require_approver(session: Session, actor: str, approvers: ApproverDirectory) -> None:
+    if not approvers.is_approver(session, actor):
+        names = ", ".join(approvers.names(session)) or "nobody yet (set MODELGOV_APPROVERS)"
+        raise PermissionDenied(
+            f"Only approvers can change subscriptions; the approvers are {names}."
+        )
+
+
 def subscribe(
-    session: Session, *, destination: str, kinds: list[str] | None, actor: str, clock: Clock
+    session: Session,
+    *,
+    destination: str,
+    kinds: list[str] | None,
+    actor: str,
+    clock: Clock,
+    approvers: ApproverDirectory,
 ) -> Subscription:
     """Route ``kinds`` (None: all) to ``destination``, replacing its previous subscription."""
+    _require_approver(session, actor, approvers)
     existing = session.scalar(select(Subscription).where(Subscription.destination == destination))
     before = {"kinds": existing.kinds} if existing else None
     if existing is None:
@@ -85,7 +105,10 @@ def subscribe(
     return existing
 
 
-def unsubscribe(session: Session, *, destination: str, actor: str, clock: Clock) -> None:
+def unsubscribe(
+    session: Session, *, destination: str, actor: str, clock: Clock, approvers: ApproverDirectory
+) -> None:
+    _require_approver(session, actor, approvers)
     existing = session.scalar(select(Subscription).where(Subscription.destination == destination))
     if existing is None:
         raise NotFound(f"{destination} has no subscription; `/models subscriptions` lists them.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -40,10 +40,12 @@ def build_app(
     token_verification_enabled: bool = True,
     socket_mode: bool = False,
     listener_threads: int = LISTENER_THREADS,
+    listener_executor: Executor | None = None,
 ) -> App:
     """A Bolt app with every modelgov listener.
 
-    ``pool`` runs the work after acks (the caller shuts it down; one is made if not given).
+    ``pool`` runs the work after acks (the caller shuts it down; one is made if not given);
+    ``listener_executor`` runs Bolt's listeners (tests pass one they can wait on).
     Requests over HTTP are verified with ``SLACK_SIGNING_SECRET``: without one only Socket Mode
     (where Slack authenticates the connection instead) is allowed.
     """
@@ -64,9 +66,8 @@ def build_app(
         signing_secret=settings.slack_signing_secret or "",
         client=client,
         token_verification_enabled=token_verification_enabled,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=listener_threads, thread_name_prefix="bolt-listener"
-        ),
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(max_workers=listener_threads, thread_name_prefix="bolt-listener"),
         logger=logging.getLogger("modelgov.slack.bolt"),
     )
     commands.register(app, ctx)

@@ -29,10 +29,12 @@ class WorkerPool:
         self._executor = ThreadPoolExecutor(
             max_workers=slow_slots + follow_up_workers, thread_name_prefix="modelgov-worker"
         )
+        self._idle = threading.Condition()
+        self._in_flight = 0
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
         """Run a short follow-up (a Web API call or two) after the ack."""
-        return self._executor.submit(_logged, fn, *args, **kwargs)
+        return self._track(self._executor.submit(_logged, fn, *args, **kwargs))
 
     def try_reserve_slow(self) -> bool:
         """Take a slow slot (then ack, then ``submit_slow``); False when every slot is taken.
@@ -52,10 +54,27 @@ class WorkerPool:
                 self._slots.release()
 
         try:
-            return self._executor.submit(run)
+            return self._track(self._executor.submit(run))
         except RuntimeError:  # shut down
             self._slots.release()
             raise
+
+    def _track(self, future: Future[Any]) -> Future[Any]:
+        with self._idle:
+            self._in_flight += 1
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future[Any]) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no job is queued or running (jobs may submit follow-ups); for tests
+        and orderly shutdown. False if ``timeout`` passed first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def shutdown(self, *, wait: bool = True) -> None:
         self._executor.shutdown(wait=wait, cancel_futures=not wait)

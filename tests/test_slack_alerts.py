@@ -1,0 +1,277 @@
+"""Alert delivery to Slack through the outbox: contents, 429s and 5xx (each alert posted once),
+threads, subscription routing, and the Acknowledge / Re-approve / Revoke buttons."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.slack.client import make_client
+from bot.slack.notifier import SlackNotifier
+from bot.views.alerts import ACTION_ACK, ACTION_REAPPROVE, ACTION_REVOKE
+from bot.views.modals import REVOKE_MODAL
+from governance.alerts.models import Alert
+from governance.alerts.service import deliver_pending, raise_alert
+from governance.app import Services
+from governance.clock import FrozenClock
+from governance.config import Settings
+from governance.db import transaction
+from governance.registry import service
+from governance.registry.models import Approval, ApprovalState, IntendedUse
+from tests.support.slack_driver import state_value
+from tests.support.slack_harness import (
+    ALERTS,
+    ALICE,
+    BOB,
+    CAROL,
+    DAVE,
+    Harness,
+    harness,
+    slack_settings,
+    slack_standin,
+)
+from tests.support.slack_standin import SlackStandIn
+
+__all__ = ["harness", "slack_settings", "slack_standin"]
+
+REPO = "meta-llama/Llama-3.1-8B-Instruct"
+SECURITY = "C0SEC"
+
+
+@pytest.fixture
+def settings(slack_settings: Settings) -> Settings:
+    return slack_settings
+
+
+@pytest.fixture
+def notifier(services: Services) -> SlackNotifier:
+    return SlackNotifier(make_client(services.settings))
+
+
+def approved_in_review(services: Services) -> int:
+    """Carol's request, approved by Bob, then fallen back to review."""
+    with transaction(services.session_factory) as session:
+        approval = service.request_approval(
+            session,
+            repo_id=REPO,
+            use=IntendedUse.COMMERCIAL,
+            reason="support bot",
+            requester=CAROL,
+            clock=services.clock,
+        )
+        service.approve(
+            session,
+            ref=str(approval.id),
+            actor=BOB,
+            approvers=services.approvers,
+            clock=services.clock,
+        )
+        service.mark_needs_review(
+            session, approval=approval, reason="license changed", clock=services.clock
+        )
+        return approval.id
+
+
+def raise_(
+    services: Services, kind: str = "license_changed", fp: str = "fp-1", **extra: Any
+) -> list[int]:
+    with transaction(services.session_factory) as session:
+        first = session.get(Approval, 1)
+        model_id = first.model_id if first is not None else None
+        payload = {
+            "repo_id": REPO,
+            "kind": kind,
+            "before": "llama3",
+            "after": "llama3.1",
+            "summary": ["The license id changed."],
+            **extra,
+        }
+        alerts = raise_alert(
+            session,
+            kind=kind,
+            title=f"{REPO}: {kind.replace('_', ' ')}",
+            body="Approvals given under the old terms are back in review.",
+            payload=payload,
+            state_fingerprint=fp,
+            default_destination=services.settings.alerts_channel,
+            clock=services.clock,
+            model_id=model_id,
+        )
+        return [a.id for a in alerts]
+
+
+def alert_row(services: Services, alert_id: int) -> Alert:
+    with transaction(services.session_factory) as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        return alert
+
+
+def deliver(services: Services, notifier: SlackNotifier) -> Any:
+    return deliver_pending(services.session_factory, notifier=notifier, clock=services.clock)
+
+
+def test_alert_says_what_changed_who_must_act_and_offers_buttons(
+    services: Services, notifier: SlackNotifier, slack_standin: SlackStandIn
+) -> None:
+    approval_id = approved_in_review(services)
+    diff = "\n".join(f"- old clause {i}\n+ new clause {i}" for i in range(800))
+    [alert_id] = raise_(
+        services,
+        diff_excerpt=diff,
+        approvals_in_review=[{"id": approval_id, "use": "commercial", "decided_by": BOB}],
+        approvers=[ALICE, BOB],
+    )
+    report = deliver(services, notifier)
+    assert (report.delivered, report.failed) == (1, 0)
+    [message] = slack_standin.messages_in(ALERTS)
+    blocks = str(message["blocks"])
+    assert f"{REPO}: license changed" in blocks
+    assert "llama3" in blocks and "llama3.1" in blocks
+    assert "Now in review:* #1 (commercial use, approved by <@U0BOB>)" in blocks
+    assert "Approvers: <@U0ALICE>, <@U0BOB>" in blocks
+    assert "`/models diff meta-llama/Llama-3.1-8B-Instruct`" in blocks
+    assert "old clause 799" not in blocks  # the excerpt was cut to fit
+    buttons = [
+        e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert buttons == [ACTION_ACK, f"{ACTION_REAPPROVE}-1", f"{ACTION_REVOKE}-1"]
+    assert alert_row(services, alert_id).message_ref == message["ts"]
+
+
+def test_a_429_mid_delivery_posts_each_alert_exactly_once(
+    services: Services, notifier: SlackNotifier, slack_standin: SlackStandIn
+) -> None:
+    approved_in_review(services)
+    first = raise_(services, fp="a")
+    assert deliver(services, notifier).delivered == 1
+    raise_(services, fp="b")
+    raise_(services, kind="gating_changed", fp="c")
+    slack_standin.fail_next("chat.postMessage", 1, status=429, retry_after=0)
+    report = deliver(services, notifier)
+    assert (report.delivered, report.failed) == (2, 0)
+    messages = slack_standin.messages_in(ALERTS)
+    assert len(messages) == 3
+    statuses = [c.status for c in slack_standin.calls("chat.postMessage")]
+    assert statuses == [200, 429, 200, 200]
+    # Follow-ups about the same model thread under the first alert.
+    root = alert_row(services, first[0]).message_ref
+    assert [m.get("thread_ts") for m in messages] == [None, root, root]
+
+
+def test_a_429_storm_leaves_the_alert_pending_and_it_is_posted_once_later(
+    services: Services, notifier: SlackNotifier, slack_standin: SlackStandIn, clock: FrozenClock
+) -> None:
+    [alert_id] = raise_(services)
+    slack_standin.fail_next("chat.postMessage", 4, status=429, retry_after=0)
+    report = deliver(services, notifier)
+    assert (report.delivered, report.failed) == (0, 1)
+    assert "429" in report.errors[0]
+    assert slack_standin.messages_in(ALERTS) == []
+    assert alert_row(services, alert_id).state == "pending"
+    assert deliver(services, notifier).delivered == 0  # not due yet: backoff
+    clock.advance(minutes=5)
+    assert deliver(services, notifier).delivered == 1
+    assert len(slack_standin.messages_in(ALERTS)) == 1
+    assert deliver(services, notifier).delivered == 0
+    assert len(slack_standin.messages_in(ALERTS)) == 1
+
+
+def test_a_long_retry_after_is_handed_back_to_the_outbox(
+    services: Services, notifier: SlackNotifier, slack_standin: SlackStandIn, clock: FrozenClock
+) -> None:
+    [alert_id] = raise_(services)
+    slack_standin.fail_next("chat.postMessage", 1, status=429, retry_after=600)
+    assert deliver(services, notifier).failed == 1
+    assert len(slack_standin.calls("chat.postMessage")) == 1  # not slept away in the client
+    row = alert_row(services, alert_id)
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=600)
+
+
+def test_server_errors_are_retried(
+    services: Services, notifier: SlackNotifier, slack_standin: SlackStandIn
+) -> None:
+    raise_(services)
+    slack_standin.fail_next("chat.postMessage", 1, status=503)
+    assert deliver(services, notifier).delivered == 1
+    assert len(slack_standin.messages_in(ALERTS)) == 1
+
+
+def test_subscriptions_route_alert_kinds(
+    harness: Harness, notifier: SlackNotifier, slack_standin: SlackStandIn
+) -> None:
+    resp = harness.command(f"subscribe <#{SECURITY}|security> license_changed", user=ALICE)
+    assert "now go to" in resp.json()["text"]
+    raise_(harness.services, kind="license_changed", fp="x")
+    raise_(harness.services, kind="gating_changed", fp="y")
+    assert deliver(harness.services, notifier).delivered == 2
+    assert ["license" in m["text"] for m in slack_standin.messages_in(SECURITY)] == [True]
+    assert ["gating" in m["text"] for m in slack_standin.messages_in(ALERTS)] == [True]
+
+
+def delivered_alert(h: Harness, notifier: SlackNotifier) -> tuple[int, str]:
+    approval_id = approved_in_review(h.services)
+    [alert_id] = raise_(
+        h.services,
+        approvals_in_review=[{"id": approval_id, "use": "commercial", "decided_by": BOB}],
+        approvers=[ALICE, BOB],
+    )
+    deliver(h.services, notifier)
+    return alert_id, str(h.slack.messages_in(ALERTS)[0]["ts"])
+
+
+def test_acknowledge_once(harness: Harness, notifier: SlackNotifier) -> None:
+    alert_id, ts = delivered_alert(harness, notifier)
+    harness.click(ACTION_ACK, str(alert_id), user=CAROL, channel=ALERTS, ts=ts)
+    harness.settle()
+    assert alert_row(harness.services, alert_id).acknowledged_by == CAROL
+    message = harness.slack.message(ALERTS, ts)
+    assert "Acknowledged by <@U0CAROL>" in str(message["blocks"])
+    assert ACTION_ACK not in str(message["blocks"])
+    harness.driver.block_action(
+        ACTION_ACK, str(alert_id), user_id=DAVE, channel_id=ALERTS, message_ts=ts
+    )
+    harness.settle()
+    [late] = harness.slack.ephemerals(user=DAVE)
+    assert "already acknowledged by U0CAROL" in late["text"]
+
+
+def test_reapprove_is_for_approvers_and_notes_it_in_the_thread(
+    harness: Harness, notifier: SlackNotifier
+) -> None:
+    _alert_id, ts = delivered_alert(harness, notifier)
+    action = f"{ACTION_REAPPROVE}-1"
+    harness.click(action, "1", user=DAVE, channel=ALERTS, ts=ts)
+    harness.settle()
+    assert "Only approvers can approve" in harness.slack.ephemerals(user=DAVE)[0]["text"]
+    with transaction(harness.services.session_factory) as session:
+        assert session.get(Approval, 1).state is ApprovalState.NEEDS_REVIEW  # type: ignore[union-attr]
+    harness.click(action, "1", user=ALICE, channel=ALERTS, ts=ts)
+    harness.settle()
+    with transaction(harness.services.session_factory) as session:
+        assert session.get(Approval, 1).state is ApprovalState.APPROVED  # type: ignore[union-attr]
+    [note] = harness.slack.thread_replies(ALERTS, ts)
+    assert "Re-approved #1 by <@U0ALICE>" in str(note["blocks"])
+
+
+def test_revoke_from_an_alert_asks_for_a_reason(harness: Harness, notifier: SlackNotifier) -> None:
+    _alert_id, ts = delivered_alert(harness, notifier)
+    harness.click(f"{ACTION_REVOKE}-1", "1", user=BOB, channel=ALERTS, ts=ts)
+    harness.settle()
+    [modal] = harness.slack.opened_views()
+    resp = harness.driver.view_submission(
+        REVOKE_MODAL,
+        state_value("reason", "value", "new terms forbid commercial use"),
+        user_id=BOB,
+        private_metadata=modal["private_metadata"],
+    )
+    assert resp.status == 200 and resp.body == b""
+    harness.settle()
+    with transaction(harness.services.session_factory) as session:
+        revoked = session.get(Approval, 1)
+        assert revoked is not None and revoked.state is ApprovalState.REVOKED
+        assert revoked.decision_reason == "new terms forbid commercial use"
+    [note] = harness.slack.thread_replies(ALERTS, ts)
+    assert "Revoked #1 by <@U0BOB>" in str(note["blocks"])

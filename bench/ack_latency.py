@@ -1,0 +1,175 @@
+"""Ack latency of the Slack HTTP endpoint while a slow command is running.
+
+Starts the real web process (``modelgov serve --http``: gunicorn, threaded worker, Bolt WSGI
+adapter) against the Slack and Hub stand-ins, starts a ``/models check`` that keeps the worker
+pool busy with a slow Hub (latency added to every Hub request), then sends signed
+``/models list`` and ``/models info <repo>`` commands at a fixed concurrency and reports the
+time to the HTTP response (what Slack waits for: it gives up after 3,000 ms).
+
+Run from the repository root: ``python -m bench.ack_latency [--requests 500] [--concurrency 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from governance import migrate
+from governance.app import build_services
+from governance.config import Settings
+from governance.db import transaction
+from governance.registry import service as registry
+from governance.registry.models import IntendedUse
+from governance.upstream.service import watch
+from tests.support.hub_standin import HubStandin
+from tests.support.slack_driver import SlackDriver
+from tests.support.slack_fixtures import DEFAULT_USERS, SIGNING_SECRET
+from tests.support.slack_standin import SlackStandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+CHANNEL = "C0BENCH"
+TARGET_P99_MS = 300.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def seed(database_url: str, hub: HubStandin, models: int) -> list[str]:
+    """Tracked, watched and approved models: what list and info will read."""
+    migrate.upgrade(database_url)
+    settings = Settings(_env_file=None, database_url=database_url, approvers=["U0BOB"])  # type: ignore[call-arg]
+    services = build_services(settings)
+    repos = [f"bench-org/model-{i:02d}" for i in range(models)]
+    with transaction(services.session_factory) as session:
+        for repo in repos:
+            hub.add_model(repo, files={"LICENSE": "Apache License 2.0\n", "config.json": "{}"})
+            watch(session, repo_id=repo, actor="U0ALICE", clock=services.clock)
+            approval = registry.request_approval(
+                session,
+                repo_id=repo,
+                use=IntendedUse.COMMERCIAL,
+                reason="benchmark",
+                requester="U0CAROL",
+                clock=services.clock,
+            )
+            registry.approve(
+                session,
+                ref=str(approval.id),
+                actor="U0BOB",
+                approvers=services.approvers,
+                clock=services.clock,
+            )
+    services.close()
+    return repos
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the web process exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the web process did not become healthy")
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--models", type=int, default=12)
+    parser.add_argument("--hub-latency", type=float, default=1.5, help="seconds per Hub request")
+    args = parser.parse_args()
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SlackStandIn(users=DEFAULT_USERS) as slack,
+        HubStandin(latency=args.hub_latency) as hub,
+    ):
+        database_url = f"sqlite:///{tmp}/bench.db"
+        repos = seed(database_url, hub, args.models)
+        port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("MODELGOV_", "SLACK_"))},
+            "DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_BASE_URL": slack.base_url,
+            "MODELGOV_HUB_ENDPOINT": hub.endpoint,
+            "MODELGOV_APPROVERS": "U0ALICE,U0BOB",
+            "MODELGOV_HUB_CONCURRENCY": "2",
+        }
+        command = [str(ROOT / ".venv/bin/modelgov"), "serve", "--http", "--port", str(port)]
+        proc = subprocess.Popen(command, env=env, cwd=tmp, stderr=subprocess.DEVNULL)
+        try:
+            wait_healthy(port, proc)
+            driver = SlackDriver(f"http://127.0.0.1:{port}", SIGNING_SECRET)
+            check_url = slack.new_response_url(channel=CHANNEL, user_id="U0ALICE")
+            ack = driver.slash_command(
+                "check", user_id="U0ALICE", channel_id=CHANNEL, response_url=check_url
+            )
+            print(f"/models check acked in {ack.elapsed * 1000:.0f} ms: {ack.json()['text']!r}")
+
+            def one(i: int) -> float:
+                text = "list approved" if i % 2 else f"info {repos[i % len(repos)]}"
+                url = slack.new_response_url(channel=CHANNEL, user_id="U0CAROL")
+                resp = driver.slash_command(
+                    text, user_id="U0CAROL", channel_id=CHANNEL, response_url=url
+                )
+                if resp.status != 200 or "bench-org/model-" not in resp.text:
+                    raise SystemExit(f"unexpected answer {resp.status}: {resp.text[:200]}")
+                return resp.elapsed * 1000
+
+            with ThreadPoolExecutor(args.concurrency) as pool:
+                list(pool.map(one, range(args.concurrency)))  # warm-up: connections, caches
+                started = time.perf_counter()
+                latencies = list(pool.map(one, range(args.requests)))
+                wall = time.perf_counter() - started
+            check_running = not slack.response_url_posts(check_url)
+            slack.wait_for("response_url", count=1, timeout=300)  # the check's own answer
+            check_answer = slack.response_url_posts(check_url)[0].payload["text"]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    p50, p95, p99 = (percentile(latencies, p) for p in (50, 95, 99))
+    print(
+        f"{args.requests} signed /models list|info at concurrency {args.concurrency} "
+        f"({args.requests / wall:.0f} req/s, {os.cpu_count()} CPUs), "
+        f"check {'still running' if check_running else 'FINISHED'} at the end:"
+    )
+    print(
+        f"  p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms  "
+        f"max {max(latencies):.1f} ms  mean {statistics.mean(latencies):.1f} ms"
+    )
+    print(f"  the check answered afterwards: {check_answer.splitlines()[0][:100]!r}")
+    verdict = "meets" if p99 < TARGET_P99_MS else "MISSES"
+    print(f"  {verdict} the p99 < {TARGET_P99_MS:.0f} ms target")
+    if not check_running:
+        print("  (the check finished early: raise --hub-latency or --models)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

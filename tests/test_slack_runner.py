@@ -1,0 +1,109 @@
+"""`modelgov serve --http` for real: gunicorn, the Bolt WSGI adapter, health, signatures."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.slack_driver import SlackDriver
+from tests.support.slack_fixtures import SIGNING_SECRET, slack_standin
+from tests.support.slack_standin import SlackStandIn
+
+__all__ = ["slack_standin"]
+
+MODELGOV = Path(sys.executable).parent / "modelgov"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.fixture
+def web(database_url: str, slack_standin: SlackStandIn, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELGOV_", "SLACK_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN=slack_standin.token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_BASE_URL=slack_standin.base_url,
+        MODELGOV_APPROVERS="U0ALICE,U0BOB",
+    )
+    proc = subprocess.Popen(
+        [str(MODELGOV), "serve", "--http", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+            try:
+                if get(f"{base}/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "modelgov serve --http did not come up"
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_http_mode_serves_commands_and_refuses_forgeries(
+    web: str, slack_standin: SlackStandIn
+) -> None:
+    assert get(f"{web}/healthz") == (200, "ok\n")
+    driver = SlackDriver(web, SIGNING_SECRET)
+    ok = driver.slash_command(
+        "request org/model --use research", user_id="U0CAROL", channel_id="C1"
+    )
+    assert ok.status == 200 and "Request #1 recorded" in ok.json()["text"]
+    slack_standin.wait_for("chat.postMessage")  # the card, posted after the ack
+    for breakage in ("forged", "stale"):
+        refused = driver.slash_command(
+            "list", user_id="U0CAROL", channel_id="C1", **{breakage: True}
+        )
+        assert refused.status == 401
+    listed = driver.slash_command("list", user_id="U0CAROL", channel_id="C1")
+    assert "#1 org/model research requested" in listed.json()["text"]
+
+
+def test_http_mode_needs_the_signing_secret(database_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELGOV_", "SLACK_"))}
+    env.update(DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-x")
+    done = subprocess.run(
+        [str(MODELGOV), "serve", "--http", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "modelgov: HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."
+    )

@@ -107,3 +107,17 @@ def test_http_mode_needs_the_signing_secret(database_url: str, tmp_path: Path) -
     assert done.stderr.strip() == (
         "modelgov: HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."
     )
+
+
+def test_manifest_declares_what_the_app_uses() -> None:
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).parent.parent / "bot/manifest.yml").read_text())
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/models" and command["should_escape"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "im:write", "usergroups:read"} <= scopes

@@ -6,6 +6,7 @@ This is wiring, not state: each service function still takes what it needs expli
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,8 +29,12 @@ class Services:
     approvers: ApproverDirectory
     hub: HubClient
     notifier: Notifier = field(default_factory=LogNotifier)
+    # The local assistant (governance.assistant.wiring.Assistant), made by get_assistant().
+    assistant: Any = None
 
     def close(self) -> None:
+        if self.assistant is not None:
+            self.assistant.close()
         self.engine.dispose()
 
 

@@ -275,3 +275,21 @@ def test_approver_user_group_members_may_decide(
         assert approval(h.services).decided_by == DAVE
         calls = slack_standin.successful("usergroups.users.list")
         assert [c.payload["usergroup"] for c in calls] == ["S0APPROVERS"]
+
+
+def test_cards_posted_by_channel_name_are_updated_by_id(
+    services: Services, slack_standin: SlackStandIn
+) -> None:
+    named = services.settings.model_copy(update={"approvals_channel": "#model-approvals"})
+    from governance.app import build_services
+
+    with_name = build_services(named, clock=services.clock, engine=services.engine)
+    for h in build_harness(with_name, slack_standin):
+        h.command(f"request {REPO}", user=CAROL)
+        h.settle()
+        [card] = slack_standin.messages_in("#model-approvals")
+        channel = slack_standin.channel_id("#model-approvals")
+        h.click(ACTION_APPROVE, "1", user=BOB, channel=channel, ts=card["ts"])
+        h.settle()
+        assert slack_standin.successful("chat.update")[0].payload["channel"] == channel
+        assert "approved* by <@U0BOB>" in str(slack_standin.messages_in(channel)[0]["blocks"])

@@ -108,6 +108,19 @@ def test_post_update_and_thread(client: WebClient, slack_standin: SlackStandIn) 
     assert len(slack_standin.messages_in("C1")) == 2
 
 
+def test_post_by_name_answers_the_id_and_update_needs_the_id(
+    client: WebClient, slack_standin: SlackStandIn
+) -> None:
+    posted = client.chat_postMessage(channel="#model-approvals", text="card")
+    channel = posted["channel"]
+    assert channel.startswith("C") and channel == slack_standin.channel_id("#model-approvals")
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_update(channel="#model-approvals", ts=posted["ts"], text="decided")
+    assert api_error(excinfo) == "channel_not_found"
+    client.chat_update(channel=channel, ts=posted["ts"], text="decided")
+    assert [m["text"] for m in slack_standin.messages_in("#model-approvals")] == ["decided"]
+
+
 def test_update_of_unknown_message_is_message_not_found(client: WebClient) -> None:
     client.chat_postMessage(channel="C1", text="x")
     with pytest.raises(SlackApiError) as excinfo:

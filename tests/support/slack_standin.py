@@ -682,6 +682,7 @@ class SlackStandIn:
     def messages_in(self, channel: str) -> list[JSONDict]:
         """Messages currently in `channel` (as edited by chat.update), thread replies
         included, oldest first. Ephemeral messages are in ephemerals()."""
+        channel = self.channel_id(channel)
         with self._lock:
             return [dict(m) for m in self._state.messages.get(channel, [])]
 
@@ -763,12 +764,24 @@ class SlackStandIn:
     # Web API methods. Each takes the parsed payload and returns the success body, or raises
     # SlackApiRefusal. They run under no lock; they take it around state changes.
 
-    def _check_channel(self, channel: object) -> str:
+    def _check_channel(self, channel: object, *, by_name: bool = True) -> str:
+        """The channel id a method acts on. Like Slack, chat.postMessage and postEphemeral also
+        take a ``#name`` (answering with the id), but chat.update takes ids only."""
         if not isinstance(channel, str) or not channel:
             raise SlackApiRefusal("channel_not_found")
+        if channel.startswith("#"):
+            if not by_name:
+                raise SlackApiRefusal("channel_not_found")
+            channel = self.channel_id(channel)
         if self.channels and channel not in self.channels and not channel.startswith("D"):
             raise SlackApiRefusal("channel_not_found")
         return channel
+
+    def channel_id(self, name_or_id: str) -> str:
+        """The stable id the stand-in gives ``#name`` (ids are returned as they are)."""
+        if not name_or_id.startswith("#"):
+            return name_or_id
+        return "C" + uuid.uuid5(uuid.NAMESPACE_DNS, name_or_id[1:].lower()).hex[:10].upper()
 
     def _check_message_content(self, payload: JSONDict, *, require: bool = True) -> None:
         text = payload.get("text")
@@ -827,7 +840,7 @@ class SlackStandIn:
         return {"channel": channel, "ts": ts, "message": {k: v for k, v in msg.items()}}
 
     def api_chat_update(self, payload: JSONDict) -> JSONDict:
-        channel = self._check_channel(payload.get("channel"))
+        channel = self._check_channel(payload.get("channel"), by_name=False)
         ts = payload.get("ts")
         if not ts:
             raise SlackApiRefusal("message_not_found")

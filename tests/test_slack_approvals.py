@@ -293,3 +293,18 @@ def test_cards_posted_by_channel_name_are_updated_by_id(
         h.settle()
         assert slack_standin.successful("chat.update")[0].payload["channel"] == channel
         assert "approved* by <@U0BOB>" in str(slack_standin.messages_in(channel)[0]["blocks"])
+
+
+def test_non_approver_modal_submission_is_refused_in_the_form(harness: Harness) -> None:
+    request_card(harness)
+    resp = harness.driver.view_submission(
+        CONDITIONS_MODAL,
+        state_value("conditions", "value", "whatever"),
+        user_id=DAVE,
+        private_metadata='{"id": 1, "channel": "C0APPROVALS"}',
+    )
+    errors = resp.json()["errors"]
+    assert errors["conditions"].startswith("Only approvers can approve")
+    harness.settle()
+    assert approval(harness.services).state is ApprovalState.REQUESTED
+    assert harness.slack.calls("chat.update") == []

@@ -180,5 +180,38 @@ def serve(http_mode: bool, port: int, user: str) -> None:
     )
 
 
+@main.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def ask(question: tuple[str, ...], as_json: bool) -> None:
+    """Ask the assistant, e.g. `modelgov ask "who approved gemma?"` (exit 1 if it failed)."""
+    from bot.views.assistant import answer_data
+    from governance.assistant.wiring import get_assistant
+
+    services = _services()
+    shown: list[int] = [0]
+    live = sys.stderr.isatty() and not as_json
+
+    def stream(text: str) -> None:  # the raw text as it is written; the final answer follows
+        click.echo(text[shown[0] :], nl=False, err=True)
+        shown[0] = len(text)
+
+    try:
+        result = get_assistant(services).answer(
+            " ".join(question), on_partial=stream if live else None
+        )
+    except GovernanceError as exc:
+        services.close()
+        _fail(exc.message, code=1)
+        return
+    if shown[0]:
+        click.echo("\n", err=True)
+    services.close()
+    if as_json:
+        click.echo(json.dumps(answer_data(result), indent=2))
+    else:
+        click.echo(result.render())
+
+
 if __name__ == "__main__":
     main()

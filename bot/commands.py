@@ -63,8 +63,24 @@ class Subcommand:
     slow: bool = False
 
 
+# Subcommands whose argument is free text (a question): the rest of the line stays one token,
+# unsplit, so "what's pending?" needs no quoting.
+FREE_TEXT_SUBCOMMANDS = frozenset({"ask"})
+
+
+def _free_text(text: str) -> list[str] | None:
+    head = text.split(None, 1)
+    prefix = head[:1] if head and head[0].lower() == "/models" else []
+    rest = text.split(None, len(prefix) + 1)[len(prefix) :]
+    if rest and rest[0].lower() in FREE_TEXT_SUBCOMMANDS:
+        return [*prefix, *rest]
+    return None
+
+
 def tokenize(text: str) -> list[str]:
     """Split command text like a shell (quotes group words; Slack's smart quotes count).
+
+    For a free-text subcommand (``ask``) the rest of the line is one token, as typed.
 
     Raises:
         InvalidInput: the text is too long or a quote is not closed.
@@ -73,6 +89,9 @@ def tokenize(text: str) -> list[str]:
         raise InvalidInput(
             f"The command is {len(text):,} characters long; keep it under {COMMAND_TEXT_MAX:,}."
         )
+    free = _free_text(text)
+    if free is not None:
+        return free
     try:
         return shlex.split(text.translate(_SMART_QUOTES))
     except ValueError:
@@ -125,10 +144,17 @@ class CommandTable:
 
 def build_table() -> CommandTable:
     """All subcommands. Each domain contributes its own list from ``bot/handlers``."""
+    from bot.handlers import assistant as assistant_handlers
     from bot.handlers import help as help_handlers
     from bot.handlers import registry as registry_handlers
 
-    return CommandTable([*help_handlers.SUBCOMMANDS, *registry_handlers.SUBCOMMANDS])
+    return CommandTable(
+        [
+            *help_handlers.SUBCOMMANDS,
+            *registry_handlers.SUBCOMMANDS,
+            *assistant_handlers.SUBCOMMANDS,
+        ]
+    )
 
 
 def run_text(text: str, invocation: Invocation, table: CommandTable | None = None) -> Reply:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from governance.app import Services
 from governance.clock import Clock
 from governance.errors import InvalidInput, NotFound
+from governance.licenses.enforcement import policy_hook
 from governance.registry import audit
 from governance.registry.models import TrackedModel
 from governance.registry.service import (
@@ -32,6 +33,9 @@ def watch_context(services: Services) -> WatchContext:
         default_destination=services.settings.alerts_channel,
         approvers=tuple(sorted(services.approvers.configured)),
         concurrency=services.settings.hub_concurrency,
+        on_new_snapshot=policy_hook(
+            clock=services.clock, default_destination=services.settings.alerts_channel
+        ),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.blocks import Reply
 from bot.commands import Args, Invocation, Subcommand
+from bot.handlers import licenses as license_handlers
 from bot.views import registry as views
 from governance.db import transaction
 from governance.errors import InvalidInput
@@ -41,11 +42,13 @@ def request(inv: Invocation, args: Args) -> Reply:
             requester=inv.user,
             clock=services.clock,
         )
-        return views.approval_reply(
+        reply = views.approval_reply(
             approval,
             f"Request #{approval.id} recorded: {approval.model.repo_id} for {use.value} use. "
             "An approver will decide it.",
         )
+        reply.blocks += license_handlers.request_policy_blocks(session, approval, services.clock)
+        return reply
 
 
 def approve(inv: Invocation, args: Args) -> Reply:
@@ -119,7 +122,9 @@ def list_(inv: Invocation, args: Args) -> Reply:
 
 def info(inv: Invocation, args: Args) -> Reply:
     with transaction(inv.services.session_factory) as session:
-        return views.info_reply(service.model_overview(session, repo=args.positionals[0]))
+        overview = service.model_overview(session, repo=args.positionals[0])
+        extra = license_handlers.info_blocks(session, overview.model)
+        return views.info_reply(overview, extra_blocks=extra)
 
 
 def history(inv: Invocation, args: Args) -> Reply:

@@ -271,6 +271,7 @@ def approve(
     Raises:
         PermissionDenied: ``actor`` is not an approver, or requested it themselves.
         Conflict: it was already decided (the message names who and when).
+        PolicyBlocked (a Conflict): a team policy rule fails (not in dry-run mode).
     """
     require_approver(session, actor, approvers, "approve")
     conditions_text = validate_text(conditions, field="conditions")
@@ -283,6 +284,12 @@ def approve(
         verb="approve",
     )
     _require_four_eyes(approval, actor)
+    if approval.state in (ApprovalState.REQUESTED, ApprovalState.NEEDS_REVIEW):
+        # Team policy: a failing rule blocks approval; max duration caps the expiry. Imported
+        # here because the license domain builds on the registry (no import cycle).
+        from governance.licenses.enforcement import check_approval
+
+        expires_on = check_approval(session, approval=approval, expires_on=expires_on, clock=clock)
     reapproving = approval.state is ApprovalState.NEEDS_REVIEW
     expected = ApprovalState.NEEDS_REVIEW if reapproving else ApprovalState.REQUESTED
     return _transition(

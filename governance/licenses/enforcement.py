@@ -1,0 +1,206 @@
+"""Where the team policy takes effect: approvals (blocked on a fail) and upstream changes.
+
+Decision: a failing rule blocks the *approval*, not the request. Requests are always recorded,
+so the team sees the demand and the verdict on the request card; an approver then cannot
+approve (or re-approve) while a rule fails, unless the policy is in dry-run mode. The maximum
+approval duration caps ``--expires`` (refused beyond it) and sets the expiry when none is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from governance.alerts.service import raise_alert
+from governance.clock import Clock
+from governance.errors import Conflict
+from governance.licenses.evidence import ModelEvidence, evidence_for_facts, latest_evidence
+from governance.licenses.policy_eval import PolicyReport, RuleResult, evaluate
+from governance.licenses.policy_rules import load_policy
+from governance.registry import service as registry
+from governance.registry.models import OPEN_STATES, Approval, ApprovalState, TrackedModel
+from governance.upstream.facts import AVAILABLE, SnapshotFacts, facts_from_row, fingerprint
+from governance.upstream.models import Snapshot
+
+POLICY_VIOLATION = "policy_violation"
+
+
+class PolicyBlocked(Conflict):
+    """The team policy fails for this approval; nothing was written."""
+
+    code = "policy_blocked"
+
+
+def check_approval(
+    session: Session, *, approval: Approval, expires_on: date | None, clock: Clock
+) -> date | None:
+    """Apply the team policy to approving ``approval``; returns the expiry to record.
+
+    Raises:
+        PolicyBlocked: a rule fails and the policy is not in dry-run mode.
+    """
+    policy = load_policy(session)
+    if policy.empty:
+        return expires_on
+    report = evaluate(
+        policy,
+        latest_evidence(session, approval.model),
+        approval.use,
+        repo_id=approval.model.repo_id,
+        today=clock.now().date(),
+        expires_on=expires_on,
+    )
+    if report.blocking:
+        first, more = report.failures[0], len(report.failures) - 1
+        extra = f" (and {more} more)" if more else ""
+        raise PolicyBlocked(
+            f"Team policy blocks approving #{approval.id} ({approval.model.repo_id} for "
+            f"{approval.use.value} use): {first.rule}: {first.message.rstrip('.')}{extra}; "
+            f"see `/models license-check {approval.model.repo_id}` and `/models policy show`."
+        )
+    if expires_on is None and report.latest_expiry is not None and not policy.dry_run:
+        return report.latest_expiry
+    return expires_on
+
+
+# ---------------------------------------------------------------------------- upstream
+
+
+def _previous_facts(session: Session, model: TrackedModel, snapshot_id: int) -> Snapshot | None:
+    return session.scalar(
+        select(Snapshot)
+        .where(
+            Snapshot.model_id == model.id,
+            Snapshot.id < snapshot_id,
+            Snapshot.availability == AVAILABLE,
+        )
+        .order_by(Snapshot.id.desc())
+        .limit(1)
+    )
+
+
+def new_violations(
+    session: Session, model: TrackedModel, facts: SnapshotFacts, snapshot_id: int, *, today: date
+) -> tuple[dict[str, list[RuleResult]], bool]:
+    """Failures under the current policy that ``facts`` has and the previous snapshot had not.
+
+    Returns ({use: [new failures]}, dry_run), only for uses with an open approval or request.
+    """
+    policy = load_policy(session)
+    approvals = [a for a in model.approvals if a.state in OPEN_STATES]
+    if policy.empty or not approvals:
+        return {}, policy.dry_run
+    current = evidence_for_facts(session, model, facts, snapshot_id=snapshot_id)
+    row = _previous_facts(session, model, snapshot_id)
+    previous: ModelEvidence | None = (
+        evidence_for_facts(session, model, facts_from_row(row), snapshot_id=row.id) if row else None
+    )
+    found: dict[str, list[RuleResult]] = {}
+    for use in sorted({a.use for a in approvals}):
+
+        def fails(evidence: ModelEvidence | None, use=use) -> list[RuleResult]:  # type: ignore[no-untyped-def]
+            return list(
+                evaluate(policy, evidence, use, repo_id=model.repo_id, today=today).failures
+            )
+
+        before = {(r.rule, r.message) for r in fails(previous)} if previous else set()
+        fresh = [r for r in fails(current) if (r.rule, r.message) not in before]
+        if fresh:
+            found[use.value] = fresh
+    return found, policy.dry_run
+
+
+def policy_on_new_snapshot(
+    session: Session,
+    model: TrackedModel,
+    facts: SnapshotFacts,
+    snapshot_id: int,
+    *,
+    clock: Clock,
+    default_destination: str,
+) -> None:
+    """React to a new snapshot: a NEW policy violation moves the model's approved approvals
+    for the affected uses to needs_review (not in dry-run) and raises a ``policy_violation``
+    alert. Runs inside the snapshot's transaction; returns nothing."""
+    violations, dry_run = new_violations(
+        session, model, facts, snapshot_id, today=clock.now().date()
+    )
+    if not violations:
+        return
+    lines = [
+        f"{use} use: {r.rule}: {r.message}" for use, results in violations.items() for r in results
+    ]
+    moved: list[Approval] = []
+    if not dry_run:
+        for approval in sorted(model.approvals, key=lambda a: a.id):
+            if approval.state is ApprovalState.APPROVED and approval.use.value in violations:
+                reason = f"team policy: {lines[0]}" + (
+                    f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+                )
+                if registry.mark_needs_review(
+                    session, approval=approval, reason=reason, clock=clock
+                ):
+                    moved.append(approval)
+    summary = f"{model.repo_id} now violates the team policy" + (
+        " (dry run: nothing was moved to review)." if dry_run else "."
+    )
+    payload = {
+        "repo_id": model.repo_id,
+        "kind": POLICY_VIOLATION,
+        "summary": [summary, *lines],
+        "snapshot_id": snapshot_id,
+        "dry_run": dry_run,
+        "violations": {
+            use: [{"rule": r.rule, "message": r.message} for r in results]
+            for use, results in violations.items()
+        },
+        "approvals_in_review": [
+            {"id": a.id, "use": a.use.value, "decided_by": a.decided_by} for a in moved
+        ],
+    }
+    body = "\n".join(payload["summary"])  # type: ignore[arg-type]
+    if moved:
+        body += "\nNow in review: " + ", ".join(f"#{a.id} ({a.use.value})" for a in moved)
+    raise_alert(
+        session,
+        kind=POLICY_VIOLATION,
+        title=f"{model.repo_id}: violates team policy",
+        body=body,
+        payload=payload,
+        state_fingerprint=fingerprint([POLICY_VIOLATION, sorted(lines), dry_run]),
+        default_destination=default_destination,
+        clock=clock,
+        model_id=model.id,
+    )
+
+
+def policy_hook(
+    *, clock: Clock, default_destination: str
+) -> Callable[[Session, TrackedModel, SnapshotFacts, int], None]:
+    """``policy_on_new_snapshot`` bound to its collaborators (``WatchContext.on_new_snapshot``)."""
+
+    def hook(session: Session, model: TrackedModel, facts: SnapshotFacts, snapshot_id: int) -> None:
+        policy_on_new_snapshot(
+            session,
+            model,
+            facts,
+            snapshot_id,
+            clock=clock,
+            default_destination=default_destination,
+        )
+
+    return hook
+
+
+def report_for(session: Session, approval: Approval, clock: Clock) -> PolicyReport:
+    """The policy report for an existing approval (its model and use), from the latest snapshot."""
+    return evaluate(
+        load_policy(session),
+        latest_evidence(session, approval.model),
+        approval.use,
+        repo_id=approval.model.repo_id,
+        today=clock.now().date(),
+    )

@@ -146,12 +146,14 @@ def build_table() -> CommandTable:
     """All subcommands. Each domain contributes its own list from ``bot/handlers``."""
     from bot.handlers import assistant as assistant_handlers
     from bot.handlers import help as help_handlers
+    from bot.handlers import licenses as license_handlers
     from bot.handlers import registry as registry_handlers
 
     return CommandTable(
         [
             *help_handlers.SUBCOMMANDS,
             *registry_handlers.SUBCOMMANDS,
+            *license_handlers.SUBCOMMANDS,
             *assistant_handlers.SUBCOMMANDS,
         ]
     )

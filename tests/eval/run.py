@@ -1,0 +1,202 @@
+"""The assistant's evaluation: questions with expected facts over the seeded registry.
+
+Run: ``python -m tests.eval.run`` (exact intents and declines only, no model) or
+``python -m tests.eval.run --model`` (also the free-form questions, with the bundled model or
+the one MODELGOV_MODEL_* configure). Prints accuracy per category.
+
+A question passes when the answer has the expected ``kind``, contains every ``expect`` phrase
+(case-insensitive) and none of the ``reject`` phrases, and its sources include every ``cites``
+fragment (matched against source ids, titles and refs). Generated answers must also cite only
+sources that exist; a free-form question's expected facts are checked in the sources the
+answer was grounded on (the bundled 135M model's wording is not trusted, its grounding is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from governance.app import Services, build_services
+from governance.assistant.prompting import extract_citations
+from governance.assistant.service import Answer, answer
+from governance.clock import FrozenClock
+from governance.config import Settings
+from tests.eval.seed import NOW, seed
+
+QUESTIONS = Path(__file__).with_name("questions.yaml")
+EXACT_CATEGORIES = frozenset(
+    {"approval_status", "approver", "license", "changes", "approved_for_use", "pending", "clarify"}
+)
+MODEL_FREE_CATEGORIES = EXACT_CATEGORIES | {"decline", "injection"}
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    category: str
+    question: str
+    kind: str
+    expect: tuple[str, ...] = ()
+    reject: tuple[str, ...] = ()
+    cites: tuple[str, ...] = ()
+
+
+@functools.cache
+def load_questions(path: Path = QUESTIONS) -> tuple[Question, ...]:
+    """The evaluation questions (validated: unique ids, known kinds)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    questions = tuple(
+        Question(
+            id=item["id"],
+            category=item["category"],
+            question=item["q"],
+            kind=item["kind"],
+            expect=tuple(item.get("expect", ())),
+            reject=tuple(item.get("reject", ())),
+            cites=tuple(item.get("cites", ())),
+        )
+        for item in raw["questions"]
+    )
+    ids = [q.id for q in questions]
+    if len(set(ids)) != len(ids):
+        raise ValueError("duplicate question ids in questions.yaml")
+    if any(q.kind not in {"exact", "generated", "unknown", "clarify"} for q in questions):
+        raise ValueError("unknown kind in questions.yaml")
+    return questions
+
+
+def problems(question: Question, result: Answer) -> list[str]:
+    """Why ``result`` fails ``question`` (empty when it passes)."""
+    found: list[str] = []
+    if result.kind != question.kind:
+        found.append(f"kind {result.kind!r}, expected {question.kind!r}")
+    body = result.text.lower()
+    grounded = body
+    if result.kind == "generated":
+        grounded = " ".join(s.title.lower() + " " + s.ref.lower() for s in result.sources)
+        if not result.advisory or (result.model_name or "") not in result.advisory:
+            found.append("generated answer without the advisory label naming the model")
+        cited = extract_citations(result.text, 99)
+        if any(n > len(result.sources) for n in cited):
+            found.append(f"cites a source that is not listed: {cited}")
+    for phrase in question.expect:
+        if phrase.lower() not in body and phrase.lower() not in grounded:
+            found.append(f"missing {phrase!r}")
+    for phrase in question.reject:
+        if phrase.lower() in body:
+            found.append(f"contains {phrase!r}")
+    refs = [f"{s.source_id} {s.title} {s.ref}".lower() for s in result.sources]
+    for fragment in question.cites:
+        if not any(fragment.lower() in ref for ref in refs):
+            found.append(f"no source matching {fragment!r}")
+    return found
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    answer: Answer
+    problems: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def seeded_services(database_url: str, **overrides: Any) -> Services:
+    """Services over ``database_url`` (migrated, empty), seeded, with the clock at NOW."""
+    from governance import migrate
+
+    migrate.upgrade(database_url)
+    values: dict[str, Any] = {"database_url": database_url, "approvers": ["alice", "bob"]}
+    values.update(overrides)
+    services = build_services(Settings(_env_file=None, **values), clock=FrozenClock(NOW))  # type: ignore[call-arg]
+    seed(services.session_factory)
+    return services
+
+
+def evaluate(
+    services: Services,
+    questions: Iterable[Question],
+    *,
+    runtime: Any = None,
+    on_result: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Ask every question; ``runtime`` is a QueuedRuntime or None (no free-form answers)."""
+    outcomes = []
+    for question in questions:
+        result = answer(
+            question.question,
+            session_factory=services.session_factory,
+            clock=services.clock,
+            runtime=runtime,
+            settings=services.settings,
+        )
+        outcome = Outcome(question, result, tuple(problems(question, result)))
+        outcomes.append(outcome)
+        if on_result is not None:
+            on_result(outcome)
+    return outcomes
+
+
+def report(outcomes: list[Outcome]) -> str:
+    """Accuracy per category and overall, as printed lines."""
+    by_category: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        by_category[outcome.question.category].append(outcome)
+    lines = [f"{'category':18s} {'passed':>8s} {'accuracy':>9s} {'p50 ms':>8s}"]
+    for category in sorted(by_category):
+        group = by_category[category]
+        passed = sum(o.passed for o in group)
+        p50 = statistics.median(o.answer.elapsed for o in group) * 1000
+        lines.append(
+            f"{category:18s} {passed:>3d}/{len(group):<4d} {passed / len(group):>8.0%} {p50:>8.1f}"
+        )
+    total = sum(o.passed for o in outcomes)
+    lines.append(f"{'all':18s} {total:>3d}/{len(outcomes):<4d} {total / len(outcomes):>8.0%}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Evaluate the assistant on the seeded registry.")
+    parser.add_argument("--model", action="store_true", help="also run free-form questions")
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--verbose", "-v", action="store_true")
+    args = parser.parse_args()
+    questions = load_questions()
+    if not args.model:
+        questions = tuple(q for q in questions if q.category in MODEL_FREE_CATEGORIES)
+    with tempfile.TemporaryDirectory() as tmp:
+        services = seeded_services(
+            f"sqlite:///{tmp}/eval.db", model_max_tokens=args.max_tokens, model_n_ctx=2048
+        )
+        runtime = None
+        if args.model:
+            from governance.assistant.wiring import get_assistant
+
+            runtime = get_assistant(services).runtime()
+
+        def show(outcome: Outcome) -> None:
+            if args.verbose or not outcome.passed:
+                mark = "ok  " if outcome.passed else "FAIL"
+                print(f"{mark} {outcome.question.id}: {outcome.question.question}")
+                if not outcome.passed:
+                    print("     " + "; ".join(outcome.problems))
+                    print("     " + outcome.answer.text.replace("\n", "\n     "))
+
+        outcomes = evaluate(services, questions, runtime=runtime, on_result=show)
+        services.close()
+    print(report(outcomes))
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -211,6 +212,81 @@ def ask(question: tuple[str, ...], as_json: bool) -> None:
         click.echo(json.dumps(answer_data(result), indent=2))
     else:
         click.echo(result.render())
+
+
+@main.command("license")
+@click.argument("license_id", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def license_(license_id: tuple[str, ...], as_json: bool) -> None:
+    """Show the reviewed terms of a license, e.g. `modelgov license llama3.1`."""
+    services = _services()
+    invocation = Invocation(services=services, user=_default_user())
+    reply = run_tokens(["license", " ".join(license_id)], invocation)
+    _emit(reply.ok, reply.text, reply.data, render_reply(reply), as_json)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+@click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def policy(words: tuple[str, ...], user: str, as_json: bool) -> None:
+    """The team policy: `policy show`, `policy set <rule> <value>`, `policy unset <rule>`."""
+    services = _services()
+    reply = run_tokens(["policy", *words], Invocation(services=services, user=user))
+    _emit(reply.ok, reply.text, reply.data, render_reply(reply), as_json)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def scan(path: Path, as_json: bool) -> None:
+    """Check the Hub models a code tree uses against the registry (a CI gate).
+
+    Exit status 0 when every model used is approved, 1 when one is not approved, pending or in
+    review, 2 on a usage error.
+    """
+    from rich.console import Console
+
+    from bot.views.scan import scan_table
+    from governance.db import transaction
+    from governance.scan.service import scan_tree
+
+    services = _services()
+    with transaction(services.session_factory) as session:
+        report = scan_tree(session, root=path, today=services.clock.now().date())
+    services.close()
+    if as_json:
+        click.echo(json.dumps(report.data(), indent=2))
+    else:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=160)  # CI logs: do not squeeze paths into 80 columns
+        console.print(scan_table(report))
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["cyclonedx", "csv", "json"]), default="cyclonedx"
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export(fmt: str, output: Path | None) -> None:
+    """Export the tracked models: a CycloneDX 1.6 ML-BOM (validated), CSV or JSON."""
+    from governance.db import transaction
+    from governance.export.service import export_text
+
+    services = _services()
+    with transaction(services.session_factory) as session:
+        text = export_text(session, fmt=fmt, clock=services.clock)
+    services.close()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror}", code=1)
+    click.echo(f"modelgov: wrote {fmt} export to {output}", err=True)
 
 
 if __name__ == "__main__":

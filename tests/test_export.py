@@ -1,0 +1,116 @@
+"""``modelgov export``: a CycloneDX 1.6 ML-BOM that validates (and a broken one that does not),
+CSV and JSON, from models checked through the watcher."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from governance.clock import FrozenClock
+from governance.config import Settings
+from governance.db import transaction
+from governance.export.cyclonedx import validate_bom
+from governance.export.service import export_text
+from governance.registry.models import IntendedUse
+from tests.support.license_fixtures import MIT_TEXT, WEIGHTS, Governed, governed
+
+OPEN = "acme/open-7b"
+VENDOR = "acme/vendor-8b"
+
+
+@pytest.fixture
+def hub_gov(settings: Settings, clock: FrozenClock) -> Iterator[Governed]:
+    yield from governed(settings, clock)
+
+
+@pytest.fixture
+def gov(hub_gov: Governed) -> Governed:
+    g = hub_gov
+    g.hub.add_model(
+        OPEN,
+        license="mit",
+        files={"LICENSE": MIT_TEXT, **WEIGHTS},
+        tags=["transformers", "text-generation", "dataset:acme/corpus"],
+    )
+    g.hub.add_model(VENDOR, license="llama3.1", files=WEIGHTS, gated="manual")
+    g.track(OPEN)
+    g.track(VENDOR)
+    g.cycle()
+    approved = g.request(OPEN)
+    assert g.run(f'approve {approved} --conditions "no <!channel> PII"', user="bob").ok
+    g.request(VENDOR, IntendedUse.RESEARCH)
+    g.track("acme/never-checked")
+    return g
+
+
+def _export(gov: Governed, fmt: str) -> str:
+    with transaction(gov.services.session_factory) as session:
+        return export_text(session, fmt=fmt, clock=gov.services.clock)
+
+
+def test_cyclonedx_bom_validates_and_describes_each_model(gov: Governed) -> None:
+    text = _export(gov, "cyclonedx")
+    assert validate_bom(text) is None
+    bom = json.loads(text)
+    assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.6"
+    components = {c["bom-ref"]: c for c in bom["components"]}
+    assert set(components) == {OPEN, VENDOR, "acme/never-checked"}
+    open_model = components[OPEN]
+    sha = gov.hub.head_sha(OPEN)
+    assert open_model["type"] == "machine-learning-model"
+    assert open_model["purl"] == f"pkg:huggingface/acme/open-7b@{sha}"
+    assert open_model["licenses"] == [{"license": {"id": "MIT"}}]
+    props = {p["name"]: p["value"] for p in open_model["properties"]}
+    assert props["modelgov:status"] == "approved with conditions"
+    assert props["modelgov:approval:1:conditions"] == "no <!channel> PII"
+    assert props["modelgov:approval:1:use"] == "commercial"
+    assert open_model["modelCard"]["modelParameters"]["task"] == "text-generation"
+    assert open_model["modelCard"]["modelParameters"]["datasets"] == [
+        {"type": "dataset", "name": "acme/corpus"}
+    ]
+    vendor = components[VENDOR]
+    assert vendor["licenses"][0]["license"]["name"] == "Llama 3.1 Community License Agreement"
+    assert "id" not in vendor["licenses"][0]["license"]  # not an SPDX id
+    assert {p["name"]: p["value"] for p in vendor["properties"]}["modelgov:status"] == "pending"
+    assert components["acme/never-checked"]["purl"] == "pkg:huggingface/acme/never-checked"
+
+
+def test_a_broken_bom_does_not_validate(gov: Governed) -> None:
+    bom = json.loads(_export(gov, "cyclonedx"))
+    bom["components"][0]["type"] = "large-language-model"
+    assert validate_bom(json.dumps(bom)) is not None
+    bom = json.loads(_export(gov, "cyclonedx"))
+    bom["components"][0]["licenses"] = [{"license": {"id": "LicenseRef-llama3-1"}}]
+    assert validate_bom(json.dumps(bom)) is not None  # a LicenseRef- is not an SPDX id
+    assert validate_bom("{}") is not None
+
+
+def test_csv_and_json(gov: Governed) -> None:
+    rows = list(csv.DictReader(io.StringIO(_export(gov, "csv"))))
+    by_repo = {r["repo_id"]: r for r in rows}
+    assert by_repo[OPEN]["license_id"] == "mit" and by_repo[OPEN]["spdx"] == "MIT"
+    assert by_repo[OPEN]["conditions"] == "commercial: no <!channel> PII"
+    assert by_repo[VENDOR]["spectrum"] == "restricted weights"
+    data = json.loads(_export(gov, "json"))
+    vendor = next(m for m in data["models"] if m["repo_id"] == VENDOR)
+    assert vendor["license"]["commercial_use"] == "conditional"
+    assert vendor["gated"] == "manual"
+
+
+def test_cli_writes_the_file(
+    gov: Governed, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    out = tmp_path / "bom.cdx.json"
+    result = CliRunner().invoke(main, ["export", "--format", "cyclonedx", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert validate_bom(out.read_text()) is None
+    result = CliRunner().invoke(main, ["export", "--format", "spdx"])
+    assert result.exit_code == 2 and "spdx" in result.output

@@ -144,16 +144,20 @@ class CommandTable:
 
 def build_table() -> CommandTable:
     """All subcommands. Each domain contributes its own list from ``bot/handlers``."""
+    from bot.handlers import alerts as alert_handlers
     from bot.handlers import assistant as assistant_handlers
     from bot.handlers import help as help_handlers
     from bot.handlers import licenses as license_handlers
     from bot.handlers import registry as registry_handlers
+    from bot.handlers import upstream as upstream_handlers
 
     return CommandTable(
         [
             *help_handlers.SUBCOMMANDS,
             *registry_handlers.SUBCOMMANDS,
             *license_handlers.SUBCOMMANDS,
+            *upstream_handlers.SUBCOMMANDS,
+            *alert_handlers.SUBCOMMANDS,
             *assistant_handlers.SUBCOMMANDS,
         ]
     )

@@ -24,6 +24,7 @@ from tests.support.databases import (
     migrated_sqlite_template,
     sqlite_copy,
 )
+from tests.support.watch_fixtures import Watched, watched_services
 
 PG_URL = os.environ.get(PG_ENV)
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -125,3 +126,9 @@ def services(settings: Settings, clock: FrozenClock) -> Iterator[Services]:
     built = build_services(settings, clock=clock)
     yield built
     built.close()
+
+
+@pytest.fixture
+def watched(settings: Settings, clock: FrozenClock) -> Iterator[Watched]:
+    """Services whose Hub client talks to a fresh Hub stand-in (budget on a fake clock)."""
+    yield from watched_services(settings, clock)

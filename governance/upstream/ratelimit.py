@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 DEFAULT_LIMIT = 500
 DEFAULT_WINDOW = 300.0
+MIN_WAIT = 0.001
 
 
 class RequestBudget:
@@ -80,7 +81,8 @@ class RequestBudget:
                         self._granted += 1
                         self._waited += waited
                         return waited
-                    wait = (1.0 - self._tokens) / self.rate
+                    # A floor: a wait below the clock's resolution would never let time move.
+                    wait = max((1.0 - self._tokens) / self.rate, MIN_WAIT)
             self._sleep(wait)
             waited += wait
 

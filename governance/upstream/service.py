@@ -137,6 +137,16 @@ def _diffs(session: Session, old: Snapshot, new: Snapshot) -> dict[str, str]:
     return out
 
 
+def license_texts(session: Session, old: Snapshot, new: Snapshot) -> dict[str, tuple[str, str]]:
+    """For each license path that differs: (old text, new text); '' where absent."""
+    before, after = _texts(old), _texts(new)
+    return {
+        path: (_load(session, before.get(path)), _load(session, after.get(path)))
+        for path in sorted(before.keys() | after.keys())
+        if before.get(path) != after.get(path)
+    }
+
+
 def _load(session: Session, content_hash: str | None) -> str:
     if content_hash is None:
         return ""

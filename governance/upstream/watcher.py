@@ -106,7 +106,7 @@ def load_targets(session: Session, repo_ids: Iterable[str] | None) -> list[Watch
             select(WatchState.model_id, Snapshot)
             .join(Snapshot, Snapshot.id == WatchState.latest_snapshot_id)
             .where(WatchState.model_id.in_([m.id for m in models]))
-        ).tuples()
+        ).all()
     )
     return [
         WatchTarget(m.id, m.repo_id, facts_from_row(latest[m.id]) if m.id in latest else None)

@@ -142,12 +142,30 @@ def _explain(name: str, what: str) -> Callable[[], None]:
 
 @main.command()
 def worker() -> None:
-    """Run the scheduler (upstream rechecks, alert delivery, digests)."""
-    _services()
-    click.echo(
-        "modelgov worker: no scheduled jobs are defined yet; upstream rechecks and alert "
-        "delivery arrive with the watcher. Nothing to run, exiting."
-    )
+    """Run the scheduler: upstream rechecks, alert delivery, expiry, the daily digest."""
+    from bot.runtime import run_worker
+
+    services = _services()
+    try:
+        run_worker(services)
+    except GovernanceError as exc:
+        _fail(exc.message)
+
+
+@main.command()
+@click.argument("repos", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def check(repos: tuple[str, ...], as_json: bool) -> None:
+    """Recheck watched models on the Hub now (all, or REPOS), with a progress bar."""
+    from bot.runtime import run_check
+
+    services = _services()
+    try:
+        ok = run_check(services, list(repos), as_json=as_json)
+    except GovernanceError as exc:
+        _fail(exc.message, code=1)
+        return
+    sys.exit(0 if ok else 1)
 
 
 @main.command()
@@ -161,6 +179,13 @@ def serve(http_mode: bool, port: int, user: str) -> None:
     from bot.console import run_console
 
     services = _services()
+    if not http_mode:  # one process runs it all; HTTP web processes leave jobs to the worker
+        from bot.runtime import start_background_scheduler
+
+        try:
+            start_background_scheduler(services)
+        except GovernanceError as exc:
+            _fail(exc.message)
     if http_mode or services.settings.slack_configured:
         from bot.slack.runner import serve_slack
 

@@ -1,0 +1,142 @@
+"""APScheduler jobs, each guarded by a database lease so a second worker process is harmless.
+
+APScheduler's job stores must not be shared between schedulers, so every worker schedules its
+own in-memory jobs with fixed ids; the lease row decides which worker actually runs a job. A
+periodic job keeps its lease for most of its period instead of releasing it, so a second worker
+whose timer fires a little later finds it taken and skips.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
+
+from governance import jobs
+from governance.app import Services
+from governance.config import ConfigError
+from governance.db import transaction
+from governance.leases import acquire_lease
+from governance.upstream.models import RecheckCycle
+
+log = logging.getLogger(__name__)
+
+DELIVERY_SECONDS = 30
+EXPIRY_HOURS = 1
+DIGEST_HOUR_UTC = 9
+
+
+def worker_id() -> str:
+    """A holder name unique to this process, readable in the lease table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def guarded(
+    services: Services, *, name: str, holder: str, hold: timedelta, work: Callable[[Services], Any]
+) -> Callable[[], Any]:
+    """``work`` wrapped so it runs only while ``holder`` holds the lease ``name``."""
+
+    def run() -> Any:
+        if not acquire_lease(
+            services.session_factory, name=name, holder=holder, ttl=hold, clock=services.clock
+        ):
+            log.info("job %s skipped: another worker holds its lease", name)
+            return None
+        try:
+            return work(services)
+        except Exception:  # a failing job must not kill the scheduler thread
+            log.exception("job %s failed", name)
+            return None
+
+    return run
+
+
+def next_recheck_at(services: Services, interval: timedelta) -> datetime:
+    """When the next recheck is due: the last completed cycle plus the interval (or now)."""
+    with transaction(services.session_factory) as session:
+        last = session.scalar(
+            select(func.max(RecheckCycle.finished_at)).where(RecheckCycle.trigger == "schedule")
+        )
+    now = services.clock.now()
+    return now if last is None else max(now, last + interval)
+
+
+def recheck_trigger(services: Services) -> tuple[Any, timedelta]:
+    """The recheck trigger from settings (cron wins over the interval) and its period."""
+    settings = services.settings
+    jitter = settings.recheck_jitter_seconds or None
+    if settings.recheck_cron:
+        try:
+            return CronTrigger.from_crontab(settings.recheck_cron, timezone="UTC", jitter=jitter), (
+                timedelta(minutes=5)
+            )
+        except ValueError as exc:
+            raise ConfigError(
+                f"MODELGOV_RECHECK_CRON: {exc}; expected five cron fields like '0 */6 * * *'."
+            ) from None
+    interval = timedelta(hours=settings.recheck_interval_hours)
+    return IntervalTrigger(
+        seconds=interval.total_seconds(), jitter=jitter, timezone="UTC"
+    ), interval
+
+
+def build_scheduler(services: Services, *, holder: str | None = None) -> BackgroundScheduler:
+    """A scheduler with the four jobs (fixed ids); call ``.start()`` to run it."""
+    holder = holder or worker_id()
+    scheduler = BackgroundScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+    )
+    trigger, period = recheck_trigger(services)
+    first = None if services.settings.recheck_cron else next_recheck_at(services, period)
+    scheduler.add_job(
+        guarded(services, name="recheck", holder=holder, hold=period * 0.9, work=jobs.recheck),
+        trigger,
+        id="recheck",
+        name="upstream recheck cycle",
+        replace_existing=True,
+        next_run_time=first,
+    )
+    scheduler.add_job(
+        guarded(
+            services, name="deliver", holder=holder, hold=timedelta(seconds=25), work=jobs.deliver
+        ),
+        IntervalTrigger(seconds=DELIVERY_SECONDS, timezone="UTC"),
+        id="deliver",
+        name="alert delivery",
+        replace_existing=True,
+        misfire_grace_time=DELIVERY_SECONDS,
+    )
+    scheduler.add_job(
+        guarded(
+            services,
+            name="expiry",
+            holder=holder,
+            hold=timedelta(minutes=50),
+            work=jobs.expire_approvals,
+        ),
+        IntervalTrigger(hours=EXPIRY_HOURS, timezone="UTC"),
+        id="expiry",
+        name="approval expiry",
+        replace_existing=True,
+        next_run_time=services.clock.now(),
+    )
+    scheduler.add_job(
+        guarded(
+            services, name="digest", holder=holder, hold=timedelta(hours=20), work=jobs.daily_digest
+        ),
+        CronTrigger(hour=DIGEST_HOUR_UTC, minute=0, timezone="UTC"),
+        id="digest",
+        name="daily digest",
+        replace_existing=True,
+    )
+    return scheduler

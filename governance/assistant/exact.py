@@ -162,6 +162,8 @@ def approvers(session: Session, model: TrackedModel, use: IntendedUse | None) ->
     if not any(e.action in ("approved", "reapproved") for e in events):
         scope = f" for {use.value} use" if use else ""
         out.add(f"Nobody has approved {model.repo_id}{scope} yet.")
+    # Approvals first (what was asked), then the rest of the trail in time order.
+    events.sort(key=lambda e: e.action not in ("approved", "reapproved"))
     for event in events:
         approval = ids[event.approval_id]  # type: ignore[index]
         line = (
@@ -277,7 +279,7 @@ def upstream_changes(
             src.change_ref(change, repo_id),
             f"change:{change.id}",
         )
-        out.add("- " + src.change_facts(change, repo_id), n)
+        out.add("- " + src.change_facts(change, repo_id, with_diff=True), n)
     return out
 
 

@@ -11,8 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from governance.assistant.prompting import DONT_KNOW, extract_citations, strip_invalid_citations
+from governance.assistant.prompting import (
+    DONT_KNOW,
+    extract_citations,
+    format_source,
+    strip_invalid_citations,
+)
 from governance.assistant.retrieval import Passage, tokenize
+from governance.assistant.runtime_base import ChatMessage
 
 _ECHO = re.compile(r"^\s*(<\s*/?\s*source\b|question\s*:|sources\s*:|answer with citations)", re.I)
 _TAG = re.compile(r"</?\s*source\b[^>]*>", re.IGNORECASE)
@@ -21,6 +27,40 @@ _CITE_GROUP = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 _DONT_KNOW_START = re.compile(r"^\W*(i\s+(do\s*not|don'?t)\s+know)\b", re.IGNORECASE)
 MIN_OVERLAP_TERMS = 2
 MIN_OVERLAP_SHARE = 0.3
+
+
+_EXAMPLE_SOURCES = (
+    Passage(
+        "example:1",
+        "Example License (license knowledge base)",
+        "Commercial use: allowed. Notice: copies must keep the NOTICE file.",
+        "https://example.org/license",
+    ),
+    Passage(
+        "example:2",
+        "Request #9 (acme/x-1b)",
+        "Request #9: acme/x-1b for research use is approved; decided by dana.",
+        "/models info acme/x-1b (request #9)",
+    ),
+)
+
+
+def example_exchange() -> list[ChatMessage]:
+    """One worked question and answer shown before the real one: small models copy the
+    citation format from an example far better than from an instruction alone."""
+    sources = "\n".join(format_source(n, p) for n, p in enumerate(_EXAMPLE_SOURCES, start=1))
+    return [
+        {
+            "role": "user",
+            "content": f"Sources:\n{sources}\n\nQuestion: Who approved acme/x-1b, and what must "
+            "copies keep?\nAnswer with citations like [1].",
+        },
+        {
+            "role": "assistant",
+            "content": "dana approved acme/x-1b for research use [2]. Copies must keep the NOTICE "
+            "file [1].",
+        },
+    ]
 
 
 def clean_generated(text: str) -> str:
@@ -85,3 +125,18 @@ def ground(text: str, sources: Sequence[Passage]) -> tuple[str, list[int]]:
     attributed = attribute_citations(cleaned, sources)
     final, cited = renumber(attributed, len(sources))
     return final, [n - 1 for n in cited]
+
+
+def closest_passage_sentence(question: str, sources: Sequence[Passage]) -> tuple[str, int] | None:
+    """The source sentence sharing most terms with ``question``, and its source's index."""
+    wanted = set(tokenize(question))
+    best: tuple[int, str, int] | None = None
+    for index, passage in enumerate(sources):
+        for match in _SENTENCE.finditer(passage.text):
+            sentence = " ".join(match.group(0).split())
+            shared = len(wanted & set(tokenize(sentence)))
+            if sentence and (best is None or shared > best[0]):
+                best = (shared, sentence, index)
+    if best is None or best[0] == 0:
+        return None
+    return best[1], best[2]

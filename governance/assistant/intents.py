@@ -50,6 +50,8 @@ _CHANGES = _re(
     r"\b(chang\w*|updat\w*|modif\w*|diffs?|new (commit|revision|release)|upstream|"
     r"what'?s new|different now|edited|touched)\b"
 )
+# Without a model named, only these say "upstream changes" ("an updated policy" does not).
+_CHANGES_ANY = _re(r"\b(upstream|changed|changes|what'?s new|new (commit|revision|release)s?)\b")
 _LICENSE = _re(
     r"\b(licen[cs]\w*|terms|commercial\w*|requir\w*|obligat\w*|attribut\w*|restrict\w*|"
     r"paid|for.profit|monetiz\w*|sell\w*|revenue|redistribut\w*|notice|conditions of use|"
@@ -87,6 +89,7 @@ class Cues:
     tracked: bool
     pending: bool
     changes: bool
+    changes_any: bool
     license: bool
     approval_word: bool
     approval: bool
@@ -111,6 +114,7 @@ def read_cues(question: str) -> Cues:
         tracked=bool(_TRACKED.search(text)),
         pending=bool(_PENDING.search(text)),
         changes=bool(_CHANGES.search(text)),
+        changes_any=bool(_CHANGES_ANY.search(text)),
         license=bool(_LICENSE.search(text)),
         approval_word=bool(_APPROVAL_WORD.search(text)),
         approval=bool(_APPROVAL.search(text)),
@@ -128,7 +132,7 @@ def classify(cues: Cues, *, names_model: bool, names_license: bool) -> Intent:
         return Intent.APPROVER
     if cues.pending and not names_model:
         return Intent.PENDING
-    if cues.changes and (names_model or not names_license):
+    if (cues.changes and names_model) or (cues.changes_any and not names_license):
         return Intent.CHANGES
     if cues.listing and cues.approval_word:
         return Intent.APPROVED_FOR_USE  # "which llama models are approved": filtered by name

@@ -18,10 +18,21 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session, sessionmaker
 
 from governance.assistant import exact
-from governance.assistant.grounding import ground, is_dont_know
+from governance.assistant.grounding import (
+    closest_passage_sentence,
+    example_exchange,
+    ground,
+    is_dont_know,
+)
 from governance.assistant.intents import Intent, read_cues
 from governance.assistant.intents import classify as classify_intent
-from governance.assistant.prompting import DONT_KNOW, build_grounded_messages, prompt_budget
+from governance.assistant.prompting import (
+    DONT_KNOW,
+    MESSAGE_OVERHEAD_TOKENS,
+    build_grounded_messages,
+    make_counter,
+    prompt_budget,
+)
 from governance.assistant.queued import PositionCallback, QueuedRuntime
 from governance.assistant.resolve import LicenseMention, ModelMatch, match_license, match_model
 from governance.assistant.retrieval import Hit, Passage, Retriever, tokenize
@@ -82,6 +93,14 @@ def advisory_label(model_name: str) -> str:
     return (
         f"Written by the local model {model_name}. Advisory only: check the sources; the "
         "registry, not this text, decides what is approved."
+    )
+
+
+def untraced_label(model_name: str) -> str:
+    """The label of an answer whose model text could not be traced to any source."""
+    return (
+        f"The local model {model_name} wrote an answer that cites no source, so it is not "
+        "shown; this is the closest source passage instead. Advisory only."
     )
 
 
@@ -195,10 +214,12 @@ def _answer_exact(
     models = tracked_models(session)
     match = match_model(text, models)
     mention = match_license(text, load_knowledge_base())
+    cues = read_cues(text)
     if _prefer_license(session, text, match, mention):
         match = ModelMatch(None)
+    elif match.ambiguous and len(match.matched) <= 1 and cues.license and not cues.approval:
+        match = ModelMatch(None)  # "the Built with Llama notice": a family word, not a model
     model = match.model
-    cues = read_cues(text)
     untracked = [r.rstrip(".") for r in _REPO_LIKE.findall(text) if not r.startswith("http")]
     names_model = model is not None or match.ambiguous or bool(untracked)
     intent = classify_intent(cues, names_model=names_model, names_license=mention is not None)
@@ -265,12 +286,16 @@ def _generate(
         return Answer(text, _numbered(passages), "unknown", intent, elapsed=elapsed)
     max_tokens = settings.model_max_tokens
     n_ctx = runtime.context_window or settings.model_n_ctx
+    example = example_exchange()
+    count = make_counter(runtime.count_tokens)
+    example_cost = sum(count(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in example)
     prompt = build_grounded_messages(
         question,
         passages,
-        budget_tokens=prompt_budget(n_ctx, max_tokens),
+        budget_tokens=prompt_budget(n_ctx, max_tokens) - example_cost,
         count_tokens=runtime.count_tokens,
     )
+    messages = [prompt.messages[0], *example, *prompt.messages[1:]]
     pieces: list[str] = []
 
     def on_token(piece: str) -> None:
@@ -279,7 +304,7 @@ def _generate(
             on_partial("".join(pieces))
 
     future = runtime.submit(
-        prompt.messages,
+        messages,
         max_tokens=max_tokens,
         deadline=deadline,
         on_token=on_token,
@@ -296,6 +321,16 @@ def _generate(
     if is_dont_know(raw) and not timed_out:
         return Answer(DONT_KNOW, (), "unknown", intent, model_name=runtime.name, elapsed=elapsed)
     text, used = ground(raw, prompt.sources)
+    advisory = advisory_label(runtime.name)
+    if not used and text:
+        # Nothing in the model's text can be traced to a source: do not pass it on as an
+        # answer; quote the closest source sentence instead, and say so.
+        closest = closest_passage_sentence(question, prompt.sources)
+        if closest is not None:
+            sentence, index = closest
+            text = f'The closest source says: "{sentence}" [1]'
+            used = [index]
+            advisory = untraced_label(runtime.name)
     # Cited sources in order of first use; if nothing could be traced, what the model was given.
     sources = _numbered(prompt.sources, used or None)
     if timed_out:
@@ -313,6 +348,6 @@ def _generate(
         intent=intent,
         model_name=runtime.name,
         timed_out=timed_out,
-        advisory=advisory_label(runtime.name),
+        advisory=advisory,
         elapsed=elapsed,
     )

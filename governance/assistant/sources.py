@@ -176,8 +176,22 @@ def snapshot_facts(snapshot: Snapshot) -> str:
     return text + "."
 
 
-def change_facts(change: Change, repo_id: str) -> str:
-    return f"{format_time(change.detected_at)}: {repo_id}: {change.summary} ({change.kind})"
+DIFF_LINES_SHOWN = 6
+
+
+def change_facts(change: Change, repo_id: str, *, with_diff: bool = False) -> str:
+    """One change in one line; ``with_diff`` adds the first changed lines of its text diff."""
+    text = f"{format_time(change.detected_at)}: {repo_id}: {change.summary} ({change.kind})"
+    if with_diff and change.diff:
+        lines = [
+            line
+            for line in change.diff.splitlines()
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        ]
+        shown = "\n    ".join(lines[:DIFF_LINES_SHOWN])
+        more = len(lines) - DIFF_LINES_SHOWN
+        text += f"\n    {shown}" + (f"\n    ({more} more changed lines)" if more > 0 else "")
+    return text
 
 
 # ---------------------------------------------------------------------------- passages

@@ -8,7 +8,7 @@ from bot.blocks import Reply, message_reply
 from bot.commands import Args, Invocation, Subcommand
 from bot.views import upstream as views
 from governance.db import transaction
-from governance.licenses.clauses import diff_texts
+from governance.licenses.diffs import clause_diffs
 from governance.registry.models import TrackedModel
 from governance.registry.validation import validate_repo_id
 from governance.upstream import service
@@ -64,15 +64,14 @@ def diff(inv: Invocation, args: Args) -> Reply:
     repo = args.positionals[0]
     refs = args.positionals[1:]
     with transaction(inv.services.session_factory) as session:
-        old, new, diffs = service.license_diff(
+        old, new, texts = service.license_diff(
             session,
             repo_id=repo,
             from_ref=refs[0] if refs else None,
             to_ref=refs[1] if len(refs) > 1 else None,
         )
-        texts = service.license_texts(session, old, new)
-        summaries = {path: diff_texts(a, b).summary for path, (a, b) in texts.items() if a and b}
-        return views.diff_reply(new.repo_id, old, new, diffs, summaries)
+        diffs = clause_diffs(texts, old_ref=(old.sha or "?")[:12], new_ref=(new.sha or "?")[:12])
+        return views.diff_reply(new.repo_id, old, new, diffs)
 
 
 SUBCOMMANDS = [

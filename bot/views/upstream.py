@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks import Block, Reply, code, context, fit, header, section
+from bot.blocks import Block, Reply, context, fit, header, section
 from bot.blocks import escape as esc
+from bot.views.licenses import clause_diff_blocks
+from governance.licenses.clauses import ClauseDiff
 from governance.registry.service import format_time
 from governance.upstream.models import Change, Snapshot
 from governance.upstream.watcher import CycleReport
@@ -87,34 +89,19 @@ def changes_reply(changes: list[tuple[Change, str]], *, title: str) -> Reply:
     )
 
 
-def diff_reply(
-    repo_id: str,
-    old: Snapshot,
-    new: Snapshot,
-    diffs: dict[str, str],
-    summaries: dict[str, tuple[str, ...]],
-) -> Reply:
+def diff_reply(repo_id: str, old: Snapshot, new: Snapshot, diffs: dict[str, ClauseDiff]) -> Reply:
+    """Per changed license file: the clause summary first, then the unified diff."""
     title = f"License diff of {repo_id}: {(old.sha or '?')[:12]} → {(new.sha or '?')[:12]}"
     blocks: list[Block] = [header(title)]
     text_parts = [title]
     for path, diff in diffs.items():
-        summary = summaries.get(path, ())
-        if summary:
-            blocks.append(section(f"*{esc(path)}*\n" + "\n".join(f"• {esc(s)}" for s in summary)))
-        else:
-            blocks.append(section(f"*{esc(path)}*"))
-        blocks.append(section(code(diff or "(file added or removed)")))
-        text_parts += [path, *summary, diff]
+        blocks += clause_diff_blocks(path, diff)
+        text_parts += [path, *diff.summary, diff.unified_diff]
+    files = [
+        {"path": p, "summary": list(d.summary), "diff": d.unified_diff} for p, d in diffs.items()
+    ]
     return Reply(
         text="\n".join(text_parts),
         blocks=fit(blocks),
-        data={
-            "repo_id": repo_id,
-            "from": old.sha,
-            "to": new.sha,
-            "files": [
-                {"path": p, "summary": list(summaries.get(p, ())), "diff": d}
-                for p, d in diffs.items()
-            ],
-        },
+        data={"repo_id": repo_id, "from": old.sha, "to": new.sha, "files": files},
     )

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance.licenses.clauses import diff_license_ids, diff_texts
+from governance.licenses.clauses import diff_license_ids
+from governance.licenses.diffs import clause_diff
 from governance.licenses.knowledge import load_knowledge_base
 from governance.upstream.facts import AVAILABLE, SnapshotFacts, fingerprint
 from governance.upstream.hub import is_weight_file
@@ -162,7 +163,7 @@ def _license_files(ctx: _Context, previous: SnapshotFacts, current: SnapshotFact
         details: tuple[str, ...] = ()
         diff = None
         if old_text is not None and new_text is not None:
-            clause = diff_texts(old_text, new_text, old_id=f"{path}@old", new_id=f"{path}@new")
+            clause = clause_diff(path, old_text, new_text)
             details, diff = clause.summary, clause.unified_diff
         ctx.add(
             "license_text_changed",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from itertools import pairwise
 
 from sqlalchemy import select
@@ -95,10 +94,11 @@ def _find_snapshot(history: list[Snapshot], ref: str) -> Snapshot:
 
 def license_diff(
     session: Session, *, repo_id: str, from_ref: str | None = None, to_ref: str | None = None
-) -> tuple[Snapshot, Snapshot, dict[str, str]]:
-    """Unified diffs of the license files between two recorded revisions, per path.
+) -> tuple[Snapshot, Snapshot, dict[str, tuple[str, str]]]:
+    """Two recorded revisions and, per license path that differs, (old text, new text).
 
-    Without refs: the two latest snapshots whose license texts differ.
+    Without refs: the two latest snapshots whose license texts differ. '' stands for a file
+    that is absent on one side.
     """
     model = get_model(session, repo_id)
     history = [s for s in snapshots(session, model) if s.license_files is not None]
@@ -111,30 +111,11 @@ def license_diff(
         if not pairs:
             raise NotFound(f"No license text change of {model.repo_id} has been recorded.")
         old, new = pairs[-1]
-    return old, new, _diffs(session, old, new)
+    return old, new, license_texts(session, old, new)
 
 
 def _texts(snapshot: Snapshot) -> dict[str, str | None]:
     return {f["path"]: f.get("content_hash") for f in snapshot.license_files or ()}
-
-
-def _diffs(session: Session, old: Snapshot, new: Snapshot) -> dict[str, str]:
-    before, after = _texts(old), _texts(new)
-    out: dict[str, str] = {}
-    for path in sorted(before.keys() | after.keys()):
-        if before.get(path) == after.get(path):
-            continue
-        a = _load(session, before.get(path))
-        b = _load(session, after.get(path))
-        out[path] = "".join(
-            difflib.unified_diff(
-                a.splitlines(keepends=True),
-                b.splitlines(keepends=True),
-                fromfile=f"{path}@{(old.sha or '')[:12]}",
-                tofile=f"{path}@{(new.sha or '')[:12]}",
-            )
-        )
-    return out
 
 
 def license_texts(session: Session, old: Snapshot, new: Snapshot) -> dict[str, tuple[str, str]]:

@@ -1,0 +1,52 @@
+"""What the assistant returns: an answer with numbered sources, and its labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from governance.assistant.sources import Source
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer. ``text`` is plain text (escape it for mrkdwn) with [n] citations.
+
+    ``kind``: ``exact`` (from the registry, no model), ``generated`` (written by the local
+    model, advisory), ``unknown`` (nothing relevant: "I don't know") or ``clarify`` (the model
+    name fits several tracked models; ``candidates`` lists them).
+    """
+
+    text: str
+    sources: tuple[Source, ...]
+    kind: str
+    intent: str
+    model_name: str | None = None
+    timed_out: bool = False
+    advisory: str | None = None
+    candidates: tuple[str, ...] = ()
+    elapsed: float = 0.0
+
+    def render(self) -> str:
+        """The whole answer as plain text: body, sources, and the label of a generated one."""
+        parts = [self.text]
+        if self.sources:
+            parts.append("Sources:\n" + "\n".join(s.line() for s in self.sources))
+        if self.advisory:
+            parts.append(self.advisory)
+        return "\n\n".join(parts)
+
+
+def advisory_label(model_name: str) -> str:
+    """The label every generated answer carries."""
+    return (
+        f"Written by the local model {model_name}. Advisory only: check the sources; the "
+        "registry, not this text, decides what is approved."
+    )
+
+
+def untraced_label(model_name: str) -> str:
+    """The label of an answer whose model text could not be traced to any source."""
+    return (
+        f"The local model {model_name} wrote an answer that cites no source, so it is not "
+        "shown; this is the closest source passage instead. Advisory only."
+    )

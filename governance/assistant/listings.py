@@ -1,0 +1,119 @@
+"""Exact answers that list: what is approved for a use, what is pending or in review, what is
+tracked, and the ask-back when a loose model name fits several models. Read-only, no model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from governance.assistant import sources as src
+from governance.assistant.exact import ExactAnswer, expired_by_date
+from governance.licenses.knowledge import load_knowledge_base
+from governance.registry.models import (
+    OPEN_STATES,
+    Approval,
+    ApprovalState,
+    IntendedUse,
+    TrackedModel,
+)
+
+
+def approved_for_use(
+    session: Session, use: IntendedUse | None, among: Sequence[TrackedModel], today: date
+) -> ExactAnswer:
+    """Models approved (for ``use``), optionally only ``among`` some models; reviews noted."""
+    out = ExactAnswer()
+    query = select(Approval).options(selectinload(Approval.model)).order_by(Approval.id)
+    query = query.where(Approval.state.in_((ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW)))
+    if use is not None:
+        query = query.where(Approval.use == use)
+    if among:
+        query = query.where(Approval.model_id.in_([m.id for m in among]))
+    rows = list(session.scalars(query))
+    approved = [
+        a for a in rows if a.state is ApprovalState.APPROVED and not expired_by_date(a, today)
+    ]
+    review = [a for a in rows if a not in approved]
+    scope = f" for {use.value} use" if use else ""
+    if not approved:
+        out.add(f"No model is approved{scope}.")
+    else:
+        out.add(f"Approved{scope} ({len(approved)}):")
+        for a in approved:
+            out.add("- " + src.approval_facts(a), out.cite_approval(a))
+    if review:
+        out.add(f"Not usable until approved again (in review or past expiry) ({len(review)}):")
+        for a in review:
+            out.add("- " + src.approval_facts(a), out.cite_approval(a))
+    return out
+
+
+def pending(session: Session) -> ExactAnswer:
+    """Requests waiting for a decision and approvals in review."""
+    out = ExactAnswer()
+    query = select(Approval).options(selectinload(Approval.model)).order_by(Approval.id)
+    rows = list(
+        session.scalars(
+            query.where(Approval.state.in_((ApprovalState.REQUESTED, ApprovalState.NEEDS_REVIEW)))
+        )
+    )
+    requested = [a for a in rows if a.state is ApprovalState.REQUESTED]
+    review = [a for a in rows if a.state is ApprovalState.NEEDS_REVIEW]
+    if not rows:
+        out.add("Nothing is pending or in review.")
+        return out
+    if requested:
+        out.add(f"Pending requests ({len(requested)}):")
+        for a in requested:
+            out.add("- " + src.approval_facts(a), out.cite_approval(a))
+    if review:
+        out.add(f"In review after an upstream change ({len(review)}):")
+        for a in review:
+            out.add("- " + src.approval_facts(a), out.cite_approval(a))
+    return out
+
+
+def clarify(candidates: Sequence[TrackedModel]) -> ExactAnswer:
+    """Ask back: the loose name fits several tracked models."""
+    out = ExactAnswer()
+    names = [m.repo_id for m in candidates[:8]]
+    shown = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+    out.add(f"Which model do you mean: {shown}? Ask again with its full name.")
+    return out
+
+
+def not_tracked(name: str) -> ExactAnswer:
+    out = ExactAnswer()
+    out.add(
+        f"{name} is not tracked, so it has no approval; request it with "
+        f"`/models request {name} --use <use>`."
+    )
+    return out
+
+
+def tracked(session: Session) -> ExactAnswer:
+    """Every tracked model: watched or not, current license, standing approvals."""
+    out = ExactAnswer()
+    models = src.tracked_models(session)
+    if not models:
+        out.add("No model is tracked yet; `/models request <repo>` adds one.")
+        return out
+    kb = load_knowledge_base()
+    out.add(f"Tracked models ({len(models)}):")
+    for model in models:
+        snapshot = src.latest_snapshot(session, model)
+        terms = src.license_of(snapshot, kb)
+        license_shown = terms.id if terms else (snapshot.license if snapshot else None)
+        standing = sorted(
+            f"{a.use.value} {a.state.value.replace('_', ' ')}"
+            for a in model.approvals
+            if a.state in OPEN_STATES
+        )
+        line = f"- {model.repo_id}: license {license_shown or 'not checked yet'}"
+        line += "; " + (", ".join(standing) if standing else "no standing approval")
+        line += "" if model.watched else "; not watched"
+        out.add(line + ".")
+    return out

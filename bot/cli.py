@@ -44,7 +44,7 @@ def _services(*, migrate_embedded: bool = True) -> Services:
     from governance.schema import ensure_schema
 
     settings = _settings()
-    services = build_services(settings)
+    services = build_services(settings, notifier=_slack_notifier(settings))
     try:
         if migrate_embedded:
             ensure_schema(services.engine, settings.database_url)
@@ -53,6 +53,15 @@ def _services(*, migrate_embedded: bool = True) -> Services:
     except Exception as exc:  # an unreachable database is an operator error, not a traceback
         _fail(f"cannot open the database at DATABASE_URL ({type(exc).__name__}: {exc})"[:300])
     return services
+
+
+def _slack_notifier(settings: Settings) -> Any:
+    """Alerts go to Slack when a bot token is set (else to the log); imported only then."""
+    if not settings.slack_bot_token:
+        return None
+    from bot.slack.notifier import slack_notifier
+
+    return slack_notifier(settings)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

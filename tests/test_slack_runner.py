@@ -121,3 +121,36 @@ def test_manifest_declares_what_the_app_uses() -> None:
     assert manifest["settings"]["socket_mode_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "usergroups:read"} <= scopes
+
+
+def test_processes_deliver_alerts_to_slack_when_a_bot_token_is_set(
+    database_url: str, slack_standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import _services
+    from bot.slack.notifier import SlackNotifier
+    from governance import jobs
+    from governance.alerts.service import raise_alert
+    from governance.db import transaction
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack_standin.token)
+    monkeypatch.setenv("SLACK_API_BASE_URL", slack_standin.base_url)
+    monkeypatch.setenv("MODELGOV_ALERTS_CHANNEL", "C0ALERTS")
+    services = _services()
+    try:
+        assert isinstance(services.notifier, SlackNotifier)
+        with transaction(services.session_factory) as session:
+            raise_alert(
+                session,
+                kind="digest",
+                title="Daily digest",
+                body="nothing changed",
+                payload={},
+                state_fingerprint="d1",
+                default_destination=services.settings.alerts_channel,
+                clock=services.clock,
+            )
+        assert jobs.deliver(services).delivered == 1
+        assert [m["text"] for m in slack_standin.messages_in("C0ALERTS")] == ["Daily digest"]
+    finally:
+        services.close()

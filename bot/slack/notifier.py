@@ -12,10 +12,16 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.slack.client import retry_after
+from bot.slack.client import make_client, retry_after
 from bot.slack.respond import message_payload
 from bot.views.alerts import alert_message
 from governance.alerts.notifier import Delivered, DeliveryFailed, OutgoingAlert
+from governance.config import Settings
+
+
+def slack_notifier(settings: Settings) -> SlackNotifier:
+    """The outbox's notifier when Slack is configured (``modelgov worker`` and ``serve``)."""
+    return SlackNotifier(make_client(settings))
 
 
 class SlackNotifier:

@@ -15,8 +15,6 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from bot.slack.app import build_app
-from bot.slack.client import make_client
-from bot.slack.notifier import SlackNotifier
 from bot.slack.workers import WorkerPool
 from bot.slack.wsgi import wsgi_app
 from governance.app import Services, build_services
@@ -25,11 +23,6 @@ from governance.config import ConfigError, Settings
 log = logging.getLogger(__name__)
 
 HTTP_THREADS = 8
-
-
-def make_notifier(settings: Settings) -> SlackNotifier:
-    """The alert outbox's notifier when Slack is configured (the worker uses it)."""
-    return SlackNotifier(make_client(settings))
 
 
 def serve_socket_mode(
@@ -116,7 +109,12 @@ def serve_slack(
     port: int,
     background: Callable[[], Any] | None = None,
 ) -> None:
-    """``modelgov serve``: HTTP with ``--http``, else Socket Mode (needs SLACK_APP_TOKEN)."""
+    """``modelgov serve``: HTTP with ``--http``, else Socket Mode (needs SLACK_APP_TOKEN).
+
+    In Socket Mode the scheduler (rechecks, alert delivery, expiry, digest) runs in the same
+    process unless ``background`` says otherwise: one process is the whole bot. In HTTP mode it
+    is the Procfile's separate ``worker``.
+    """
     settings = services.settings
     if http:
         services.close()  # each gunicorn worker opens its own engine after the fork
@@ -126,4 +124,10 @@ def serve_slack(
         raise ConfigError(
             "SLACK_APP_TOKEN is not set: set it for Socket Mode, or run `modelgov serve --http`."
         )
+    if background is None:
+        from bot.runtime import start_background_scheduler
+
+        def background() -> Any:
+            return start_background_scheduler(services)
+
     serve_socket_mode(settings, services, background=background)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from governance.alerts.service import raise_alert
@@ -40,6 +40,49 @@ class AppliedResult:
     outcome: str  # first | unchanged | changed | failed
     changes: list[tuple[str, str]] = field(default_factory=list)  # kind, summary
     error: str | None = None
+
+
+def is_quiet(outcome: FetchOutcome) -> bool:
+    """A check that found the model exactly as last recorded, with nothing else to do."""
+    target = outcome.target
+    return (
+        outcome.error is None
+        and outcome.unavailable is None
+        and outcome.status is not None
+        and outcome.files is None
+        and target.previous is not None
+        and not target.unreachable_alerted
+        and not target.has_unpinned_approvals
+        and not status_differs(target.previous, outcome.status)
+    )
+
+
+def record_quiet(
+    session: Session, ctx: WatchContext, model_ids: list[int], cycle_id: int | None
+) -> None:
+    """Record quiet checks in bulk: one INSERT of checks, one UPDATE of watch states."""
+    if not model_ids:
+        return
+    now = ctx.clock.now()
+    session.execute(
+        insert(Check),
+        [
+            {
+                "model_id": model_id,
+                "cycle_id": cycle_id,
+                "checked_at": now,
+                "outcome": "unchanged",
+                "requests": 1,
+            }
+            for model_id in model_ids
+        ],
+    )
+    session.execute(
+        update(WatchState)
+        .where(WatchState.model_id.in_(model_ids))
+        .values(last_checked_at=now, last_success_at=now, consecutive_failures=0, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def apply_outcome(

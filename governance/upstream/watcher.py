@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from governance.clock import Clock
 from governance.db import transaction
 from governance.errors import GovernanceError
-from governance.registry.models import TrackedModel
+from governance.registry.models import Approval, ApprovalState, TrackedModel
 from governance.registry.service import get_model
 from governance.upstream import apply
 from governance.upstream.facts import SnapshotFacts, facts_from_row
@@ -43,6 +43,8 @@ class WatchTarget:
     model_id: int
     repo_id: str
     previous: SnapshotFacts | None
+    unreachable_alerted: bool = False
+    has_unpinned_approvals: bool = False
 
     @property
     def known_blobs(self) -> frozenset[str]:
@@ -101,17 +103,30 @@ def load_targets(session: Session, repo_ids: Iterable[str] | None) -> list[Watch
                 select(TrackedModel).where(TrackedModel.watched.is_(True)).order_by(TrackedModel.id)
             )
         )
-    latest = dict(
-        session.execute(
-            select(WatchState.model_id, Snapshot)
+    ids = [m.id for m in models]
+    latest = {
+        model_id: (snapshot, alerted)
+        for model_id, snapshot, alerted in session.execute(
+            select(WatchState.model_id, Snapshot, WatchState.unreachable_alerted)
             .join(Snapshot, Snapshot.id == WatchState.latest_snapshot_id)
-            .where(WatchState.model_id.in_([m.id for m in models]))
+            .where(WatchState.model_id.in_(ids))
         ).all()
+    }
+    unpinned = set(
+        session.scalars(
+            select(Approval.model_id).where(
+                Approval.model_id.in_(ids),
+                Approval.state == ApprovalState.APPROVED,
+                Approval.revision_sha.is_(None),
+            )
+        )
     )
-    return [
-        WatchTarget(m.id, m.repo_id, facts_from_row(latest[m.id]) if m.id in latest else None)
-        for m in models
-    ]
+    targets = []
+    for m in models:
+        snapshot, alerted = latest.get(m.id, (None, False))
+        previous = facts_from_row(snapshot) if snapshot is not None else None
+        targets.append(WatchTarget(m.id, m.repo_id, previous, bool(alerted), m.id in unpinned))
+    return targets
 
 
 def fetch_one(hub: HubClient, target: WatchTarget) -> FetchOutcome:
@@ -201,8 +216,17 @@ def _apply_batch(
 ) -> None:
     if not outcomes:
         return
+    quiet = [o for o in outcomes if apply.is_quiet(o)]
     with transaction(ctx.factory) as session:
+        # Most checks find nothing: record those in two statements, not a round trip each.
+        apply.record_quiet(session, ctx, [o.target.model_id for o in quiet], report.cycle_id)
+        for outcome in quiet:
+            _count(report, outcome.target.repo_id, apply.AppliedResult("unchanged"))
+        if quiet and on_progress is not None:
+            on_progress(report, total)
         for outcome in outcomes:
+            if apply.is_quiet(outcome):
+                continue
             try:
                 with session.begin_nested():
                     result = apply.apply_outcome(session, ctx, outcome, report.cycle_id)

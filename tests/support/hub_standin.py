@@ -834,6 +834,9 @@ def _too_many(resource: str, quota: int, reset: int) -> _Reply:
 def _make_handler(hub: HubStandin) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like the real Hub behind its proxy
+        # Headers and body go out in separate writes; with Nagle on, the body waits for the
+        # client's delayed ACK (~40 ms a request), which no real server would add.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # quiet tests

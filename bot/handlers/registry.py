@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.blocks import Reply
 from bot.commands import Args, Invocation, Subcommand
 from bot.handlers import licenses as license_handlers
@@ -9,7 +11,7 @@ from bot.views import registry as views
 from governance.db import transaction
 from governance.errors import InvalidInput
 from governance.registry import service
-from governance.registry.models import ApprovalState, IntendedUse
+from governance.registry.models import Approval, ApprovalState, IntendedUse
 from governance.registry.validation import parse_expiry, parse_use
 
 _STATE_WORDS = {
@@ -72,34 +74,30 @@ def approve(inv: Invocation, args: Args) -> Reply:
         )
 
 
-def reject(inv: Invocation, args: Args) -> Reply:
-    services = inv.services
-    with transaction(services.session_factory) as session:
-        approval = service.reject(
-            session,
-            ref=args.positionals[0],
-            actor=inv.user,
-            approvers=services.approvers,
-            reason=args.rest(1),
-            clock=services.clock,
-            use=_use_option(args),
-        )
-        return views.approval_reply(approval, f"Rejected #{approval.id}: {approval.model.repo_id}.")
+def _with_reason(decide: Callable[..., Approval], done: str) -> Callable[[Invocation, Args], Reply]:
+    """A handler for a decision that takes the rest of the line as its reason."""
+
+    def handler(inv: Invocation, args: Args) -> Reply:
+        services = inv.services
+        with transaction(services.session_factory) as session:
+            approval = decide(
+                session,
+                ref=args.positionals[0],
+                actor=inv.user,
+                approvers=services.approvers,
+                reason=args.rest(1),
+                clock=services.clock,
+                use=_use_option(args),
+            )
+            return views.approval_reply(
+                approval, f"{done} #{approval.id}: {approval.model.repo_id}."
+            )
+
+    return handler
 
 
-def revoke(inv: Invocation, args: Args) -> Reply:
-    services = inv.services
-    with transaction(services.session_factory) as session:
-        approval = service.revoke(
-            session,
-            ref=args.positionals[0],
-            actor=inv.user,
-            approvers=services.approvers,
-            reason=args.rest(1),
-            clock=services.clock,
-            use=_use_option(args),
-        )
-        return views.approval_reply(approval, f"Revoked #{approval.id}: {approval.model.repo_id}.")
+reject = _with_reason(service.reject, "Rejected")
+revoke = _with_reason(service.revoke, "Revoked")
 
 
 def list_(inv: Invocation, args: Args) -> Reply:

@@ -310,6 +310,20 @@ def approve(
     )
 
 
+@dataclass(frozen=True)
+class _ReasonedDecision:
+    verb: str
+    from_states: tuple[ApprovalState, ...]
+    to_state: ApprovalState
+    four_eyes: bool
+
+
+_REJECT = _ReasonedDecision("reject", (ApprovalState.REQUESTED,), ApprovalState.REJECTED, True)
+_REVOKE = _ReasonedDecision(
+    "revoke", (ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW), ApprovalState.REVOKED, False
+)
+
+
 def reject(
     session: Session,
     *,
@@ -320,23 +334,16 @@ def reject(
     clock: Clock,
     use: IntendedUse | None = None,
 ) -> Approval:
-    """Reject a pending request; a reason is required."""
-    require_approver(session, actor, approvers, "reject")
-    reason_text = validate_text(reason, field="reason", required=True)
-    approval = find_approval(
-        session, ref, states=(ApprovalState.REQUESTED,), use=use, verb="reject"
-    )
-    _require_four_eyes(approval, actor)
-    return _transition(
+    """Reject a pending request; a reason is required. Raises like ``approve``."""
+    return _decide_with_reason(
         session,
-        approval,
-        expected=(ApprovalState.REQUESTED,),
-        new_state=ApprovalState.REJECTED,
+        _REJECT,
+        ref=ref,
         actor=actor,
+        approvers=approvers,
+        reason=reason,
         clock=clock,
-        action="rejected",
-        changes={"decided_by": actor, "decided_at": clock.now(), "decision_reason": reason_text},
-        detail=reason_text,
+        use=use,
     )
 
 
@@ -351,18 +358,42 @@ def revoke(
     use: IntendedUse | None = None,
 ) -> Approval:
     """Withdraw an approval (approved or in review); a reason is required."""
-    require_approver(session, actor, approvers, "revoke")
+    return _decide_with_reason(
+        session,
+        _REVOKE,
+        ref=ref,
+        actor=actor,
+        approvers=approvers,
+        reason=reason,
+        clock=clock,
+        use=use,
+    )
+
+
+def _decide_with_reason(
+    session: Session,
+    decision: _ReasonedDecision,
+    *,
+    ref: str,
+    actor: str,
+    approvers: ApproverDirectory,
+    reason: str | None,
+    clock: Clock,
+    use: IntendedUse | None,
+) -> Approval:
+    require_approver(session, actor, approvers, decision.verb)
     reason_text = validate_text(reason, field="reason", required=True)
-    standing = (ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW)
-    approval = find_approval(session, ref, states=standing, use=use, verb="revoke")
+    approval = find_approval(session, ref, states=decision.from_states, use=use, verb=decision.verb)
+    if decision.four_eyes:
+        _require_four_eyes(approval, actor)
     return _transition(
         session,
         approval,
-        expected=standing,
-        new_state=ApprovalState.REVOKED,
+        expected=decision.from_states,
+        new_state=decision.to_state,
         actor=actor,
         clock=clock,
-        action="revoked",
+        action=decision.to_state.value,
         changes={"decided_by": actor, "decided_at": clock.now(), "decision_reason": reason_text},
         detail=reason_text,
     )

@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> N
                 f"in-process, not over Slack HTTP): " + _ms(latencies) + " (target p99 < 300 ms)"
             )
             out(
-                f"median free-form answer median tokens/s: "
+                f"median tokens/s of the assistant runs: "
                 f"{statistics.median(m.tokens_per_second for m in through):.1f}"
             )
         finally:

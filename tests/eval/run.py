@@ -170,6 +170,13 @@ def report(outcomes: list[Outcome]) -> str:
         lines.append(
             f"{category:18s} {passed:>3d}/{len(group):<4d} {passed / len(group):>8.0%} {p50:>8.1f}"
         )
+    generated = [o for o in outcomes if o.answer.kind == "generated"]
+    if generated:
+        own = sum(1 for o in generated if (o.answer.advisory or "").startswith("Written by"))
+        lines.append(
+            f"generated answers in the model's own cited words: {own}/{len(generated)} "
+            "(the rest: model text untraceable to a source, closest source sentence quoted)"
+        )
     total = sum(o.passed for o in outcomes)
     lines.append(f"{'all':18s} {total:>3d}/{len(outcomes):<4d} {total / len(outcomes):>8.0%}")
     return "\n".join(lines)

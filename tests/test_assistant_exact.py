@@ -274,3 +274,22 @@ def test_throttled_publisher_sends_the_latest_value_and_flushes_on_close() -> No
     publisher.close()
     assert published[0] == "a" and published[-1] == "abcd"
     assert len(published) <= 3  # intermediate values were skipped, not queued
+
+
+def test_modelgov_ask_on_the_command_line(
+    seeded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", seeded.settings.database_url)
+    result = CliRunner().invoke(main, ["ask", "--json", "who approved", "mistral 7b v0.1?"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["kind"] == "exact" and data["intent"] == "approver"
+    assert data["text"].startswith("alice approved mistralai/Mistral-7B-v0.1 for internal use")
+    plain = CliRunner().invoke(main, ["ask", "what's pending?"])
+    assert plain.exit_code == 0 and "Sources:\n[1] Request #3" in plain.output

@@ -13,16 +13,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 
-class ThrottledPublisher:
-    """Publish the latest offered value at most once per ``min_interval`` seconds."""
+
+class ThrottledPublisher(Generic[T]):
+    """Publish the latest offered value (text, a Reply) at most once per ``min_interval`` s."""
 
     def __init__(
         self,
-        publish: Callable[[str], None],
+        publish: Callable[[T], None],
         *,
         min_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
@@ -32,14 +35,14 @@ class ThrottledPublisher:
         self._min_interval = min_interval
         self._clock = clock
         self._cond = threading.Condition()
-        self._pending: str | None = None
+        self._pending: T | None = None
         self._closed = False
         self._last_sent = float("-inf")
         self.published = 0
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def offer(self, value: str) -> None:
+    def offer(self, value: T) -> None:
         """Remember ``value`` as the newest text; returns at once (safe from any thread)."""
         with self._cond:
             if not self._closed:

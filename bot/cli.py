@@ -188,6 +188,12 @@ def serve(http_mode: bool, port: int, user: str) -> None:
     from bot.console import run_console
 
     services = _services()
+    from governance.assistant.wiring import start_assistant
+
+    try:
+        start_assistant(services)  # loads the model now when MODELGOV_MODEL_LOAD_AT_START is set
+    except GovernanceError as exc:
+        _fail(exc.message)
     if not http_mode:  # one process runs it all; HTTP web processes leave jobs to the worker
         from bot.runtime import start_background_scheduler
 

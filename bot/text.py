@@ -16,6 +16,18 @@ _EMOJI = {
     ":calendar:": "[exp]",
     ":bell:": "[alert]",
     ":information_source:": "[i]",
+    ":robot_face:": "[model]",
+    ":grey_question:": "[?]",
+    ":large_green_circle:": "[pass]",
+    ":large_yellow_circle:": "[warn]",
+    ":red_circle:": "[fail]",
+    ":white_circle:": "[-]",
+    ":lock:": "[gated]",
+    ":label:": "[renamed]",
+    ":new:": "[new]",
+    ":arrow_up:": "[newer]",
+    ":newspaper:": "[digest]",
+    ":eyes:": "[ack]",
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from sqlalchemy.engine import make_url
 
 from bot.slack.app import build_app
 from bot.slack.workers import WorkerPool
@@ -22,7 +23,10 @@ from governance.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
-HTTP_THREADS = 8
+# Threads per gunicorn worker. SQLite serializes transactions (its busy handler backs off by
+# sleeping, which is unfair under contention), so more threads only lengthen the tail there;
+# PostgreSQL overlaps round trips. Measured with bench/ack_latency.py on 2 CPUs.
+HTTP_THREADS = {"sqlite": 4, "postgresql": 8}
 
 
 def serve_socket_mode(
@@ -78,7 +82,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def serve_http(
-    settings: Settings, *, port: int, host: str = "0.0.0.0", threads: int = HTTP_THREADS
+    settings: Settings, *, port: int, host: str = "0.0.0.0", threads: int | None = None
 ) -> None:
     """Serve ``POST /slack/events`` and ``GET /healthz`` on ``host:port`` until stopped.
 
@@ -90,7 +94,8 @@ def serve_http(
         "bind": f"{host}:{port}",
         "workers": int(os.environ.get("WEB_CONCURRENCY", "1")),
         "worker_class": "gthread",
-        "threads": threads,
+        "threads": threads
+        or HTTP_THREADS.get(make_url(settings.database_url).get_backend_name(), 8),
         "timeout": 60,
         "graceful_timeout": 10,
         "keepalive": 5,

@@ -116,9 +116,8 @@ def serve_slack(
 ) -> None:
     """``modelgov serve``: HTTP with ``--http``, else Socket Mode (needs SLACK_APP_TOKEN).
 
-    In Socket Mode the scheduler (rechecks, alert delivery, expiry, digest) runs in the same
-    process unless ``background`` says otherwise: one process is the whole bot. In HTTP mode it
-    is the Procfile's separate ``worker``.
+    ``background`` starts other work in the Socket Mode process once the app is built (the CLI
+    starts the scheduler itself before calling this; in HTTP mode it is the separate ``worker``).
     """
     settings = services.settings
     if http:
@@ -129,10 +128,4 @@ def serve_slack(
         raise ConfigError(
             "SLACK_APP_TOKEN is not set: set it for Socket Mode, or run `modelgov serve --http`."
         )
-    if background is None:
-        from bot.runtime import start_background_scheduler
-
-        def background() -> Any:
-            return start_background_scheduler(services)
-
     serve_socket_mode(settings, services, background=background)

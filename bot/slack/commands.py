@@ -19,6 +19,7 @@ from bot.slack import cards
 from bot.slack.context import SlackContext
 from bot.slack.errors import unexpected
 from bot.slack.respond import ack_payload, respond_later, tell
+from bot.slack.streaming import stream_answer
 from bot.views.modals import request_modal
 from governance.errors import GovernanceError
 
@@ -96,6 +97,16 @@ def _finish_slow(
     response_url: str | None,
     user: str,
 ) -> None:
+    if spec.name == "ask" and len(tokens) > 1:
+        stream_answer(
+            ctx.services,
+            ctx.client,
+            question=" ".join(tokens[1:]),
+            user=user,
+            channel=invocation.channel,
+            response_url=response_url,
+        )
+        return
     reply = run_tokens(tokens, invocation, ctx.table)
     respond_later(
         ctx.client, response_url=response_url, channel=invocation.channel, user=user, reply=reply

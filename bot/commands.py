@@ -60,7 +60,17 @@ class Subcommand:
     min_args: int = 0
     max_args: int | None = None  # None: everything after the fixed arguments is free text
     # Talks to the Hub or the language model: Slack acks first and finishes on a worker.
-    slow: bool = False
+    # A predicate when it depends on the arguments (``info`` of a model not tracked yet).
+    slow: bool | Callable[[Invocation, list[str]], bool] = False
+
+    def is_slow(self, invocation: Invocation, arguments: list[str]) -> bool:
+        """Whether this invocation may take longer than Slack's 3-second ack allows."""
+        if callable(self.slow):
+            try:
+                return self.slow(invocation, arguments)
+            except GovernanceError:
+                return False  # bad input: answered at once with its error
+        return self.slow
 
 
 # Subcommands whose argument is free text (a question): the rest of the line stays one token,

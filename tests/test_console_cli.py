@@ -98,7 +98,7 @@ def test_cli_errors_are_one_line_with_nonzero_exit(cli: CliRunner) -> None:
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0
     assert result.output.startswith("modelgov: ")
-    as_json = cli.invoke(main, ["models", "info", "a/b", "--json", "--as", "alice"])
+    as_json = cli.invoke(main, ["models", "info", "a//b", "--json", "--as", "alice"])
     assert as_json.exit_code == 1
     assert json.loads(as_json.output.split("\nmodelgov:")[0])["ok"] is False
 

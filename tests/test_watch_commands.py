@@ -101,3 +101,26 @@ def test_cli_check_prints_a_summary_and_json(
     watched.hub.inject("status", status=503, times=5)
     failed = CliRunner().invoke(main, ["check"])
     assert failed.exit_code == 1 and "failed" in failed.output
+
+
+def test_info_of_an_untracked_model_asks_the_hub_and_records_nothing(watched: Watched) -> None:
+    from bot.commands import build_table
+
+    watched.hub.add_model("mistralai/Mistral-7B-v0.1", license="apache-2.0", gated="auto")
+    spec = build_table().get("info")
+    assert spec is not None
+    inv = Invocation(services=watched.services, user="carol")
+    assert spec.is_slow(inv, ["mistralai/Mistral-7B-v0.1"])  # Slack acks first
+    reply = run(watched, "info mistralai/Mistral-7B-v0.1", user="carol")
+    assert reply.ok, reply.text
+    assert reply.data["tracked"] is False and reply.data["gated"] == "auto"
+    assert reply.data["commercial_use"] == "yes"
+    assert "request mistralai/Mistral-7B-v0.1" in reply.text
+    assert watched.changes() == [] and run(watched, "list").data == {"approvals": []}
+    missing = run(watched, "info nobody/nothing")
+    assert not missing.ok and "not available on the Hub" in missing.text
+    watched.hub.inject("status", status=503, times=3)
+    down = run(watched, "info acme/other")
+    assert not down.ok and "could not answer now" in down.text
+    watched.watch("mistralai/Mistral-7B-v0.1")
+    assert not spec.is_slow(inv, ["mistralai/Mistral-7B-v0.1"])  # tracked: answered in the ack

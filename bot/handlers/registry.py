@@ -8,11 +8,13 @@ from bot.blocks import Reply
 from bot.commands import Args, Invocation, Subcommand
 from bot.handlers import licenses as license_handlers
 from bot.views import registry as views
+from bot.views import upstream as upstream_views
 from governance.db import transaction
 from governance.errors import InvalidInput
 from governance.registry import service
 from governance.registry.models import Approval, ApprovalState, IntendedUse
-from governance.registry.validation import parse_expiry, parse_use
+from governance.registry.validation import parse_expiry, parse_use, validate_repo_id
+from governance.upstream.service import lookup
 
 _STATE_WORDS = {
     "pending": ApprovalState.REQUESTED,
@@ -119,10 +121,22 @@ def list_(inv: Invocation, args: Args) -> Reply:
 
 
 def info(inv: Invocation, args: Args) -> Reply:
+    repo = args.positionals[0]
     with transaction(inv.services.session_factory) as session:
-        overview = service.model_overview(session, repo=args.positionals[0])
-        extra = license_handlers.info_blocks(session, overview.model)
-        return views.info_reply(overview, extra_blocks=extra)
+        if service.find_model(session, validate_repo_id(repo)) is not None:
+            overview = service.model_overview(session, repo=repo)
+            extra = license_handlers.info_blocks(session, overview.model)
+            return views.info_reply(overview, extra_blocks=extra)
+    # Not tracked: say what the Hub says about it (read-only; nothing is recorded).
+    return upstream_views.untracked_info_reply(repo, lookup(inv.services.hub, repo))
+
+
+def _info_is_slow(inv: Invocation, arguments: list[str]) -> bool:
+    """``info`` asks the Hub only for a model that is not tracked yet."""
+    if not arguments:
+        return False
+    with transaction(inv.services.session_factory) as session:
+        return service.find_model(session, validate_repo_id(arguments[0])) is None
 
 
 def history(inv: Invocation, args: Args) -> Reply:
@@ -148,6 +162,7 @@ SUBCOMMANDS = [
         info,
         min_args=1,
         max_args=1,
+        slow=_info_is_slow,
     ),
     Subcommand(
         "request",

@@ -58,7 +58,7 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
         ack()
         _open_request_form(ctx, command, user, channel)
         return
-    if spec is not None and spec.slow:
+    if spec is not None and spec.is_slow(invocation, tokens[1:]):
         _run_slow(ctx, ack, spec, tokens, invocation, command)
         return
     reply = run_tokens(tokens, invocation, ctx.table)

@@ -8,7 +8,9 @@ from bot.blocks import Block, Reply, context, fit, header, section
 from bot.blocks import escape as esc
 from bot.views.licenses import clause_diff_blocks
 from governance.licenses.clauses import ClauseDiff
+from governance.licenses.knowledge import load_knowledge_base
 from governance.registry.service import format_time
+from governance.upstream.hub import RepoStatus
 from governance.upstream.models import Change, Snapshot
 from governance.upstream.watcher import CycleReport
 
@@ -105,3 +107,35 @@ def diff_reply(repo_id: str, old: Snapshot, new: Snapshot, diffs: dict[str, Clau
         blocks=fit(blocks),
         data={"repo_id": repo_id, "from": old.sha, "to": new.sha, "files": files},
     )
+
+
+def untracked_info_reply(repo_id: str, status: RepoStatus) -> Reply:
+    """A model nobody requested yet: what the Hub says, and how to request it."""
+    terms = load_knowledge_base().find(status.license_name or status.license or "")
+    shown = status.license_name or status.license or "none given"
+    facts = [
+        f"*License (card):* {esc(shown)}",
+        f"*Gated:* {esc(status.gated)}",
+        f"*Revision:* `{esc(status.sha[:12])}`",
+        f"*Last modified:* {format_time(status.last_modified)}",
+    ]
+    if terms is not None:
+        commercial = terms.commercial_use + (
+            f" ({terms.commercial_condition})" if terms.commercial_condition else ""
+        )
+        facts.append(f"*Commercial use ({esc(terms.name)}):* {esc(commercial)}")
+    if status.renamed_from:
+        facts.append(f"*Renamed from:* {esc(status.renamed_from)}")
+    hint = f"Not tracked yet: `/models request {status.repo_id} --use <use>` to ask for it."
+    blocks: list[Block] = [header(status.repo_id), section("\n".join(facts)), context(esc(hint))]
+    text = f"{status.repo_id} (not tracked): license {shown}, gated {status.gated}. {hint}"
+    data = {
+        "repo_id": status.repo_id,
+        "tracked": False,
+        "license": status.license,
+        "license_name": status.license_name,
+        "gated": status.gated,
+        "sha": status.sha,
+        "commercial_use": terms.commercial_use if terms else None,
+    }
+    return Reply(text=text, blocks=blocks, data=data)

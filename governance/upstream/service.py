@@ -19,6 +19,8 @@ from governance.registry.service import (
     require_approver,
     track_model,
 )
+from governance.registry.validation import validate_repo_id
+from governance.upstream.hub import HubClient, RepoStatus
 from governance.upstream.models import Change, LicenseText, Snapshot, WatchState
 from governance.upstream.watcher import WatchContext
 
@@ -36,6 +38,15 @@ def watch_context(services: Services) -> WatchContext:
             clock=services.clock, default_destination=services.settings.alerts_channel
         ),
     )
+
+
+def lookup(hub: HubClient, repo_id: str) -> RepoStatus:
+    """What the Hub says about ``repo_id`` now (one request); nothing is recorded.
+
+    Raises InvalidInput (malformed id), RepoUnavailable (not found, gated, disabled) or
+    TransientHubError (try again later) — each with a sentence for the user.
+    """
+    return hub.fetch_status(validate_repo_id(repo_id))
 
 
 def watch(session: Session, *, repo_id: str, actor: str, clock: Clock) -> TrackedModel:

@@ -32,6 +32,7 @@ from governance.assistant.runtime import (
     locate_bundled_model,
 )
 from governance.assistant.service import answer
+from governance.assistant.wiring import generation_threads
 from tests.eval.run import load_questions, seeded_services
 
 FREE_QUESTION = "Which deployment needs the moderation filter?"
@@ -161,14 +162,18 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> N
             model_n_ctx=N_CTX,
             answer_timeout_seconds=600,
         )
+        threads = generation_threads(services.settings)  # what the bot would use
         recording = Recording(
-            LlamaCppRuntime(n_ctx=N_CTX, max_tokens=args.max_tokens, seed=1, eager=True)
+            LlamaCppRuntime(
+                n_ctx=N_CTX, max_tokens=args.max_tokens, seed=1, eager=True, n_threads=threads
+            )
         )
         runtime = QueuedRuntime(recording)  # type: ignore[arg-type]
-        llm = Llama(model_path=str(locate_bundled_model()), **_llama_settings(1))
+        llm = Llama(model_path=str(locate_bundled_model()), **_llama_settings(1, threads))
         try:
             out(
-                f"model: {recording.name}, threads: {available_cpus()}, n_ctx {N_CTX}, "
+                f"model: {recording.name}, threads: {threads} of {available_cpus()} CPUs, "
+                f"n_ctx {N_CTX}, "
                 f"max_tokens {args.max_tokens}"
             )
             out("exact answers (no model):   " + _ms(exact_latency(services, args.rounds)))

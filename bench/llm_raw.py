@@ -44,8 +44,8 @@ class Measurement:
         return self.tokens / self.seconds if self.seconds > 0 else 0.0
 
 
-def _llama_settings(seed: int) -> dict[str, Any]:
-    threads = available_cpus()
+def _llama_settings(seed: int, threads: int | None = None) -> dict[str, Any]:
+    threads = threads or available_cpus()
     return {
         "n_ctx": N_CTX,
         "n_threads": threads,

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     model_file: str | None = None
     model_server_url: str | None = None
     model_n_ctx: int = Field(default=4096, ge=256, le=131_072)
+    # Generation threads; default all CPUs but one, so acks keep a core while the model writes.
+    model_threads: int | None = Field(default=None, ge=1, le=256)
     model_max_tokens: int = Field(default=256, ge=1, le=8192)
     model_load_at_start: bool = False
     answer_timeout_seconds: float = Field(default=30.0, gt=0, le=600)

@@ -24,6 +24,7 @@ from governance.assistant.runtime import (
     OpenAICompatibleRuntime,
     QueuedRuntime,
 )
+from governance.assistant.runtime_base import available_cpus
 from governance.assistant.service import Answer, PartialCallback, answer
 from governance.clock import Clock
 from governance.config import ConfigError, Settings
@@ -43,6 +44,15 @@ def runtime_choice(settings: Settings) -> str:
     return "bundled"
 
 
+def generation_threads(settings: Settings) -> int:
+    """Threads for local generation: MODELGOV_MODEL_THREADS, else every CPU but one.
+
+    The bot answers Slack from the same machine (often the same process): a model on every
+    core would push acks past Slack's patience while it writes.
+    """
+    return settings.model_threads or max(1, available_cpus() - 1)
+
+
 def build_runtime(settings: Settings) -> ModelRuntime:
     """The runtime ``settings`` ask for (not loaded yet).
 
@@ -58,7 +68,11 @@ def build_runtime(settings: Settings) -> ModelRuntime:
             settings.model_repo or settings.model_file or "default",
             context_window=settings.model_n_ctx,
         )
-    common = {"n_ctx": settings.model_n_ctx, "max_tokens": settings.model_max_tokens}
+    common = {
+        "n_ctx": settings.model_n_ctx,
+        "max_tokens": settings.model_max_tokens,
+        "n_threads": generation_threads(settings),
+    }
     if choice == "hub":
         assert settings.model_repo is not None
         if not settings.model_file:

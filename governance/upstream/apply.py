@@ -105,18 +105,6 @@ def apply_outcome(
         renamed_from = None
     else:
         assert outcome.status is not None
-        if outcome.files is None and previous and not status_differs(previous, outcome.status):
-            _pin_unpinned(session, ctx, model, previous, state.latest_snapshot_id)
-            session.add(
-                Check(
-                    model_id=model.id,
-                    cycle_id=cycle_id,
-                    checked_at=now,
-                    outcome="unchanged",
-                    requests=1,
-                )
-            )
-            return AppliedResult("unchanged")
         current = facts_from_hub(outcome.status, outcome.files, previous=previous)
         renamed_from = outcome.status.renamed_from
         _store_texts(session, outcome, now)

@@ -44,7 +44,10 @@ def _services(*, migrate_embedded: bool = True) -> Services:
     from governance.schema import ensure_schema
 
     settings = _settings()
-    services = build_services(settings, notifier=_slack_notifier(settings))
+    services = build_services(settings)
+    notifier = _slack_notifier(settings, services)
+    if notifier is not None:
+        services.notifier = notifier
     try:
         if migrate_embedded:
             ensure_schema(services.engine, settings.database_url)
@@ -55,13 +58,13 @@ def _services(*, migrate_embedded: bool = True) -> Services:
     return services
 
 
-def _slack_notifier(settings: Settings) -> Any:
+def _slack_notifier(settings: Settings, services: Services) -> Any:
     """Alerts go to Slack when a bot token is set (else to the log); imported only then."""
     if not settings.slack_bot_token:
         return None
     from bot.slack.notifier import slack_notifier
 
-    return slack_notifier(settings)
+    return slack_notifier(settings, services.session_factory)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -308,3 +308,46 @@ def test_non_approver_modal_submission_is_refused_in_the_form(harness: Harness) 
     harness.settle()
     assert approval(harness.services).state is ApprovalState.REQUESTED
     assert harness.slack.calls("chat.update") == []
+
+
+def test_an_alert_that_puts_an_approval_in_review_updates_its_card(harness: Harness) -> None:
+    from bot.slack.client import make_client
+    from bot.slack.notifier import SlackNotifier
+    from governance.alerts.service import deliver_pending, raise_alert
+    from governance.registry import service as registry
+    from governance.upstream.facts import fingerprint
+
+    ts = request_card(harness)
+    harness.click(ACTION_APPROVE, "1", user=BOB, channel=APPROVALS, ts=ts)
+    harness.settle()
+    services = harness.services
+    with transaction(services.session_factory) as session:  # what the watcher does on a change
+        target = session.get(Approval, 1)
+        assert target is not None
+        assert registry.mark_needs_review(
+            session, approval=target, reason="license changed", clock=services.clock
+        )
+        raise_alert(
+            session,
+            kind="license_changed",
+            title=f"{REPO}: license changed",
+            body="apache-2.0 → mrl",
+            payload={
+                "repo_id": REPO,
+                "kind": "license_changed",
+                "summary": ["x"],
+                "approvals_in_review": [{"id": 1, "use": "commercial"}],
+            },
+            state_fingerprint=fingerprint("mrl"),
+            default_destination="C0ALERTS",
+            clock=services.clock,
+            model_id=target.model_id,
+        )
+    notifier = SlackNotifier(
+        make_client(services.settings), session_factory=services.session_factory
+    )
+    report = deliver_pending(services.session_factory, notifier=notifier, clock=services.clock)
+    assert report.delivered == 1
+    card = harness.slack.message(APPROVALS, ts)
+    assert "needs review" in str(card["blocks"])
+    assert len(harness.slack.messages_in("C0ALERTS")) == 1

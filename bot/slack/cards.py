@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.orm import selectinload
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.blocks import Reply, section
 from bot.slack.context import SlackContext
@@ -26,8 +27,8 @@ from governance.registry.service import format_time
 log = logging.getLogger(__name__)
 
 
-def _card_reply(ctx: SlackContext, approval_id: int) -> Reply | None:
-    with transaction(ctx.services.session_factory) as session:
+def _card_reply(factory: sessionmaker[Session], approval_id: int) -> Reply | None:
+    with transaction(factory) as session:
         approval = session.get(Approval, approval_id, options=[selectinload(Approval.model)])
         if approval is None:
             return None
@@ -39,7 +40,7 @@ def post_request_card(ctx: SlackContext, approval_id: int) -> None:
     with transaction(ctx.services.session_factory) as session:
         if find_card(session, approval_id) is not None:
             return
-    reply = _card_reply(ctx, approval_id)
+    reply = _card_reply(ctx.services.session_factory, approval_id)
     if reply is None:
         return
     posted = ctx.client.chat_postMessage(
@@ -58,13 +59,18 @@ def post_request_card(ctx: SlackContext, approval_id: int) -> None:
 
 def refresh_card(ctx: SlackContext, approval_id: int) -> None:
     """Show the request's current state on its card (if it has one)."""
-    with transaction(ctx.services.session_factory) as session:
+    update_card(ctx.client, ctx.services.session_factory, approval_id)
+
+
+def update_card(client: WebClient, factory: sessionmaker[Session], approval_id: int) -> None:
+    """``refresh_card`` for callers outside a listener (the alert notifier)."""
+    with transaction(factory) as session:
         card = find_card(session, approval_id)
         where = (card.destination, card.message_ref) if card else None
-    reply = _card_reply(ctx, approval_id)
+    reply = _card_reply(factory, approval_id)
     if where is None or reply is None:
         return
-    ctx.client.chat_update(channel=where[0], ts=where[1], **message_payload(reply))
+    client.chat_update(channel=where[0], ts=where[1], **message_payload(reply))
 
 
 def notify_requester(ctx: SlackContext, approval_id: int) -> None:

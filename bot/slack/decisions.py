@@ -6,6 +6,7 @@ is the services' (a forged button from a non-approver fails here like any other 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from bot.slack.context import SlackContext
@@ -73,22 +74,23 @@ def approve(
 
 
 def reject(ctx: SlackContext, approval_id: int, actor: str, reason: str | None) -> Approval:
-    s = ctx.services
-    with transaction(s.session_factory) as session:
-        return service.reject(
-            session,
-            ref=f"#{approval_id}",
-            actor=actor,
-            approvers=s.approvers,
-            reason=reason,
-            clock=s.clock,
-        )
+    return _with_reason(service.reject, ctx, approval_id, actor, reason)
 
 
 def revoke(ctx: SlackContext, approval_id: int, actor: str, reason: str | None) -> Approval:
+    return _with_reason(service.revoke, ctx, approval_id, actor, reason)
+
+
+def _with_reason(
+    decide: Callable[..., Approval],
+    ctx: SlackContext,
+    approval_id: int,
+    actor: str,
+    reason: str | None,
+) -> Approval:
     s = ctx.services
     with transaction(s.session_factory) as session:
-        return service.revoke(
+        return decide(
             session,
             ref=f"#{approval_id}",
             actor=actor,

@@ -140,6 +140,17 @@ class RepoUnavailable(GovernanceError):
         self.detail = detail
 
 
+_TRANSIENT_WORDS = {
+    "timeout": "the request timed out",
+    "connection": "the connection failed",
+    "server_error": "it had a server error",
+    "rate_limited": "it is rate-limiting us",
+    "malformed": "its answer was malformed",
+    "revision_not_found": "the revision vanished while we read it",
+    "http_error": "it refused the request",
+}
+
+
 class TransientHubError(UpstreamError):
     """The Hub could not answer now (timeout, connection, 5xx, 429, malformed answer). Never a
     change: record a failed check and try again next cycle. ``retry_after`` is in seconds."""
@@ -155,7 +166,8 @@ class TransientHubError(UpstreamError):
         detail: str = "",
     ) -> None:
         suffix = f" (HTTP {status})" if status else ""
-        super().__init__(f"The Hub could not answer now: {reason.replace('_', ' ')}{suffix}.")
+        what = _TRANSIENT_WORDS.get(reason, reason.replace("_", " "))
+        super().__init__(f"The Hub could not answer now: {what}{suffix}; try again later.")
         self.reason: TransientReason = reason
         self.retry_after = retry_after
         self.status = status

@@ -253,3 +253,15 @@ def test_subscriptions_route_alerts(watched: Watched) -> None:
         ("license_changed", "#ml"),
         ("revision_changed", "#ml"),
     ]
+
+
+def test_snapshots_are_immutable(watched: Watched) -> None:
+    from governance.db import transaction
+    from governance.upstream.models import Snapshot
+
+    _setup(watched)
+    watched.cycle()
+    with pytest.raises(RuntimeError, match="immutable"):
+        with transaction(watched.services.session_factory) as session:
+            snapshot = session.query(Snapshot).one()
+            snapshot.license = "mit"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from governance.db import Base, UTCDateTime
@@ -132,3 +132,9 @@ class AuthorRepo(Base):
     repo_id: Mapped[str] = mapped_column(String(REPO_ID_MAX))
     upstream_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+@event.listens_for(Snapshot, "before_update")
+@event.listens_for(LicenseText, "before_update")
+def _upstream_facts_are_immutable(_mapper: Any, _connection: Any, target: object) -> None:
+    raise RuntimeError(f"{type(target).__name__} rows are immutable; record a new snapshot")

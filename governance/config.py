@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     model_repo: str | None = None
     model_file: str | None = None
     model_server_url: str | None = None
+    model_server_api_key: str | None = None  # sent as a bearer token to MODELGOV_MODEL_SERVER_URL
     model_n_ctx: int = Field(default=4096, ge=256, le=131_072)
     # Generation threads; default all CPUs but one, so acks keep a core while the model writes.
     model_threads: int | None = Field(default=None, ge=1, le=256)

@@ -236,6 +236,11 @@ def test_runtime_is_built_from_settings(tmp_path) -> None:  # type: ignore[no-un
     assert isinstance(hub, LlamaCppRuntime) and "Qwen2.5-0.5B" in hub.name and not hub.loaded
     server = build_runtime(_settings(model_server_url="http://127.0.0.1:9/v1", model_repo="qwen"))
     assert isinstance(server, OpenAICompatibleRuntime) and server.model == "qwen"
+    keyed = build_runtime(
+        _settings(model_server_url="http://127.0.0.1:9/v1", model_server_api_key="sk-1")
+    )
+    assert isinstance(keyed, OpenAICompatibleRuntime)
+    assert keyed._client.headers["Authorization"] == "Bearer sk-1"  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="MODELGOV_MODEL_FILE"):
         build_runtime(_settings(model_repo="Qwen/Qwen2.5-0.5B-Instruct-GGUF"))
 

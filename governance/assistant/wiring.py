@@ -66,6 +66,7 @@ def build_runtime(settings: Settings) -> ModelRuntime:
         return OpenAICompatibleRuntime(
             settings.model_server_url,
             settings.model_repo or settings.model_file or "default",
+            api_key=settings.model_server_api_key,
             context_window=settings.model_n_ctx,
         )
     common = {

@@ -62,6 +62,8 @@ class Subcommand:
     # Talks to the Hub or the language model: Slack acks first and finishes on a worker.
     # A predicate when it depends on the arguments (``info`` of a model not tracked yet).
     slow: bool | Callable[[Invocation, list[str]], bool] = False
+    # The rest of the line is one argument, as typed (a question: "what's pending?").
+    free_text: bool = False
 
     def is_slow(self, invocation: Invocation, arguments: list[str]) -> bool:
         """Whether this invocation may take longer than Slack's 3-second ack allows."""
@@ -73,24 +75,22 @@ class Subcommand:
         return self.slow
 
 
-# Subcommands whose argument is free text (a question): the rest of the line stays one token,
-# unsplit, so "what's pending?" needs no quoting.
-FREE_TEXT_SUBCOMMANDS = frozenset({"ask"})
-
-
-def _free_text(text: str) -> list[str] | None:
+def _free_text(text: str, table: CommandTable) -> list[str] | None:
+    """``[/models,] subcommand, rest of the line`` for a free-text subcommand, else None."""
     head = text.split(None, 1)
     prefix = head[:1] if head and head[0].lower() == "/models" else []
     rest = text.split(None, len(prefix) + 1)[len(prefix) :]
-    if rest and rest[0].lower() in FREE_TEXT_SUBCOMMANDS:
+    spec = table.get(rest[0]) if rest else None
+    if spec is not None and spec.free_text:
         return [*prefix, *rest]
     return None
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, table: CommandTable | None = None) -> list[str]:
     """Split command text like a shell (quotes group words; Slack's smart quotes count).
 
-    For a free-text subcommand (``ask``) the rest of the line is one token, as typed.
+    For a free-text subcommand of ``table`` (``ask``) the rest of the line is one token, as
+    typed.
 
     Raises:
         InvalidInput: the text is too long or a quote is not closed.
@@ -99,7 +99,7 @@ def tokenize(text: str) -> list[str]:
         raise InvalidInput(
             f"The command is {len(text):,} characters long; keep it under {COMMAND_TEXT_MAX:,}."
         )
-    free = _free_text(text)
+    free = _free_text(text, table or build_table())
     if free is not None:
         return free
     try:
@@ -175,8 +175,9 @@ def build_table() -> CommandTable:
 
 def run_text(text: str, invocation: Invocation, table: CommandTable | None = None) -> Reply:
     """Run the text of a ``/models`` command (the leading ``/models`` is optional)."""
+    table = table or build_table()
     try:
-        tokens = tokenize(text)
+        tokens = tokenize(text, table)
     except GovernanceError as exc:
         return error_reply(exc.message)
     if tokens and tokens[0].lower() == "/models":

@@ -1,7 +1,7 @@
 """``/models ask <question>``: the local assistant, in the grammar (console, CLI, Slack).
 
 The whole rest of the line is the question (apostrophes and all: ``ask`` is a free-text
-subcommand, see ``bot.commands.FREE_TEXT_SUBCOMMANDS``). It is ``slow``: Slack acks first and
+subcommand: ``Subcommand.free_text``). It is ``slow``: Slack acks first and
 answers from a worker. ``ask_streaming`` is the same with progress callbacks, for a frontend
 that edits one message as the answer is written.
 """
@@ -67,5 +67,6 @@ SUBCOMMANDS = [
         ask,
         min_args=1,
         slow=True,
+        free_text=True,
     ),
 ]

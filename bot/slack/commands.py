@@ -46,7 +46,7 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
     user = str(command.get("user_id") or "")
     channel = command.get("channel_id")
     try:
-        tokens = tokenize(str(command.get("text") or ""))
+        tokens = tokenize(str(command.get("text") or ""), ctx.table)
     except GovernanceError as exc:
         ack(**ack_payload(error_reply(exc.message)))
         return

@@ -102,34 +102,30 @@ def conditions_clicked(ctx: SlackContext, body: Body) -> None:
     )
 
 
-def reject_clicked(ctx: SlackContext, body: Body) -> None:
-    _open_modal(
-        ctx,
-        body,
-        lambda n, repo, meta: modals.reason_modal(
-            callback_id=modals.REJECT_MODAL,
-            title="Reject request",
-            submit="Reject",
-            approval_id=n,
-            repo=repo,
-            meta=meta,
-        ),
-    )
+def _reason_modal_opener(
+    callback_id: str, title: str, submit: str
+) -> Callable[[SlackContext, Body], None]:
+    """A click handler that opens the reason modal of one decision (reject, revoke)."""
+
+    def clicked(ctx: SlackContext, body: Body) -> None:
+        _open_modal(
+            ctx,
+            body,
+            lambda n, repo, meta: modals.reason_modal(
+                callback_id=callback_id,
+                title=title,
+                submit=submit,
+                approval_id=n,
+                repo=repo,
+                meta=meta,
+            ),
+        )
+
+    return clicked
 
 
-def revoke_clicked(ctx: SlackContext, body: Body) -> None:
-    _open_modal(
-        ctx,
-        body,
-        lambda n, repo, meta: modals.reason_modal(
-            callback_id=modals.REVOKE_MODAL,
-            title="Revoke approval",
-            submit="Revoke",
-            approval_id=n,
-            repo=repo,
-            meta=meta,
-        ),
-    )
+reject_clicked = _reason_modal_opener(modals.REJECT_MODAL, "Reject request", "Reject")
+revoke_clicked = _reason_modal_opener(modals.REVOKE_MODAL, "Revoke approval", "Revoke")
 
 
 def acknowledge_clicked(ctx: SlackContext, body: Body) -> None:

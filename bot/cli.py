@@ -6,7 +6,6 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,13 +142,6 @@ def _emit(ok: bool, message: str, data: Any, rendered: str, as_json: bool) -> No
     if not ok:
         click.echo(f"modelgov: {message}", err=True)
         sys.exit(1)
-
-
-def _explain(name: str, what: str) -> Callable[[], None]:
-    def command() -> None:
-        click.echo(f"modelgov {name}: {what}")
-
-    return command
 
 
 @main.command()

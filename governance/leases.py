@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, delete, insert, or_, update
+from sqlalchemy import String, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -49,9 +49,3 @@ def acquire_lease(
         return True
     except IntegrityError:
         return False
-
-
-def release_lease(factory: sessionmaker[Session], *, name: str, holder: str) -> None:
-    """Give the lease back early (only if ``holder`` still holds it)."""
-    with factory() as session, session.begin():
-        session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))

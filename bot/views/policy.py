@@ -41,14 +41,6 @@ def policy_blocks(report: PolicyReport) -> list[Block]:
     return blocks
 
 
-def policy_text(report: PolicyReport) -> str:
-    """A plain-text line for fallbacks and logs."""
-    if not report.results:
-        return "No team policy rules are set."
-    fails = "; ".join(f"{r.rule}: {r.message}" for r in report.failures)
-    return f"Policy {report.outcome}" + (f": {fails}" if fails else ".")
-
-
 def policy_show_reply(settings: list[RuleSetting]) -> Reply:
     """``/models policy show``: every rule, its value and who set it."""
     lines = []

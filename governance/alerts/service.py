@@ -175,11 +175,3 @@ def _reschedule(
         wait = max(backoff, failure.retry_after or 0)
         alert.next_attempt_at = clock.now() + timedelta(seconds=wait)
         alert.last_error = failure.reason[:1000]
-
-
-def pending_count(session: Session) -> int:
-    from sqlalchemy import func
-
-    return (
-        session.scalar(select(func.count()).select_from(Alert).where(Alert.state == PENDING)) or 0
-    )

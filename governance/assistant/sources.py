@@ -82,12 +82,6 @@ def license_of(snapshot: Snapshot | None, kb: KnowledgeBase) -> LicenseTerms | N
     return kb.find(snapshot.license_name) or kb.find(snapshot.license)
 
 
-def changes_of(session: Session, model: TrackedModel, *, limit: int = 10) -> list[Change]:
-    """The newest upstream changes of ``model``, newest first."""
-    query = select(Change).where(Change.model_id == model.id).order_by(Change.id.desc())
-    return list(session.scalars(query.limit(limit)))
-
-
 # ---------------------------------------------------------------------------- facts as text
 
 

@@ -18,7 +18,7 @@ from governance.alerts.service import raise_alert
 from governance.clock import Clock
 from governance.errors import Conflict
 from governance.licenses.evidence import ModelEvidence, evidence_for_facts, latest_evidence
-from governance.licenses.policy_eval import PolicyReport, RuleResult, evaluate
+from governance.licenses.policy_eval import RuleResult, evaluate
 from governance.licenses.policy_rules import load_policy
 from governance.registry import service as registry
 from governance.registry.models import OPEN_STATES, Approval, ApprovalState, TrackedModel
@@ -193,14 +193,3 @@ def policy_hook(
         )
 
     return hook
-
-
-def report_for(session: Session, approval: Approval, clock: Clock) -> PolicyReport:
-    """The policy report for an existing approval (its model and use), from the latest snapshot."""
-    return evaluate(
-        load_policy(session),
-        latest_evidence(session, approval.model),
-        approval.use,
-        repo_id=approval.model.repo_id,
-        today=clock.now().date(),
-    )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -547,8 +547,3 @@ def history(session: Session, *, repo: str) -> tuple[TrackedModel, list[AuditEve
     """The model's whole audit trail, oldest first."""
     model = get_model(session, repo)
     return model, audit.events_for_model(session, model, limit=1000)
-
-
-def count_by_state(session: Session) -> dict[ApprovalState, int]:
-    rows = session.execute(select(Approval.state, func.count()).group_by(Approval.state)).all()
-    return {state: count for state, count in rows}

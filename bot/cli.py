@@ -66,6 +66,20 @@ def _slack_notifier(settings: Settings, services: Services) -> Any:
     return slack_notifier(settings, services.session_factory)
 
 
+def _run_console(services: Services, user: str) -> int:
+    """The console on this process's terminal (or pipe)."""
+    from bot.console import run_console
+
+    return run_console(
+        services,
+        user=user,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+        interactive=sys.stdin.isatty(),
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """modelgov: the team's registry of approved open AI models and their upstream terms."""
@@ -107,19 +121,8 @@ def db_current() -> None:
 @click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
 def console(user: str) -> None:
     """Type /models commands in a terminal (or pipe them in)."""
-    from bot.console import run_console
-
     services = _services()
-    sys.exit(
-        run_console(
-            services,
-            user=user,
-            stdin=sys.stdin,
-            stdout=sys.stdout,
-            stderr=sys.stderr,
-            interactive=sys.stdin.isatty(),
-        )
-    )
+    sys.exit(_run_console(services, user))
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True})
@@ -180,8 +183,6 @@ def check(repos: tuple[str, ...], as_json: bool) -> None:
 @click.option("--as", "user", default=_default_user, help="Console user when Slack is not set up.")
 def serve(http_mode: bool, port: int, user: str) -> None:
     """Run modelgov: Slack if configured, otherwise the console."""
-    from bot.console import run_console
-
     services = _services()
     from governance.assistant.wiring import start_assistant
 
@@ -204,16 +205,7 @@ def serve(http_mode: bool, port: int, user: str) -> None:
         except GovernanceError as exc:
             _fail(exc.message)
         return
-    sys.exit(
-        run_console(
-            services,
-            user=user,
-            stdin=sys.stdin,
-            stdout=sys.stdout,
-            stderr=sys.stderr,
-            interactive=sys.stdin.isatty(),
-        )
-    )
+    sys.exit(_run_console(services, user))
 
 
 @main.command()

@@ -64,6 +64,9 @@ class Subcommand:
     slow: bool | Callable[[Invocation, list[str]], bool] = False
     # The rest of the line is one argument, as typed (a question: "what's pending?").
     free_text: bool = False
+    # For a frontend that edits one message as the answer grows (Slack): called as
+    # ``stream(services, text, on_partial=..., on_queued=...)`` and returns the final Reply.
+    stream: Callable[..., Reply] | None = None
 
     def is_slow(self, invocation: Invocation, arguments: list[str]) -> bool:
         """Whether this invocation may take longer than Slack's 3-second ack allows."""

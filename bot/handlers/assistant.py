@@ -68,5 +68,6 @@ SUBCOMMANDS = [
         min_args=1,
         slow=True,
         free_text=True,
+        stream=ask_streaming,
     ),
 ]

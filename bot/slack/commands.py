@@ -97,11 +97,12 @@ def _finish_slow(
     response_url: str | None,
     user: str,
 ) -> None:
-    if spec.name == "ask" and len(tokens) > 1:
+    if spec.stream is not None and len(tokens) > 1:
         stream_answer(
             ctx.services,
             ctx.client,
-            question=" ".join(tokens[1:]),
+            produce=spec.stream,
+            text=" ".join(tokens[1:]),
             user=user,
             channel=invocation.channel,
             response_url=response_url,

@@ -1,4 +1,4 @@
-"""Streaming an assistant answer into one Slack message, edited at most about once a second.
+"""Streaming an answer into one Slack message, edited at most about once a second.
 
 Ephemeral messages cannot be edited, and a response_url allows only about five posts, so the
 answer goes to the asker's DM with modelgov: private like an ephemeral reply, but editable.
@@ -9,12 +9,12 @@ The model's worker thread only offers text to a ``ThrottledPublisher``; its own 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks import Reply, error_reply, message_reply
-from bot.handlers.assistant import ask_streaming
 from bot.slack.respond import message_payload, respond_later
 from governance.app import Services
 from governance.assistant.streaming import ThrottledPublisher
@@ -29,17 +29,21 @@ def stream_answer(
     services: Services,
     client: WebClient,
     *,
-    question: str,
+    produce: Callable[..., Reply],
+    text: str,
     user: str,
     channel: str | None,
     response_url: str | None,
     interval: float = UPDATE_INTERVAL_SECONDS,
 ) -> Reply:
-    """Answer ``question`` into a DM message that grows as the model writes; returns the answer."""
-    placeholder = message_reply(f"Thinking about: {question[:200]}")
+    """Run ``produce`` (a subcommand's ``stream``) into a DM message that grows as it writes.
+
+    Returns the final Reply.
+    """
+    placeholder = message_reply(f"Thinking about: {text[:200]}")
     where = _open_dm(client, user, placeholder)
     if where is None:  # no DM possible: answer once, the ordinary way
-        reply = _answer(services, question, on_partial=None, on_queued=None)
+        reply = _answer(produce, services, text, on_partial=None, on_queued=None)
         respond_later(client, response_url=response_url, channel=channel, user=user, reply=reply)
         return reply
     dm, ts = where
@@ -52,7 +56,9 @@ def stream_answer(
 
     publisher: ThrottledPublisher[Reply] = ThrottledPublisher(update, min_interval=interval)
     try:
-        reply = _answer(services, question, on_partial=publisher.offer, on_queued=publisher.offer)
+        reply = _answer(
+            produce, services, text, on_partial=publisher.offer, on_queued=publisher.offer
+        )
     finally:
         publisher.close(flush=False)
     try:
@@ -63,9 +69,11 @@ def stream_answer(
     return reply
 
 
-def _answer(services: Services, question: str, **callbacks: object) -> Reply:
+def _answer(
+    produce: Callable[..., Reply], services: Services, question: str, **callbacks: object
+) -> Reply:
     try:
-        return ask_streaming(services, question, **callbacks)  # type: ignore[arg-type]
+        return produce(services, question, **callbacks)
     except GovernanceError as exc:
         return error_reply(exc.message)
 

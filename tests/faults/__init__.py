@@ -1,0 +1,1 @@
+"""Fault suite: crashes, concurrent workers, slow and rate-limited services."""

@@ -178,3 +178,30 @@ def _unique_first_words(kb: KnowledgeBase) -> dict[str, LicenseTerms]:
         if words and words[0].isalpha() and len(words[0]) >= 4:
             firsts.setdefault(words[0], []).append(terms)
     return {word: found[0] for word, found in firsts.items() if len(found) == 1}
+
+
+_SEGMENTS = re.compile(
+    r"\s*(?:,|;|\band\b|\bvs\.?(?=\s)|\bversus\b|\bwith\b|\bfrom\b|\bor\b|\bto\b|\bagainst\b)\s*",
+    re.IGNORECASE,
+)
+
+
+def licenses_named(
+    question: str, kb: KnowledgeBase, models: Sequence[TrackedModel]
+) -> list[LicenseTerms | TrackedModel]:
+    """Every license (or tracked model, standing for its license) the question names, in order.
+
+    The question is cut at "and", "vs", "or", commas...; each piece names at most one: a
+    license by name first, else a tracked model.
+    """
+    found: list[LicenseTerms | TrackedModel] = []
+    for piece in _SEGMENTS.split(question):
+        if not piece.strip():
+            continue
+        mention = match_license(piece, kb)
+        named: LicenseTerms | TrackedModel | None = mention.terms if mention else None
+        if named is None:
+            named = match_model(piece, models).model
+        if named is not None and named not in found:
+            found.append(named)
+    return found

@@ -1,0 +1,428 @@
+"""Which exact answer a question gets: read it once, then try each recogniser in order.
+
+The registry is loaded once per question (tracked models with their aliases and approvals;
+audit events in one more query when an answer needs them). A question that matches no
+recogniser returns None and goes to the free-form path, unless it is plainly outside the
+domain (no model, license, person or domain word): then it is declined here.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from governance.assistant import exact, exact_decisions, exact_licenses, exact_lists, listings
+from governance.assistant.exact import ExactAnswer
+from governance.assistant.exact_cues import ExtraCues, read_extra_cues
+from governance.assistant.exact_events import APPROVALS
+from governance.assistant.exact_time import Window, window_of
+from governance.assistant.exact_words import people_named, repair_typos
+from governance.assistant.intents import Cues, Intent, read_cues
+from governance.assistant.intents import classify as classify_intent
+from governance.assistant.resolve import (
+    LicenseMention,
+    ModelMatch,
+    licenses_named,
+    match_license,
+    match_model,
+    name_tokens,
+)
+from governance.assistant.retrieval import tokenize
+from governance.assistant.sources import kb_passages, latest_snapshot, license_of, tracked_models
+from governance.config import Settings
+from governance.licenses.concepts import concept_asked, load_concepts
+from governance.licenses.knowledge import LicenseTerms, load_knowledge_base
+from governance.registry.models import Approver, IntendedUse, TrackedModel
+
+_REPO_LIKE = re.compile(r"\b([A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*[A-Za-z0-9])")
+_WAITING = re.compile(
+    r"\b(pending|awaiting|waiting|backlog|outstanding|undecided|open requests?|not (yet )?"
+    r"decided|unanswered|review queue)\b",
+    re.IGNORECASE,
+)
+_PAST_EXPIRY = re.compile(r"\b(expired|lapsed|ran out|has run out|have run out)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question, read once: its cues, the models, licenses, people and dates it names."""
+
+    text: str
+    fixed: str  # cue words' typos repaired
+    cues: Cues
+    extra: ExtraCues
+    match: ModelMatch
+    mention: LicenseMention | None
+    people: tuple[str, ...]
+    untracked: tuple[str, ...]
+    models: list[TrackedModel]
+    today: date
+    hub: str
+
+    @property
+    def model(self) -> TrackedModel | None:
+        return self.match.model
+
+    @property
+    def names_model(self) -> bool:
+        return self.match.model is not None or self.match.ambiguous
+
+    def window(self, *, future: bool = False) -> Window | None:
+        return window_of(self.fixed, self.today, future=future)
+
+
+@dataclass(frozen=True)
+class Routed:
+    intent: str
+    result: ExactAnswer
+    kind: str = "exact"
+    candidates: tuple[str, ...] = ()
+
+
+Recogniser = Callable[[Session, Asked], Routed | None]
+
+
+def _people(session: Session, models: list[TrackedModel], settings: Settings) -> set[str]:
+    """Everyone the registry knows: requesters, deciders, approvers (configured and stored)."""
+    found = {a.requested_by for m in models for a in m.approvals}
+    found |= {a.decided_by for m in models for a in m.approvals if a.decided_by}
+    found |= set(settings.approvers)
+    found |= set(session.scalars(select(Approver.principal)))
+    return found
+
+
+def read_question(
+    session: Session, text: str, *, today: date, settings: Settings
+) -> tuple[Asked, set[str]]:
+    """Read ``text`` against the registry; returns the reading and the registry's people."""
+    models = tracked_models(session)
+    people = _people(session, models, settings)
+    protected = {t for m in models for t in name_tokens(m.repo_id)} | {p.lower() for p in people}
+    protected |= {t for m in models for a in m.aliases for t in name_tokens(a.alias)}
+    fixed = repair_typos(text, protected)
+    untracked = tuple(r.rstrip(".") for r in _REPO_LIKE.findall(text) if not r.startswith("http"))
+    asked = Asked(
+        text=text,
+        fixed=fixed,
+        cues=read_cues(fixed),
+        extra=read_extra_cues(fixed),
+        match=match_model(text, models),
+        mention=match_license(text, load_knowledge_base()),
+        people=tuple(people_named(text, people)),
+        untracked=untracked,
+        models=models,
+        today=today,
+        hub=settings.hub_endpoint,
+    )
+    return asked, people
+
+
+def _clarify(asked: Asked, intent: str) -> Routed:
+    found = asked.match.candidates
+    return Routed(intent, listings.clarify(found), "clarify", tuple(m.repo_id for m in found))
+
+
+def _one_model(asked: Asked, intent: str, run: Callable[[TrackedModel], ExactAnswer]) -> Routed:
+    if asked.model is None:
+        return _clarify(asked, intent)
+    return Routed(intent, run(asked.model))
+
+
+# ---------------------------------------------------------------------------- recognisers
+
+
+def _compare(session: Session, asked: Asked) -> Routed | None:
+    if not asked.extra.compare:
+        return None
+    found = _licenses_compared(session, asked)
+    if len(found) < 2:
+        return None
+    return Routed("license_compare", exact_licenses.compare(found))
+
+
+def _licenses_compared(session: Session, asked: Asked) -> list[LicenseTerms]:
+    kb = load_knowledge_base()
+    found = licenses_named(asked.text, kb, asked.models)
+    terms: list[LicenseTerms] = []
+    for item in found:
+        if isinstance(item, TrackedModel):
+            item = license_of(latest_snapshot(session, item), kb)
+        if item is not None and item not in terms:
+            terms.append(item)
+    return terms
+
+
+def _concept(session: Session, asked: Asked) -> Routed | None:
+    if asked.names_model or asked.people:
+        return None
+    found = concept_asked(asked.fixed, load_concepts())
+    return Routed("concept", exact_licenses.concept(found)) if found else None
+
+
+def _permission(session: Session, asked: Asked) -> Routed | None:
+    extra = asked.extra
+    topics = [t for t in extra.topics if t != "research" or len(extra.topics) == 1]
+    if not topics or not extra.permission or extra.actions - {"requested"} or asked.people:
+        return None
+    out = ExactAnswer()
+    kb = load_knowledge_base()
+    if asked.mention is not None:
+        licenses = [asked.mention.terms]
+    elif family := _family_named(asked.fixed, kb):
+        licenses = family
+    elif asked.model is not None:
+        snapshot = latest_snapshot(session, asked.model)
+        terms = license_of(snapshot, kb)
+        if snapshot is None or terms is None:
+            return None  # the license answer says why its license is not known
+        n = out.cite(
+            f"Upstream snapshot of {snapshot.repo_id}",
+            f"/models license-check {snapshot.repo_id}",
+            f"snapshot:{snapshot.id}",
+        )
+        out.add(f"{asked.model.repo_id}'s current license is {terms.name} ({terms.id}).", n)
+        licenses = [terms]
+    elif asked.match.ambiguous:
+        return _clarify(asked, "license_permission")
+    else:
+        return None
+    return Routed("license_permission", exact_licenses.permission(licenses, topics[0], out))
+
+
+def _family_named(text: str, kb: object) -> list[LicenseTerms]:
+    """Every model license of a family named by its word alone ("a Llama model")."""
+    tokens = set(name_tokens(text))
+    entries = load_knowledge_base().all()
+    families = {t.family for t in entries if t.family and t.kind == "model"}
+    named = [f for f in families if f in tokens]
+    return [t for t in entries if t.family in named and t.kind == "model"] if named else []
+
+
+def _openness(session: Session, asked: Asked) -> Routed | None:
+    if not asked.extra.openness or not asked.names_model:
+        return None
+    return _one_model(
+        asked, "openness", lambda m: exact_licenses.openness(session, m, hub=asked.hub)
+    )
+
+
+def _why(session: Session, asked: Asked) -> Routed | None:
+    if not asked.extra.why or not asked.names_model or asked.cues.license:
+        return None
+    return _one_model(
+        asked,
+        "why",
+        lambda m: exact_decisions.why(
+            session, m, asked.models, actions=asked.extra.actions, use=asked.cues.use
+        ),
+    )
+
+
+def _history(session: Session, asked: Asked) -> Routed | None:
+    if not asked.extra.history or not asked.names_model:
+        return None
+    return _one_model(asked, "history", lambda m: exact_decisions.history(session, m, asked.models))
+
+
+def _person(session: Session, asked: Asked) -> Routed | None:
+    if not asked.people or asked.match.ambiguous:
+        return None
+    actions = asked.extra.actions
+    future = "expired" in actions and not _PAST_EXPIRY.search(asked.fixed)
+    result = exact_decisions.by_person(
+        session,
+        asked.people[0],
+        asked.models,
+        actions=actions,
+        model=asked.model,
+        use=asked.cues.use,
+        window=asked.window(future=future),
+    )
+    return Routed("person", result)
+
+
+def _who(session: Session, asked: Asked) -> Routed | None:
+    actions = asked.extra.actions
+    if not re.search(r"\bwho\b|\bby whom\b|\bwhose\b", asked.fixed, re.I):
+        return None
+    if not asked.names_model or not actions or actions <= set(APPROVALS):
+        return None  # "who approved X" keeps its own answer (approvers and the trail)
+    return _one_model(
+        asked,
+        "who",
+        lambda m: exact_decisions.who_did(
+            session, m, asked.models, actions=actions - {"needs_review"}, use=asked.cues.use
+        ),
+    )
+
+
+def _by_state(session: Session, asked: Asked) -> Routed | None:
+    if asked.model is not None or not asked.extra.listing:
+        return None
+    actions = set(asked.extra.actions)
+    waiting = bool(_WAITING.search(asked.fixed))
+    if waiting:
+        return None  # pending and review together: the pending listing
+    future = "expired" in actions and not _PAST_EXPIRY.search(asked.fixed)
+    window = asked.window(future=future)
+    among = list(asked.match.candidates)
+    if "expired" in actions:
+        state = "expiring" if future else "expired"
+    elif "revoked" in actions:
+        state = "revoked"
+    elif "rejected" in actions:
+        state = "rejected"
+    elif "needs_review" in actions:
+        state = "needs_review"
+    elif window is not None and "approved" in actions:
+        state = "approved"
+    elif window is not None and "requested" in actions:
+        state = "requested"
+    else:
+        return None
+    result = exact_lists.by_state(
+        session,
+        asked.models,
+        state=state,
+        use=asked.cues.use,
+        window=window,
+        among=among,
+        today=asked.today,
+    )
+    return Routed(f"list_{state}", result)
+
+
+RECOGNISERS: tuple[Recogniser, ...] = (
+    _compare,
+    _concept,
+    _permission,
+    _openness,
+    _why,
+    _history,
+    _person,
+    _who,
+    _by_state,
+)
+
+
+def route(session: Session, asked: Asked) -> Routed | None:
+    """The first recogniser's answer, the basic intents' answer, a decline, or None."""
+    for recognise in RECOGNISERS:
+        routed = recognise(session, asked)
+        if routed is not None:
+            return routed
+    routed = _basic(session, asked)
+    if routed is not None:
+        return routed
+    if _out_of_scope(asked):
+        return Routed("out_of_scope", ExactAnswer(), "unknown")
+    return None
+
+
+def _out_of_scope(asked: Asked) -> bool:
+    """No model, license, person or domain word, and no word the registry's texts or the
+    knowledge base use: nothing could answer it (the free-form path is never asked)."""
+    named = asked.names_model or asked.mention is not None or asked.people or asked.untracked
+    if named or asked.extra.in_domain:
+        return False
+    terms = set(tokenize(asked.fixed))
+    return not terms & _known_terms(asked.models)
+
+
+@functools.cache
+def _knowledge_terms() -> frozenset[str]:
+    texts = [f"{p.title} {p.text}" for p in kb_passages()]
+    texts += [f.text for c in load_concepts() for f in c.facts]
+    return frozenset(t for text in texts for t in tokenize(text))
+
+
+def _known_terms(models: list[TrackedModel]) -> frozenset[str]:
+    texts = [
+        f"{a.reason} {a.conditions or ''} {a.decision_reason or ''}"
+        for m in models
+        for a in m.approvals
+    ]
+    return _knowledge_terms() | {t for text in texts for t in tokenize(text)}
+
+
+# ---------------------------------------------------------------------------- basic intents
+
+
+def _prefer_license(session: Session, asked: Asked) -> bool:
+    """'the llama 3.1 license': the license name covers everything the model name matched,
+    and the question is about terms (not approvals) of a license that is not simply the one
+    model's own current license (then the model's answer, with its registry status, is better).
+    """
+    match, mention, cues = asked.match, asked.mention, asked.cues
+    if mention is None or (match.model is None and not match.ambiguous):
+        return False
+    if not cues.license or cues.approval_word or cues.approver or cues.changes:
+        return False
+    if not match.matched <= mention.matched:
+        return False
+    if match.model is None:
+        return True
+    current = license_of(latest_snapshot(session, match.model), load_knowledge_base())
+    return current is None or current.id != mention.terms.id
+
+
+def _basic(session: Session, asked: Asked) -> Routed | None:
+    """The first wave's intents: status, approver, license, changes, listings."""
+    match, mention, cues, text = asked.match, asked.mention, asked.cues, asked.fixed
+    if _prefer_license(session, asked):
+        match = ModelMatch(None)
+    elif match.ambiguous and len(match.matched) <= 1 and cues.license and not cues.approval:
+        match = ModelMatch(None)  # "the Built with Llama notice": a family word, not a model
+    model = match.model
+    names_model = model is not None or match.ambiguous or bool(asked.untracked)
+    intent = classify_intent(cues, names_model=names_model, names_license=mention is not None)
+    if asked.extra.conditions and names_model and intent is Intent.LICENSE:
+        intent = Intent.APPROVAL_STATUS  # "the conditions of X": of its approval
+    needs_model = intent in (Intent.APPROVAL_STATUS, Intent.APPROVER, Intent.LICENSE)
+    if match.ambiguous and needs_model:
+        return Routed(
+            intent.value,
+            listings.clarify(match.candidates),
+            "clarify",
+            tuple(m.repo_id for m in match.candidates),
+        )
+    if intent is Intent.APPROVAL_STATUS and model is not None:
+        result = exact.approval_status(model, cues.use, asked.today)
+        exact_decisions.explain_states(session, model, asked.models, cues.use, result)
+        return Routed(intent.value, result)
+    if intent is Intent.APPROVER and model is not None:
+        return Routed(intent.value, exact.approvers(session, model, cues.use))
+    if intent is Intent.LICENSE and (model is not None or mention is not None):
+        result = exact.license_answer(
+            session,
+            model=model,
+            terms=mention.terms if model is None and mention is not None else None,
+            commercial_focus=cues.use is not None or "commercial" in text.lower(),
+            hub=asked.hub,
+        )
+        return Routed(intent.value, result)
+    if intent is Intent.CHANGES:
+        models_asked = [model] if model is not None else list(match.candidates)
+        terms_only = cues.license and "licen" in text.lower()
+        result = exact.upstream_changes(session, models_asked, terms_only=terms_only)
+        return Routed(intent.value, result)
+    if intent is Intent.TRACKED:
+        return Routed(intent.value, listings.tracked(session))
+    if intent is Intent.APPROVED_FOR_USE:
+        among = [model] if model is not None else list(match.candidates)
+        result = listings.approved_for_use(session, cues.use, among, asked.today)
+        return Routed(intent.value, result)
+    if intent is Intent.PENDING:
+        return Routed(intent.value, listings.pending(session))
+    if needs_model and model is None and asked.untracked:
+        return Routed(intent.value, listings.not_tracked(asked.untracked[0]))
+    return None
+
+
+__all__ = ["Asked", "IntendedUse", "Routed", "read_question", "route"]

@@ -9,9 +9,26 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.engine import URL, Dialect, ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from governance.errors import DatabaseBusy
+
+# How long a write waits for another writer (SQLite's write lock, a PostgreSQL row or table
+# lock) before giving up with DatabaseBusy. Slack acks never wait for it: writes run after the
+# ack. Long enough for any ordinary writer to finish, short enough to answer while the person
+# still waits.
+BUSY_TIMEOUT_SECONDS = 10.0
+# An execution option: this connection only reads (SQLite: deferred BEGIN, query_only on).
+READ_ONLY = "modelgov_read_only"
+BUSY_MESSAGE = (
+    "The database is busy with another change right now; nothing was changed, try again in "
+    "a minute."
+)
+# SQLite's SQLITE_BUSY / SQLITE_LOCKED texts; PostgreSQL's lock_not_available SQLSTATE.
+_SQLITE_BUSY_TEXTS = ("database is locked", "database table is locked", "database is busy")
+_PG_LOCK_NOT_AVAILABLE = "55P03"
 
 # Stable constraint names, so migrations on SQLite (batch mode) and PostgreSQL agree.
 NAMING_CONVENTION = {
@@ -59,21 +76,34 @@ def normalize_database_url(url: str | URL) -> URL:
     return parsed
 
 
-def create_db_engine(url: str | URL, **kwargs: Any) -> Engine:
+def create_db_engine(
+    url: str | URL, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS, **kwargs: Any
+) -> Engine:
     """Create an engine for SQLite or PostgreSQL with the settings modelgov relies on.
 
-    SQLite: the parent folder is created, foreign keys are on, WAL journaling, and every
-    transaction starts with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead
-    of failing when a read transaction tries to upgrade.
+    SQLite: the parent folder is created, foreign keys are on, WAL journaling (readers never
+    wait for a writer). A write transaction starts with ``BEGIN IMMEDIATE`` so two writers
+    queue on the busy timeout instead of failing when a read tries to upgrade; a connection
+    with the ``READ_ONLY`` execution option (``make_session_factory(read_only=True)``) starts
+    a deferred ``BEGIN`` with ``PRAGMA query_only`` on, so it takes no lock and cannot write.
+    PostgreSQL: waiting for a lock is bounded by ``lock_timeout``.
+
+    Either way, a writer that waits longer than ``busy_timeout`` seconds raises
+    ``governance.errors.DatabaseBusy`` (one sentence) and its transaction is rolled back.
     """
     parsed = normalize_database_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        options = connect_args.get("options", "")
+        connect_args["options"] = f"{options} -c lock_timeout={int(busy_timeout * 1000)}".strip()
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+        event.listen(engine, "handle_error", _raise_busy)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        parsed, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
-    )
+    connect_args = {"timeout": busy_timeout, "check_same_thread": False}
+    connect_args.update(kwargs.pop("connect_args", {}))
+    engine = create_engine(parsed, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -83,19 +113,50 @@ def create_db_engine(url: str | URL, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         # With WAL, NORMAL cannot corrupt the file; it may lose the last commit on power loss.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = bool(connection.get_execution_options().get(READ_ONLY))
+        # query_only is a connection setting and connections are pooled: set it each time.
+        connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    event.listen(engine, "handle_error", _raise_busy)
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded attributes after commit (replies are built after it)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def is_busy_error(error: BaseException | None) -> bool:
+    """Whether a DBAPI error means "another transaction holds the lock" (waited, gave up)."""
+    if error is None:
+        return False
+    if getattr(error, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+        return True
+    if type(error).__module__.startswith("sqlite3"):
+        return any(text in str(error).lower() for text in _SQLITE_BUSY_TEXTS)
+    return False
+
+
+def _raise_busy(context: ExceptionContext) -> None:
+    """Turn a lock wait that timed out into DatabaseBusy, wherever the statement ran."""
+    if is_busy_error(context.original_exception):
+        raise DatabaseBusy(BUSY_MESSAGE) from context.sqlalchemy_exception
+
+
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions that keep loaded attributes after commit (replies are built after it).
+
+    ``read_only``: sessions that only read; on SQLite they take no lock, so they never wait
+    for a writer (and an attempt to write in one fails instead of queueing).
+    """
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """``engine`` for connections that only read (see ``create_db_engine``)."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 @contextmanager

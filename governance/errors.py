@@ -45,3 +45,9 @@ class UpstreamError(GovernanceError):
     """Upstream (the Hub, a model server) could not answer now; try again later."""
 
     code = "upstream_error"
+
+
+class DatabaseBusy(GovernanceError):
+    """Another transaction held the lock past the bounded wait; this one was rolled back."""
+
+    code = "database_busy"

@@ -3,7 +3,10 @@
 Run: ``python -m tests.eval.run`` (no model: exact intents and declines; free-form questions
 are checked for routing and retrieved sources only) or ``python -m tests.eval.run --model``
 (free-form questions answered by the bundled model, or the one MODELGOV_MODEL_* configure).
-Prints accuracy per category.
+Prints accuracy per category for the fixed set (questions.yaml over seed.py), then for the
+generated set (``--seed N``, see tests/eval/generated.py): accuracy per intent, the share of
+registry questions answered exactly, declines and the false-statement count. ``--set fixed``
+or ``--set generated`` runs one of them.
 
 A question passes when the answer has the expected ``kind``, contains every ``expect`` phrase
 (case-insensitive) and none of the ``reject`` phrases, and its sources include every ``cites``
@@ -31,6 +34,7 @@ from governance.assistant.prompting import extract_citations
 from governance.assistant.service import Answer, answer
 from governance.clock import FrozenClock
 from governance.config import Settings
+from tests.eval.generated import DEFAULT_SEED
 from tests.eval.seed import NOW, seed
 
 QUESTIONS = Path(__file__).with_name("questions.yaml")
@@ -187,17 +191,53 @@ def main() -> None:
     parser.add_argument("--model", action="store_true", help="also run free-form questions")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--verbose", "-v", action="store_true")
+    parser.add_argument("--set", choices=("all", "fixed", "generated"), default="all")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="generated registry seed")
     args = parser.parse_args()
+    if args.set in ("all", "fixed"):
+        _run_fixed(args)
+    if args.set in ("all", "generated"):
+        _run_generated(args)
+
+
+def _runtime(services: Services, with_model: bool) -> Any:
+    if not with_model:
+        return None
+    from governance.assistant.wiring import get_assistant
+
+    return get_assistant(services).runtime()
+
+
+def _run_generated(args: argparse.Namespace) -> None:
+    from tests.eval.generated import GeneratedOutcome, evaluate_generated, report_lines
+
+    def show(outcome: GeneratedOutcome) -> None:
+        if args.verbose or not outcome.passed:
+            mark = "ok  " if outcome.passed else "FAIL"
+            print(f"{mark} {outcome.question.id}: {outcome.question.text}")
+            if not outcome.passed:
+                print("     " + "; ".join(outcome.problems))
+                print("     " + outcome.answer.text.replace("\n", "\n     "))
+
+    report = evaluate_generated(
+        seed=args.seed,
+        runtime_factory=lambda services: _runtime(services, args.model),
+        on_result=show,
+        model_max_tokens=args.max_tokens,
+        model_n_ctx=2048,
+    )
+    if not args.model:
+        print("(no model: free-form questions are answered with runtime=None)")
+    print("\n".join(report_lines(report)))
+
+
+def _run_fixed(args: argparse.Namespace) -> None:
     questions = load_questions()
     with tempfile.TemporaryDirectory() as tmp:
         services = seeded_services(
             f"sqlite:///{tmp}/eval.db", model_max_tokens=args.max_tokens, model_n_ctx=2048
         )
-        runtime = None
-        if args.model:
-            from governance.assistant.wiring import get_assistant
-
-            runtime = get_assistant(services).runtime()
+        runtime = _runtime(services, args.model)
 
         def show(outcome: Outcome) -> None:
             if args.verbose or not outcome.passed:

@@ -85,7 +85,9 @@ def event_sentence(event: AuditEvent, trail: Trail) -> str:
         if detail:
             line += f" with the conditions: {detail}"
         expires = (event.after or {}).get("expires_on")
-        line += f", to expire on {expires}" if expires else ""
+        # Only the expiry that still holds: a later re-approval may have changed or dropped it.
+        current = approval.expires_on.isoformat() if approval and approval.expires_on else None
+        line += f", to expire on {expires}" if expires and expires == current else ""
         return line + "."
     if action in ("rejected", "revoked"):
         line = f"{who} {action} {repo}{use} on {day}"

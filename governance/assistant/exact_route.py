@@ -46,6 +46,17 @@ _WAITING = re.compile(
     r"decided|unanswered|review queue)\b",
     re.IGNORECASE,
 )
+_WHO = re.compile(
+    r"\bwho\b|\bby whom\b|\bwhose\b|\bwhich (person|people|user|member|colleague|"
+    r"teammate|approver|one of us|of us)\b|\bname of the (person|requester|approver)\b",
+    re.IGNORECASE,
+)
+_MAY_USE = re.compile(
+    r"\b(ok|okay|fine|allowed|permitted|cleared|good to (go|use)|may (we|i)|can (we|i)|"
+    r"could (we|i)|are we allowed|why not|usable)\b",
+    re.IGNORECASE,
+)
+_LICENSE_WORDS = re.compile(r"\b(licen[cs]\w*|terms|legal\w*)\b", re.IGNORECASE)
 _PAST_EXPIRY = re.compile(r"\b(expired|lapsed|ran out|has run out|have run out)\b", re.I)
 
 
@@ -249,10 +260,12 @@ def _person(session: Session, asked: Asked) -> Routed | None:
 
 def _who(session: Session, asked: Asked) -> Routed | None:
     actions = asked.extra.actions
-    if not re.search(r"\bwho\b|\bby whom\b|\bwhose\b", asked.fixed, re.I):
+    if not _WHO.search(asked.fixed) or not asked.names_model or not actions:
         return None
-    if not asked.names_model or not actions or actions <= set(APPROVALS):
-        return None  # "who approved X" keeps its own answer (approvers and the trail)
+    if actions <= set(APPROVALS):  # "who approved X": the approvers and the rest of the trail
+        return _one_model(
+            asked, Intent.APPROVER.value, lambda m: exact.approvers(session, m, asked.cues.use)
+        )
     return _one_model(
         asked,
         "who",
@@ -298,6 +311,25 @@ def _by_state(session: Session, asked: Asked) -> Routed | None:
     return Routed(f"list_{state}", result)
 
 
+def _may_use(session: Session, asked: Asked) -> Routed | None:
+    """ "Is X ok for commercial use?", "may we use X internally? if not, why not"."""
+    if not asked.names_model or not _MAY_USE.search(asked.fixed):
+        return None
+    if _LICENSE_WORDS.search(asked.fixed) or asked.extra.topics:
+        return None
+    if asked.mention is not None and asked.match.matched <= asked.mention.matched:
+        return None  # "can I use a model under Llama 2 commercially": the license's terms
+    if asked.cues.use is None and not re.search(r"\bwhy not\b", asked.fixed, re.I):
+        return None
+
+    def status(model: TrackedModel) -> ExactAnswer:
+        result = exact.approval_status(model, asked.cues.use, asked.today)
+        exact_decisions.explain_states(session, model, asked.models, asked.cues.use, result)
+        return result
+
+    return _one_model(asked, Intent.APPROVAL_STATUS.value, status)
+
+
 RECOGNISERS: tuple[Recogniser, ...] = (
     _compare,
     _concept,
@@ -308,6 +340,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     _person,
     _who,
     _by_state,
+    _may_use,
 )
 
 

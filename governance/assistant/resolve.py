@@ -59,8 +59,28 @@ class _Scored:
     matched: frozenset[str]
 
 
-def _family(tokens: Sequence[str]) -> str | None:
-    return next((t for t in tokens if t.isalpha() and len(t) >= 3 and t not in _WEAK), None)
+def _anchors(tokens: Sequence[str]) -> set[str]:
+    """Name words distinctive enough to name the model on their own ("llama", "nemotron")."""
+    return {t for t in tokens if t.isalpha() and len(t) >= 3 and t not in _WEAK}
+
+
+def _expand_acronyms(question: list[str], tokens: Sequence[str]) -> list[str]:
+    """``question`` with the initials of the name's leading words spelled out: "sdxl" ->
+    "stable diffusion xl", "sd 1.5" -> "stable diffusion 1 5" for stable-diffusion-* names."""
+    lead = list(itertools.takewhile(lambda t: t.isalpha() and len(t) >= 3, tokens))
+    if len(lead) < 2:
+        return question
+    initials = "".join(t[0] for t in lead)
+    rest = tokens[len(lead)] if len(tokens) > len(lead) else None
+    expanded: list[str] = []
+    for token in question:
+        if token == initials:
+            expanded += lead
+        elif rest is not None and token == initials + rest:
+            expanded += [*lead, rest]
+        else:
+            expanded.append(token)
+    return expanded
 
 
 def _score(question: list[str], model: TrackedModel, names: Iterable[str]) -> _Scored | None:
@@ -68,25 +88,41 @@ def _score(question: list[str], model: TrackedModel, names: Iterable[str]) -> _S
     for name in names:
         owner, _, repo = name.rpartition("/")
         tokens = name_tokens(repo)
-        family = _family(tokens)
+        asked = _expand_acronyms(question, tokens)
+        anchors = _anchors(tokens)
         owner_tokens = set(name_tokens(owner))
-        if family is None or (family not in question and not owner_tokens & set(question)):
+        if not anchors or (not anchors & set(asked) and not owner_tokens & set(asked)):
             continue
         wanted = set(tokens)
         matched: set[str] = set()
-        for i, token in enumerate(question):
+        for i, token in enumerate(asked):
             if token not in wanted:
                 continue
-            follows = i > 0 and question[i - 1] in wanted
-            precedes = i + 1 < len(question) and question[i + 1] in wanted
+            follows = i > 0 and asked[i - 1] in wanted
+            precedes = i + 1 < len(asked) and asked[i + 1] in wanted
             if token not in _WEAK or follows or precedes:
                 matched.add(token)
-        if family not in matched:
+        if not anchors & matched:
             continue
         scored = _Scored(model, len(matched), len(wanted - matched), frozenset(matched))
         if best is None or (scored.score, -scored.extra) > (best.score, -best.extra):
             best = scored
     return best
+
+
+def _name_part(question: str, models: Sequence[TrackedModel]) -> TrackedModel | None:
+    """The model whose name (the part after the owner) the question spells out in full."""
+    lowered = question.lower()
+    found = [
+        m
+        for m in models
+        for name in (m.repo_id, *(a.alias for a in m.aliases))
+        if re.search(
+            r"(?<![\w./-])" + re.escape(name.rpartition("/")[2].lower()) + r"(?![\w/-]|\.\w)",
+            lowered,
+        )
+    ]
+    return found[0] if len(set(found)) == 1 else None
 
 
 def match_model(question: str, models: Sequence[TrackedModel]) -> ModelMatch:
@@ -103,6 +139,9 @@ def match_model(question: str, models: Sequence[TrackedModel]) -> ModelMatch:
         found = by_key.get(repo_id.lower().rstrip("."))
         if found is not None:
             return ModelMatch(found, (found,), frozenset(name_tokens(found.repo_id)))
+    spelled = _name_part(question, models)
+    if spelled is not None:
+        return ModelMatch(spelled, (spelled,), frozenset(name_tokens(spelled.repo_id)))
     tokens = name_tokens(question)
     scored = [
         s
@@ -142,11 +181,11 @@ def match_license(question: str, kb: KnowledgeBase) -> LicenseMention | None:
     The longest mention wins ("cc by nc 4.0" over "cc"); generic words ("license") alone never
     name a license.
     """
-    tokens = name_tokens(question)
+    tokens = name_tokens(_plus(question))
     best: tuple[int, LicenseMention] | None = None
     for terms in kb.all():
         for name in (terms.id, *terms.aliases, terms.name):
-            needle = name_tokens(name)
+            needle = name_tokens(_plus(name))
             distinctive = [t for t in needle if t not in _GENERIC_LICENSE]
             if not distinctive or not _contains(tokens, needle):
                 # "Gemma Terms of Use" also counts as "gemma terms", "gemma license": the
@@ -169,6 +208,11 @@ def match_license(question: str, kb: KnowledgeBase) -> LicenseMention | None:
             if token in starts and following in _LICENSE_WORDS:
                 return LicenseMention(starts[token], frozenset([token]))
     return best[1] if best else None
+
+
+def _plus(text: str) -> str:
+    """Keep "++" as part of its word ("openrail++" is not "openrail")."""
+    return text.replace("++", "pp")
 
 
 def _unique_first_words(kb: KnowledgeBase) -> dict[str, LicenseTerms]:

@@ -25,7 +25,7 @@ def recheck(services: Services) -> CycleReport:
 
 
 def deliver(services: Services) -> DeliveryReport:
-    """Hand due alerts to the notifier."""
+    """Claim due alerts, cards and DMs and hand them to the notifier (any worker may run it)."""
     return deliver_pending(
         services.session_factory, notifier=services.notifier, clock=services.clock
     )

@@ -1,7 +1,8 @@
 """A lease row per job name: whoever holds an unexpired lease runs the job; others skip.
 
-This is what makes a second worker process harmless: APScheduler's job stores must not be shared,
-so each worker schedules its own jobs, and the database decides who actually runs each one.
+APScheduler's job stores must not be shared, so each worker schedules its own jobs, and the
+database decides who actually runs each periodic job. Delivery needs no lease: it claims each
+outbox row itself (``governance.alerts.claims``), because a job-wide lease can expire mid-run.
 """
 
 from __future__ import annotations

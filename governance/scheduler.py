@@ -1,9 +1,11 @@
-"""APScheduler jobs, each guarded by a database lease so a second worker process is harmless.
+"""APScheduler jobs, safe to run in any number of worker processes.
 
 APScheduler's job stores must not be shared between schedulers, so every worker schedules its
-own in-memory jobs with fixed ids; the lease row decides which worker actually runs a job. A
-periodic job keeps its lease for most of its period instead of releasing it, so a second worker
-whose timer fires a little later finds it taken and skips.
+own in-memory jobs with fixed ids. Delivery runs in every worker: each claims the outbox rows
+it delivers, row by row, so workers share a backlog and never post the same row twice. The
+other jobs are guarded by a lease row that decides which worker runs them; such a job keeps its
+lease for most of its period instead of releasing it, so a second worker whose timer fires a
+little later finds it taken and skips.
 """
 
 from __future__ import annotations
@@ -40,6 +42,19 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def resilient(name: str, work: Callable[[], Any]) -> Callable[[], Any]:
+    """``work`` wrapped so a failure is logged and does not kill the scheduler thread."""
+
+    def run() -> Any:
+        try:
+            return work()
+        except Exception:
+            log.exception("job %s failed", name)
+            return None
+
+    return run
+
+
 def guarded(
     services: Services, *, name: str, holder: str, hold: timedelta, work: Callable[[Services], Any]
 ) -> Callable[[], Any]:
@@ -51,11 +66,7 @@ def guarded(
         ):
             log.info("job %s skipped: another worker holds its lease", name)
             return None
-        try:
-            return work(services)
-        except Exception:  # a failing job must not kill the scheduler thread
-            log.exception("job %s failed", name)
-            return None
+        return resilient(name, lambda: work(services))()
 
     return run
 
@@ -107,9 +118,7 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
         next_run_time=first,
     )
     scheduler.add_job(
-        guarded(
-            services, name="deliver", holder=holder, hold=timedelta(seconds=25), work=jobs.deliver
-        ),
+        resilient("deliver", lambda: jobs.deliver(services)),
         IntervalTrigger(seconds=DELIVERY_SECONDS, timezone="UTC"),
         id="deliver",
         name="alert delivery",

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from governance.alerts.notifier import Delivered, DeliveryFailed, OutgoingAlert
+from governance.alerts.notifier import (
+    Delivered,
+    DeliveryFailed,
+    OutcomeUnknown,
+    Outgoing,
+    OutgoingAlert,
+    OutgoingMessage,
+)
 from governance.alerts.service import PENDING, deliver_pending, raise_alert
 from governance.app import Services
 from governance.db import transaction
@@ -13,13 +20,24 @@ from governance.upstream.facts import fingerprint
 
 
 class FlakyNotifier:
-    """Fails the first ``failures`` deliveries, then records successes."""
+    """Fails the first ``failures`` deliveries, then records successes.
 
-    def __init__(self, failures: int = 0, retry_after: float | None = None) -> None:
+    With ``lose_answers`` the next that many posts land but their answer is lost (as after a
+    client timeout); ``find`` looks in what landed, as a channel's history would.
+    """
+
+    max_step_seconds = 1.0
+
+    def __init__(
+        self, failures: int = 0, retry_after: float | None = None, lose_answers: int = 0
+    ) -> None:
         self.failures = failures
         self.retry_after = retry_after
+        self.lose_answers = lose_answers
         self.delivered: list[OutgoingAlert] = []
+        self.sent: list[OutgoingMessage] = []
         self.attempts = 0
+        self.finds = 0
 
     def deliver(self, alert: OutgoingAlert) -> Delivered:
         self.attempts += 1
@@ -27,7 +45,19 @@ class FlakyNotifier:
             self.failures -= 1
             raise DeliveryFailed("slack said 503", retry_after=self.retry_after)
         self.delivered.append(alert)
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            raise OutcomeUnknown("read timed out")
         return Delivered(message_ref=f"ts-{alert.id}")
+
+    def send(self, message: OutgoingMessage) -> Delivered:
+        self.sent.append(message)
+        return Delivered(message_ref=f"m-{message.id}")
+
+    def find(self, item: Outgoing, *, since: datetime) -> Delivered | None:
+        self.finds += 1
+        landed = [a for a in self.delivered if a.dedupe_key == item.dedupe_key]
+        return Delivered(message_ref=f"ts-{landed[0].id}") if landed else None
 
 
 def _raise(services: Services, *, state: str = "v1", model_id: int | None = None) -> int:
@@ -115,7 +145,7 @@ def test_follow_ups_thread_under_the_first_alert_of_a_model(services: Services) 
 
 
 def test_a_crashing_notifier_keeps_the_alert(services: Services) -> None:
-    class Broken:
+    class Broken(FlakyNotifier):
         def deliver(self, alert: OutgoingAlert) -> Delivered:
             raise RuntimeError("bug")
 
@@ -126,3 +156,84 @@ def test_a_crashing_notifier_keeps_the_alert(services: Services) -> None:
     good = FlakyNotifier()
     deliver_pending(services.session_factory, notifier=good, clock=services.clock)
     assert len(good.delivered) == 1
+
+
+def test_a_lost_answer_is_found_and_recorded_not_posted_again(services: Services) -> None:
+    from governance.alerts.models import Alert
+
+    _raise(services)
+    notifier = FlakyNotifier(lose_answers=1)
+    report = deliver_pending(services.session_factory, notifier=notifier, clock=services.clock)
+    assert report.failed == 1 and len(notifier.delivered) == 1
+    services.clock.advance(seconds=10)  # type: ignore[attr-defined]
+    report = deliver_pending(services.session_factory, notifier=notifier, clock=services.clock)
+    assert (report.reconciled, report.delivered, notifier.finds) == (1, 0, 1)
+    assert len(notifier.delivered) == 1
+    with transaction(services.session_factory) as session:
+        alert = session.query(Alert).one()
+        assert (alert.state, alert.message_ref) == ("delivered", f"ts-{alert.id}")
+        assert alert.claimed_by is None and alert.attempt_started_at is None
+
+
+def test_a_crash_after_the_attempt_started_is_reconciled_once_the_claim_expires(
+    services: Services,
+) -> None:
+    from governance.alerts import claims
+    from governance.alerts.models import Alert
+
+    _raise(services)
+    ttl = timedelta(seconds=20)
+    # A worker claims the alert, starts its attempt, posts, and dies before recording it.
+    (alert_id,) = claims.claim_due(
+        services.session_factory, Alert, holder="dead", ttl=ttl, clock=services.clock, batch=5
+    )
+    assert claims.extend_claim(
+        services.session_factory,
+        Alert,
+        alert_id,
+        holder="dead",
+        ttl=ttl,
+        clock=services.clock,
+        start_attempt=True,
+    )
+    notifier = FlakyNotifier()
+    with transaction(services.session_factory) as session:
+        notifier.delivered.append(
+            OutgoingAlert(
+                id=alert_id,
+                kind="license_changed",
+                destination="#alerts",
+                title="t",
+                body="b",
+                dedupe_key=session.get(Alert, alert_id).dedupe_key,  # type: ignore[union-attr]
+            )
+        )
+    # While the claim holds, nobody else touches the alert.
+    assert deliver_pending(services.session_factory, notifier=notifier, clock=services.clock) == (
+        deliver_pending(services.session_factory, notifier=notifier, clock=services.clock)
+    )
+    assert notifier.finds == 0 and len(notifier.delivered) == 1
+    services.clock.advance(seconds=21)  # type: ignore[attr-defined]
+    report = deliver_pending(services.session_factory, notifier=notifier, clock=services.clock)
+    assert (report.reconciled, report.delivered) == (1, 0)
+    assert len(notifier.delivered) == 1
+    # The dead worker's claim is gone: it could not record anything now.
+    assert not claims.extend_claim(
+        services.session_factory, Alert, alert_id, holder="dead", ttl=ttl, clock=services.clock
+    )
+
+
+def test_two_runs_never_claim_the_same_row(services: Services) -> None:
+    from governance.alerts import claims
+    from governance.alerts.models import Alert
+
+    for state in ("a", "b", "c"):
+        _raise(services, state=state)
+    ttl = timedelta(seconds=30)
+    first = claims.claim_due(
+        services.session_factory, Alert, holder="one", ttl=ttl, clock=services.clock, batch=2
+    )
+    second = claims.claim_due(
+        services.session_factory, Alert, holder="two", ttl=ttl, clock=services.clock, batch=5
+    )
+    assert len(first) == 2 and len(second) == 1 and not set(first) & set(second)

@@ -150,6 +150,9 @@ def test_a_429_mid_delivery_posts_each_alert_exactly_once(
     raise_(services, fp="b")
     raise_(services, kind="gating_changed", fp="c")
     slack_standin.fail_next("chat.postMessage", 1, status=429, retry_after=0)
+    # The 429 ends the run (the rest would be refused too) and hands both back to the outbox.
+    report = deliver(services, notifier)
+    assert (report.delivered, report.failed) == (0, 1)
     report = deliver(services, notifier)
     assert (report.delivered, report.failed) == (2, 0)
     messages = slack_standin.messages_in(ALERTS)
@@ -165,14 +168,15 @@ def test_a_429_storm_leaves_the_alert_pending_and_it_is_posted_once_later(
     services: Services, notifier: SlackNotifier, slack_standin: SlackStandIn, clock: FrozenClock
 ) -> None:
     [alert_id] = raise_(services)
-    slack_standin.fail_next("chat.postMessage", 4, status=429, retry_after=0)
-    report = deliver(services, notifier)
-    assert (report.delivered, report.failed) == (0, 1)
-    assert "429" in report.errors[0]
-    assert slack_standin.messages_in(ALERTS) == []
-    assert alert_row(services, alert_id).state == "pending"
-    assert deliver(services, notifier).delivered == 0  # not due yet: backoff
-    clock.advance(minutes=5)
+    slack_standin.fail_next("chat.postMessage", 4, status=429, retry_after=30)
+    for _ in range(4):  # each 429 hands it back, due after its Retry-After, never slept away
+        report = deliver(services, notifier)
+        assert (report.delivered, report.failed) == (0, 1)
+        assert "429" in report.errors[0]
+        assert slack_standin.messages_in(ALERTS) == []
+        assert alert_row(services, alert_id).state == "pending"
+        assert deliver(services, notifier).delivered == 0  # not due yet: Retry-After
+        clock.advance(seconds=30)
     assert deliver(services, notifier).delivered == 1
     assert len(slack_standin.messages_in(ALERTS)) == 1
     assert deliver(services, notifier).delivered == 0
@@ -191,12 +195,16 @@ def test_a_long_retry_after_is_handed_back_to_the_outbox(
 
 
 def test_server_errors_are_retried(
-    services: Services, notifier: SlackNotifier, slack_standin: SlackStandIn
+    services: Services, notifier: SlackNotifier, slack_standin: SlackStandIn, clock: FrozenClock
 ) -> None:
     raise_(services)
     slack_standin.fail_next("chat.postMessage", 1, status=503)
+    # A 5xx says nothing of what was done: look in the channel first, then post once.
+    assert deliver(services, notifier).failed == 1
+    clock.advance(seconds=10)
     assert deliver(services, notifier).delivered == 1
     assert len(slack_standin.messages_in(ALERTS)) == 1
+    assert len(slack_standin.successful("conversations.history")) == 1
 
 
 def test_subscriptions_route_alert_kinds(

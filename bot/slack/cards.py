@@ -1,86 +1,83 @@
 """Request cards and alert messages in channels: post once, update in place, tell the requester.
 
-These run on the worker pool after the ack: each is a Web API call or two that may meet a 429.
+These run on the worker pool after the ack. Cards, card refreshes and the requester's DM are
+queued in the outbox first, then delivered by the same claiming deliverer as alerts (here at
+once, and by the worker's schedule when Slack was busy), so none is ever posted twice.
 """
 
 from __future__ import annotations
 
 import logging
 
-from slack_sdk import WebClient
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import selectinload
 
 from bot.blocks import Reply, section
 from bot.slack.context import SlackContext
-from bot.slack.respond import direct_message, message_payload
+from bot.slack.notifier import SlackNotifier
+from bot.slack.respond import message_payload
 from bot.views.alerts import alert_message
-from bot.views.cards import decision_notice, request_card
+from bot.views.cards import decision_notice
 from bot.views.home import home_view
 from bot.views.mentions import mention
 from governance.alerts import acks
-from governance.dashboard import home_data, upstream_facts
+from governance.alerts.outbox import queue_card_update, queue_direct_message, queue_request_card
+from governance.alerts.service import deliver_messages
+from governance.dashboard import home_data
 from governance.db import transaction
-from governance.registry.cards import find_card, remember_card
 from governance.registry.models import Approval
 from governance.registry.service import format_time
 
 log = logging.getLogger(__name__)
 
 
-def _card_reply(factory: sessionmaker[Session], approval_id: int) -> Reply | None:
-    with transaction(factory) as session:
-        approval = session.get(Approval, approval_id, options=[selectinload(Approval.model)])
-        if approval is None:
-            return None
-        return request_card(approval, upstream_facts(session, approval.model_id))
+def outbox_notifier(ctx: SlackContext) -> SlackNotifier:
+    """The deliverer of queued cards and DMs, on the listener's client (its retries off)."""
+    return SlackNotifier(ctx.client, session_factory=ctx.services.session_factory)
+
+
+def _deliver_queued(ctx: SlackContext) -> None:
+    """Deliver what was just queued now rather than at the next scheduled run."""
+    report = deliver_messages(
+        ctx.services.session_factory, notifier=outbox_notifier(ctx), clock=ctx.services.clock
+    )
+    for error in report.errors:
+        log.warning("outbox: %s (will retry)", error)
 
 
 def post_request_card(ctx: SlackContext, approval_id: int) -> None:
-    """Post the card of a new request in the approvals channel, once, and remember where."""
+    """Queue the card of a new request for the approvals channel (once), and deliver it."""
     with transaction(ctx.services.session_factory) as session:
-        if find_card(session, approval_id) is not None:
-            return
-    reply = _card_reply(ctx.services.session_factory, approval_id)
-    if reply is None:
-        return
-    posted = ctx.client.chat_postMessage(
-        channel=ctx.settings.approvals_channel, unfurl_links=False, **message_payload(reply)
-    )
-    with transaction(ctx.services.session_factory) as session:
-        # chat.update needs the channel id, which the answer has even when we posted by name.
-        remember_card(
+        queue_request_card(
             session,
             approval_id=approval_id,
-            destination=str(posted["channel"]),
-            message_ref=str(posted["ts"]),
+            destination=ctx.settings.approvals_channel,
             clock=ctx.services.clock,
         )
+    _deliver_queued(ctx)
 
 
 def refresh_card(ctx: SlackContext, approval_id: int) -> None:
-    """Show the request's current state on its card (if it has one)."""
-    update_card(ctx.client, ctx.services.session_factory, approval_id)
-
-
-def update_card(client: WebClient, factory: sessionmaker[Session], approval_id: int) -> None:
-    """``refresh_card`` for callers outside a listener (the alert notifier)."""
-    with transaction(factory) as session:
-        card = find_card(session, approval_id)
-        where = (card.destination, card.message_ref) if card else None
-    reply = _card_reply(factory, approval_id)
-    if where is None or reply is None:
-        return
-    client.chat_update(channel=where[0], ts=where[1], **message_payload(reply))
+    """Show the request's current state on its card (if it has one), through the outbox."""
+    with transaction(ctx.services.session_factory) as session:
+        queue_card_update(session, approval_id=approval_id, clock=ctx.services.clock)
+    _deliver_queued(ctx)
 
 
 def notify_requester(ctx: SlackContext, approval_id: int) -> None:
+    """Queue the decision's DM to the requester (once per decision), and deliver it."""
     with transaction(ctx.services.session_factory) as session:
         approval = session.get(Approval, approval_id, options=[selectinload(Approval.model)])
         if approval is None or approval.decided_by is None:
             return
-        notice = decision_notice(approval)
-        requester = approval.requested_by
-    direct_message(ctx.client, user=requester, reply=notice)
+        decided = approval.decided_at.isoformat() if approval.decided_at else ""
+        queue_direct_message(
+            session,
+            user=approval.requested_by,
+            message=message_payload(decision_notice(approval)),
+            key=f"decision:{approval.id}:{approval.state.value}:{decided}",
+            clock=ctx.services.clock,
+        )
+    _deliver_queued(ctx)
 
 
 def after_decision(ctx: SlackContext, approval_id: int) -> None:

@@ -67,7 +67,9 @@ def retry_handlers() -> list[RetryHandler]:
     ]
 
 
-def make_client(settings: Settings, *, token: str | None = None) -> WebClient:
+def make_client(
+    settings: Settings, *, token: str | None = None, timeout: int = WEB_API_TIMEOUT_SECONDS
+) -> WebClient:
     """A WebClient for ``settings`` (``SLACK_API_BASE_URL`` points it at a proxy or stand-in)."""
     base_url = settings.slack_api_base_url
     if not base_url.endswith("/"):
@@ -75,6 +77,21 @@ def make_client(settings: Settings, *, token: str | None = None) -> WebClient:
     return WebClient(
         token=token or settings.slack_bot_token,
         base_url=base_url,
-        timeout=WEB_API_TIMEOUT_SECONDS,
+        timeout=timeout,
         retry_handlers=retry_handlers(),
+    )
+
+
+def delivery_client(client: WebClient) -> WebClient:
+    """``client`` without automatic retries, for the outbox's deliveries.
+
+    A retried post whose first answer was lost (a timeout, a reset after sending) would post
+    twice, and a 429 slept away here would hold the row's claim; the outbox decides instead.
+    """
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        headers=dict(client.headers),
+        retry_handlers=[],
     )

@@ -1,12 +1,18 @@
-"""The contract between the outbox and whatever delivers alerts (log, console, Slack)."""
+"""The contract between the outbox and whatever delivers its rows (log, console, Slack)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
+
+# Kinds of outbox message besides alerts (rows of ``outbox_messages``).
+REQUEST_CARD = "request_card"
+CARD_UPDATE = "card_update"
+DIRECT_MESSAGE = "direct_message"
 
 
 @dataclass(frozen=True)
@@ -17,7 +23,8 @@ class OutgoingAlert:
     ``summary`` (list of lines), ``diff_excerpt``, ``approvals_in_review`` (list of
     ``{"id", "use", "decided_by"}``) and ``approvers`` (ids to mention), when they apply.
     ``thread_ref`` is the message of the first alert about the same model in the same
-    destination, so follow-ups can thread under it.
+    destination, so follow-ups can thread under it. ``dedupe_key`` identifies the alert in
+    the destination (message metadata); ``channel_id`` is the destination's id when known.
     """
 
     id: int
@@ -27,17 +34,36 @@ class OutgoingAlert:
     body: str
     payload: dict[str, Any] = field(default_factory=dict)
     thread_ref: str | None = None
+    dedupe_key: str = ""
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A request card, a card refresh or a direct message (see ``OutboxMessage``)."""
+
+    id: int
+    kind: str
+    destination: str
+    dedupe_key: str
+    approval_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    channel_id: str | None = None
+
+
+Outgoing = OutgoingAlert | OutgoingMessage
 
 
 @dataclass(frozen=True)
 class Delivered:
-    """Where the alert landed (``message_ref``: e.g. a Slack ts), so it can be updated later."""
+    """Where it landed (``message_ref``: e.g. a Slack ts; ``channel_id``: the channel's id)."""
 
     message_ref: str | None = None
+    channel_id: str | None = None
 
 
 class DeliveryFailed(Exception):
-    """Delivery did not happen; the outbox keeps the alert and retries later."""
+    """Delivery did not happen; the outbox keeps the row and retries later."""
 
     def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
         super().__init__(reason)
@@ -45,19 +71,60 @@ class DeliveryFailed(Exception):
         self.retry_after = retry_after
 
 
+class OutcomeUnknown(DeliveryFailed):
+    """The message may or may not have arrived (a timeout, a reset after sending, a 5xx).
+
+    The outbox keeps the attempt open and looks for the message before posting it again.
+    """
+
+
 class Notifier(Protocol):
+    """Delivers outbox rows; every call is bounded by ``max_step_seconds``."""
+
+    @property
+    def max_step_seconds(self) -> float:
+        """The longest one call of this notifier can take (timeouts included)."""
+        ...
+
     def deliver(self, alert: OutgoingAlert) -> Delivered:
-        """Deliver ``alert`` once; raise ``DeliveryFailed`` to have it retried."""
+        """Deliver ``alert`` once; raise ``DeliveryFailed`` (or ``OutcomeUnknown``)."""
+        ...
+
+    def send(self, message: OutgoingMessage) -> Delivered:
+        """Deliver a card, card refresh or DM once; raises like ``deliver``."""
+        ...
+
+    def find(self, item: Outgoing, *, since: datetime) -> Delivered | None:
+        """Where ``item`` already landed, looking no further back than ``since``.
+
+        Returns None when it did not land; raises ``DeliveryFailed`` when that cannot be told
+        now (the destination's history is unreachable), so it is not posted twice.
+        """
         ...
 
 
 class LogNotifier:
-    """Writes alerts to the log: the notifier of the console and of tests without Slack."""
+    """Writes alerts to the log: the notifier of the console and of tests without Slack.
+
+    Writing a log line cannot end with an unknown outcome, so ``find`` finds nothing: a line
+    cut short by a crash is written again.
+    """
+
+    max_step_seconds = 1.0
 
     def __init__(self) -> None:
         self.delivered: list[OutgoingAlert] = []
+        self.sent: list[OutgoingMessage] = []
 
     def deliver(self, alert: OutgoingAlert) -> Delivered:
         log.warning("alert #%s to %s: %s", alert.id, alert.destination, alert.title)
         self.delivered.append(alert)
         return Delivered(message_ref=f"log-{alert.id}")
+
+    def send(self, message: OutgoingMessage) -> Delivered:
+        log.info("%s #%s to %s", message.kind, message.id, message.destination)
+        self.sent.append(message)
+        return Delivered(message_ref=f"log-m{message.id}")
+
+    def find(self, item: Outgoing, *, since: datetime) -> Delivered | None:
+        return None

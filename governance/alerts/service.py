@@ -1,33 +1,53 @@
-"""The outbox: raising alerts (deduplicated) and delivering them with retries.
+"""The outbox: raising alerts (deduplicated) and delivering them, and queued cards and DMs,
+exactly once.
 
 An alert is written in the same transaction as the change that caused it. Delivery happens
-later, outside any transaction, through a ``Notifier``; a failed delivery is rescheduled with
-exponential backoff and never dropped.
+later, outside any transaction, through a ``Notifier``, by any number of workers: each claims
+the rows it delivers (``claims``), records that an attempt started before it posts, and a row
+whose attempt has no known outcome (a timeout, a crash) is looked for in its destination before
+it is posted again. A failed delivery is rescheduled with backoff and never dropped.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from governance.alerts.models import Alert
-from governance.alerts.notifier import DeliveryFailed, Notifier, OutgoingAlert
+from governance.alerts import claims
+from governance.alerts.claims import DELIVERED, PENDING, Table
+from governance.alerts.models import Alert, DestinationChannel, OutboxMessage
+from governance.alerts.notifier import (
+    CARD_UPDATE,
+    REQUEST_CARD,
+    Delivered,
+    DeliveryFailed,
+    Notifier,
+    OutcomeUnknown,
+    Outgoing,
+    OutgoingAlert,
+    OutgoingMessage,
+)
+from governance.alerts.outbox import card_pending, queue_card_update
 from governance.alerts.subscriptions import destinations_for
 from governance.clock import Clock
+from governance.registry.cards import find_card, remember_card
 from governance.upstream.facts import fingerprint
 
 log = logging.getLogger(__name__)
 
-PENDING = "pending"
-DELIVERED = "delivered"
-BACKOFF_FIRST_SECONDS = 30
-BACKOFF_MAX_SECONDS = 3600
+__all__ = ["DELIVERED", "PENDING", "DeliveryReport", "RetryPolicy", "deliver_pending"]
+
+# A claim outlives the notifier's longest call by this much (database writes, scheduling).
+CLAIM_MARGIN_SECONDS = 15.0
 
 
 def dedupe_key(*, model_id: int | None, kind: str, state_fingerprint: str, destination: str) -> str:
@@ -86,92 +106,318 @@ def raise_alert(
     return created
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long a row waits after a failure: exponential from ``first_seconds`` up to
+    ``max_seconds``; a rate limit's own wait when it gives one; ``unknown_seconds`` before an
+    attempt with an unknown outcome is looked for; ``blocked_seconds`` for a card refresh whose
+    card is not posted yet."""
+
+    first_seconds: float = 30
+    max_seconds: float = 3600
+    unknown_seconds: float = 5
+    blocked_seconds: float = 2
+
+
 @dataclass
 class DeliveryReport:
-    delivered: int = 0
+    delivered: int = 0  # alerts posted
+    messages: int = 0  # cards, card refreshes and DMs sent
+    reconciled: int = 0  # found already in the destination: recorded, not posted again
     failed: int = 0
+    lost_claims: int = 0  # rows another worker took over (this one had become too slow)
     errors: list[str] = field(default_factory=list)
 
 
+def delivery_holder() -> str:
+    """A claim owner unique to one delivery run (host, process, random)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:128]
+
+
 def deliver_pending(
-    factory: sessionmaker[Session], *, notifier: Notifier, clock: Clock, batch: int = 50
+    factory: sessionmaker[Session],
+    *,
+    notifier: Notifier,
+    clock: Clock,
+    batch: int = 50,
+    policy: RetryPolicy | None = None,
+    tables: tuple[Table, ...] = (Alert, OutboxMessage),
+    holder: str | None = None,
 ) -> DeliveryReport:
-    """Hand due pending alerts to ``notifier``, oldest first; record what happened to each."""
+    """Claim and deliver due rows of ``tables`` (alerts, then cards and DMs), oldest first.
+
+    Returns what happened. Safe to run in any number of processes at once: a row is delivered
+    by the one worker that claimed it; a crash leaves a claim that expires after the
+    notifier's longest call and an attempt that the next claimant reconciles.
+    """
     report = DeliveryReport()
-    with factory() as session:
-        due = session.scalars(
-            select(Alert)
-            .where(Alert.state == PENDING, Alert.next_attempt_at <= clock.now())
-            .order_by(Alert.id)
-            .limit(batch)
-        ).all()
-        outgoing = [_outgoing(session, alert) for alert in due]
-    for item in outgoing:
-        try:
-            delivered = notifier.deliver(item)
-        except DeliveryFailed as exc:
-            _reschedule(factory, item.id, exc, clock)
-            report.failed += 1
-            report.errors.append(f"alert #{item.id}: {exc.reason}")
-            continue
-        except Exception as exc:  # a notifier bug must not lose the alert either
-            log.exception("notifier crashed on alert #%s", item.id)
-            _reschedule(factory, item.id, DeliveryFailed(f"{type(exc).__name__}: {exc}"), clock)
-            report.failed += 1
-            continue
-        with factory() as session, session.begin():
-            session.execute(
-                update(Alert)
-                .where(Alert.id == item.id, Alert.state == PENDING)
-                .values(
-                    state=DELIVERED,
-                    delivered_at=clock.now(),
-                    message_ref=delivered.message_ref,
-                    thread_ref=item.thread_ref,
-                    attempts=Alert.attempts + 1,
-                    last_error=None,
-                )
-            )
-        report.delivered += 1
+    run = _Run(
+        factory=factory,
+        notifier=notifier,
+        clock=clock,
+        policy=policy or RetryPolicy(),
+        holder=holder or delivery_holder(),
+        ttl=timedelta(seconds=notifier.max_step_seconds + CLAIM_MARGIN_SECONDS),
+        report=report,
+    )
+    for table in tables:
+        ids = claims.claim_due(
+            factory, table, holder=run.holder, ttl=run.ttl, clock=clock, batch=batch
+        )
+        for index, row_id in enumerate(ids):
+            limited = run.deliver_one(table, row_id)
+            if limited is not None:  # rate limited: the rest would be refused too
+                run.give_back(table, ids[index + 1 :], limited)
+                return report
     return report
 
 
-def _outgoing(session: Session, alert: Alert) -> OutgoingAlert:
-    thread_ref = None
-    if alert.model_id is not None:
+def deliver_messages(
+    factory: sessionmaker[Session], *, notifier: Notifier, clock: Clock
+) -> DeliveryReport:
+    """``deliver_pending`` for queued cards and DMs only (right after they are queued)."""
+    return deliver_pending(factory, notifier=notifier, clock=clock, tables=(OutboxMessage,))
+
+
+@dataclass
+class _Run:
+    factory: sessionmaker[Session]
+    notifier: Notifier
+    clock: Clock
+    policy: RetryPolicy
+    holder: str
+    ttl: timedelta
+    report: DeliveryReport
+
+    def deliver_one(self, table: Table, row_id: int) -> float | None:
+        """Deliver one claimed row; returns a rate limit's wait when Slack asked for one."""
+        with self.factory() as session:
+            row = session.get(table, row_id)
+            if row is None or row.state != PENDING or row.claimed_by != self.holder:
+                return None
+            started = row.attempt_started_at
+            generation = row.generation if isinstance(row, OutboxMessage) else 0
+            item = _outgoing(session, row)
+        if item is None:  # nothing to send (a refresh of a card that is not posted yet)
+            return self._blocked(table, row_id, session_factory=self.factory)
+        if started is not None:
+            if not self._extend(table, row_id):
+                return None
+            try:
+                found = self.notifier.find(item, since=started)
+            except DeliveryFailed as exc:
+                return self._failed(table, row_id, exc, keep_attempt=True)
+            except Exception as exc:  # a notifier bug must not lose or repeat the row
+                log.exception("looking for %s #%s failed", table.__tablename__, row_id)
+                return self._failed(table, row_id, _bug(exc), keep_attempt=True)
+            if found is not None:
+                self._delivered(table, row_id, item, found, generation)
+                self.report.reconciled += 1
+                return None
+        thread = {"thread_ref": item.thread_ref} if isinstance(item, OutgoingAlert) else {}
+        if not self._extend(table, row_id, start_attempt=True, **thread):
+            return None
+        try:
+            if isinstance(item, OutgoingAlert):
+                delivered = self.notifier.deliver(item)
+            else:
+                delivered = self.notifier.send(item)
+        except OutcomeUnknown as exc:
+            return self._failed(table, row_id, exc, keep_attempt=True)
+        except DeliveryFailed as exc:
+            return self._failed(table, row_id, exc, keep_attempt=False)
+        except Exception as exc:
+            log.exception("notifier crashed on %s #%s", table.__tablename__, row_id)
+            return self._failed(table, row_id, _bug(exc), keep_attempt=True)
+        self._delivered(table, row_id, item, delivered, generation)
+        if isinstance(item, OutgoingAlert):
+            self.report.delivered += 1
+        else:
+            self.report.messages += 1
+        return None
+
+    def _extend(self, table: Table, row_id: int, **values: Any) -> bool:
+        held = claims.extend_claim(
+            self.factory,
+            table,
+            row_id,
+            holder=self.holder,
+            ttl=self.ttl,
+            clock=self.clock,
+            **values,
+        )
+        if not held:
+            self.report.lost_claims += 1
+            log.warning("%s #%s: claim lost to another worker", table.__tablename__, row_id)
+        return held
+
+    def _failed(
+        self, table: Table, row_id: int, failure: DeliveryFailed, *, keep_attempt: bool
+    ) -> float | None:
+        self.report.failed += 1
+        self.report.errors.append(f"{table.__tablename__} #{row_id}: {failure.reason}")
+        with self.factory() as session, session.begin():
+            row = session.get(table, row_id)
+            if row is None:
+                return None
+            attempts = row.attempts + 1
+            if failure.retry_after is not None:
+                wait = failure.retry_after  # Slack said when; the row is not at fault
+            elif isinstance(failure, OutcomeUnknown) or keep_attempt:
+                wait = self.policy.unknown_seconds
+            else:
+                wait = min(self.policy.first_seconds * 2 ** (attempts - 1), self.policy.max_seconds)
+            values: dict[str, Any] = {"attempts": attempts, "last_error": failure.reason[:1000]}
+            if not keep_attempt:
+                values["attempt_started_at"] = None
+            claims.release(
+                session,
+                table,
+                row_id,
+                holder=self.holder,
+                next_attempt_at=self.clock.now() + timedelta(seconds=wait),
+                **values,
+            )
+        return failure.retry_after
+
+    def _blocked(
+        self, table: Table, row_id: int, *, session_factory: sessionmaker[Session]
+    ) -> None:
+        with session_factory() as session, session.begin():
+            wait = timedelta(seconds=self.policy.blocked_seconds)
+            claims.release(
+                session, table, row_id, holder=self.holder, next_attempt_at=self.clock.now() + wait
+            )
+        return None
+
+    def give_back(self, table: Table, ids: list[int], wait: float) -> None:
+        """Unclaimed again, due after a rate limit's ``wait``: they were never tried."""
+        due = self.clock.now() + timedelta(seconds=wait)
+        with self.factory() as session, session.begin():
+            for row_id in ids:
+                claims.release(session, table, row_id, holder=self.holder, next_attempt_at=due)
+
+    def _delivered(
+        self, table: Table, row_id: int, item: Outgoing, where: Delivered, generation: int
+    ) -> None:
+        with self.factory() as session, session.begin():
+            if isinstance(item, OutgoingMessage) and item.kind == CARD_UPDATE:
+                row = session.get(table, row_id)
+                if row is not None and row.generation != generation:
+                    # Asked again while this one was sent: send the newest state once more.
+                    claims.release(
+                        session, table, row_id, holder=self.holder, next_attempt_at=self.clock.now()
+                    )
+                    return
+            values: dict[str, Any] = {"attempts": table.attempts + 1}
+            if where.message_ref is not None:
+                values["message_ref"] = where.message_ref
+            if where.channel_id is not None:
+                values["channel_id"] = where.channel_id
+            if isinstance(item, OutgoingAlert):
+                values["thread_ref"] = item.thread_ref
+            if not claims.mark_delivered(session, table, row_id, clock=self.clock, **values):
+                return
+            if where.channel_id:
+                _learn_channel(session, item.destination, where.channel_id, self.clock)
+            if isinstance(item, OutgoingAlert):
+                for approval_id in _approvals_moved(item):
+                    queue_card_update(session, approval_id=approval_id, clock=self.clock)
+            elif item.kind == REQUEST_CARD and item.approval_id is not None and where.message_ref:
+                remember_card(
+                    session,
+                    approval_id=item.approval_id,
+                    destination=where.channel_id or item.destination,
+                    message_ref=where.message_ref,
+                    clock=self.clock,
+                )
+
+
+def _bug(exc: Exception) -> OutcomeUnknown:
+    return OutcomeUnknown(f"{type(exc).__name__}: {exc}")
+
+
+def _approvals_moved(alert: OutgoingAlert) -> set[int]:
+    """Approvals an alert moved (to review, expired): their cards must show the new state."""
+    ids = [a.get("id") for a in alert.payload.get("approvals_in_review") or []]
+    ids.append(alert.payload.get("approval_id"))
+    return {i for i in ids if isinstance(i, int)}
+
+
+def _learn_channel(session: Session, destination: str, channel_id: str, clock: Clock) -> None:
+    if not destination or destination == channel_id:
+        return
+    if session.get(DestinationChannel, destination) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                DestinationChannel(
+                    destination=destination, channel_id=channel_id, learned_at=clock.now()
+                )
+            )
+            session.flush()
+    except IntegrityError:
+        pass  # learned concurrently: the same id
+
+
+def _known_channel(session: Session, destination: str) -> str | None:
+    known = session.get(DestinationChannel, destination)
+    return known.channel_id if known else None
+
+
+def _outgoing(session: Session, row: Alert | OutboxMessage) -> Outgoing | None:
+    if isinstance(row, OutboxMessage):
+        return _outgoing_message(session, row)
+    thread_ref = row.thread_ref
+    if thread_ref is None and row.model_id is not None:
         thread_ref = session.scalar(
             select(Alert.message_ref)
             .where(
-                Alert.model_id == alert.model_id,
-                Alert.destination == alert.destination,
+                Alert.model_id == row.model_id,
+                Alert.destination == row.destination,
                 Alert.state == DELIVERED,
                 Alert.thread_ref.is_(None),
                 Alert.message_ref.is_not(None),
-                Alert.id != alert.id,
+                Alert.id != row.id,
             )
             .order_by(Alert.id)
             .limit(1)
         )
     return OutgoingAlert(
-        id=alert.id,
-        kind=alert.kind,
-        destination=alert.destination,
-        title=alert.title,
-        body=alert.body,
-        payload=dict(alert.payload or {}),
+        id=row.id,
+        kind=row.kind,
+        destination=row.destination,
+        title=row.title,
+        body=row.body,
+        payload=dict(row.payload or {}),
         thread_ref=thread_ref,
+        dedupe_key=row.dedupe_key,
+        channel_id=row.channel_id or _known_channel(session, row.destination),
     )
 
 
-def _reschedule(
-    factory: sessionmaker[Session], alert_id: int, failure: DeliveryFailed, clock: Clock
-) -> None:
-    with factory() as session, session.begin():
-        alert = session.get(Alert, alert_id)
-        if alert is None or alert.state != PENDING:
-            return
-        alert.attempts += 1
-        backoff = min(BACKOFF_FIRST_SECONDS * 2 ** (alert.attempts - 1), BACKOFF_MAX_SECONDS)
-        wait = max(backoff, failure.retry_after or 0)
-        alert.next_attempt_at = clock.now() + timedelta(seconds=wait)
-        alert.last_error = failure.reason[:1000]
+def _outgoing_message(session: Session, row: OutboxMessage) -> OutgoingMessage | None:
+    payload = dict(row.payload or {})
+    destination = row.destination
+    channel_id = row.channel_id or _known_channel(session, row.destination)
+    if row.kind == CARD_UPDATE:
+        if row.approval_id is None:
+            return None
+        card = find_card(session, row.approval_id)
+        if card is None:
+            if card_pending(session, row.approval_id):
+                return None  # the card's post renders the latest state; refresh after it
+            payload = {}
+        else:
+            destination, channel_id = card.destination, card.destination
+            payload = {"ts": card.message_ref}
+    return OutgoingMessage(
+        id=row.id,
+        kind=row.kind,
+        destination=destination,
+        dedupe_key=row.dedupe_key,
+        approval_id=row.approval_id,
+        payload=payload,
+        channel_id=channel_id,
+    )

@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.support.slack_standin_history import HistoryMethods, manifest_scopes
+
 JSONDict = dict[str, Any]
 
 # Slack's limits outside Block Kit proper.
@@ -480,9 +482,12 @@ class SlackApiRefusal(Exception):
         self.extra = extra
 
 
-class SlackStandIn:
+class SlackStandIn(HistoryMethods):
     """Loopback Slack Web API. Start it (or use it as a context manager), point
-    `WebClient(base_url=standin.base_url)` at it, then inspect what was called."""
+    `WebClient(base_url=standin.base_url)` at it, then inspect what was called.
+
+    ``scopes`` defaults to those bot/manifest.yml requests; ``bot_member_of`` None means the
+    bot is in every channel, else only in those (history needs membership)."""
 
     def __init__(
         self,
@@ -498,6 +503,8 @@ class SlackStandIn:
         usergroups: dict[str, list[str]] | None = None,
         channels: Iterable[str] = (),
         strict_trigger_ids: bool = False,
+        scopes: Iterable[str] | None = None,
+        bot_member_of: Iterable[str] | None = None,
     ) -> None:
         self.token = token
         self.tokens = {token, *extra_tokens}
@@ -512,6 +519,10 @@ class SlackStandIn:
         self.channels: set[str] = set(channels)
         # When true, views.open only accepts trigger ids from new_trigger_id() younger than 3 s.
         self.strict_trigger_ids = strict_trigger_ids
+        self.scopes = frozenset(manifest_scopes() if scopes is None else scopes)
+        self.bot_member_of = None if bot_member_of is None else set(bot_member_of)
+        self.channel_names: dict[str, str] = {}
+        self._rates: dict[str, tuple[float, dict[str, float]]] = {}
         self._state = _State()
         self._lock = threading.Condition()
         self._ts_counter = itertools.count(1)
@@ -623,6 +634,39 @@ class SlackStandIn:
         failure = _Failure(status=status, retry_after=retry_after, error=error, delay=delay)
         with self._lock:
             self._state.failures.setdefault(method, []).extend([failure] * n)
+
+    def answer_late(self, method: str, n: int = 1, *, delay: float) -> None:
+        """Carry out the next `n` calls of `method` at once (a post lands in the channel) but
+        send the answer only after `delay` seconds: past a client's timeout, the caller cannot
+        tell whether the call was done."""
+        failure = _Failure(status=-1, retry_after=None, error=None, delay=delay)
+        with self._lock:
+            self._state.failures.setdefault(method, []).extend([failure] * n)
+
+    def limit_rate(self, method: str, per_second: float) -> None:
+        """Answer calls of `method` beyond `per_second` per channel with HTTP 429 and a
+        `Retry-After` of the seconds until the next call is allowed (Slack's special limit on
+        chat.postMessage is about one per second per channel). 0 lifts the limit."""
+        with self._lock:
+            if per_second <= 0:
+                self._rates.pop(method, None)
+            else:
+                self._rates[method] = (1.0 / per_second, {})
+
+    def _rate_limited(self, method: str, payload: JSONDict) -> int | None:
+        """Seconds to wait when this call is over its rate, else None (and it is counted)."""
+        with self._lock:
+            rate = self._rates.get(method)
+            if rate is None:
+                return None
+            interval, last = rate
+            key = str(payload.get("channel") or "")
+            now = time.monotonic()
+            previous = last.get(key)
+            if previous is not None and now - previous < interval:
+                return max(1, int(interval - (now - previous) + 0.999))
+            last[key] = now
+            return None
 
     def slow_next(self, method: str, n: int = 1, *, delay: float) -> None:
         """Answer the next `n` calls of `method` normally, but only after `delay` seconds."""
@@ -781,7 +825,32 @@ class SlackStandIn:
         """The stable id the stand-in gives ``#name`` (ids are returned as they are)."""
         if not name_or_id.startswith("#"):
             return name_or_id
-        return "C" + uuid.uuid5(uuid.NAMESPACE_DNS, name_or_id[1:].lower()).hex[:10].upper()
+        name = name_or_id[1:].lower()
+        channel = "C" + uuid.uuid5(uuid.NAMESPACE_DNS, name).hex[:10].upper()
+        with self._lock:
+            self.channel_names.setdefault(name, channel)
+        return channel
+
+    def _messages_of(self, channel: str) -> list[JSONDict]:
+        with self._lock:
+            return [dict(m) for m in self._state.messages.get(channel, [])]
+
+    def _refuse(self, error: str, **extra: Any) -> Exception:
+        return SlackApiRefusal(error, **extra)
+
+    def posts_by_key(self, event_type: str | None = None) -> dict[str, int]:
+        """How many posts Slack accepted per metadata ``dedupe_key`` (every channel)."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            for messages in self._state.messages.values():
+                for msg in messages:
+                    meta = msg.get("metadata") or {}
+                    if event_type is not None and meta.get("event_type") != event_type:
+                        continue
+                    key = (meta.get("event_payload") or {}).get("dedupe_key")
+                    if key is not None:
+                        counts[key] = counts.get(key, 0) + 1
+        return counts
 
     def _check_message_content(self, payload: JSONDict, *, require: bool = True) -> None:
         text = payload.get("text")
@@ -1022,12 +1091,14 @@ class SlackStandIn:
         "conversations.open": "api_conversations_open",
         "users.info": "api_users_info",
         "usergroups.users.list": "api_usergroups_users_list",
+        **HistoryMethods.HISTORY_METHODS,
     }
 
     def _dispatch(self, method: str, payload: JSONDict) -> JSONDict:
         name = self._METHODS.get(method)
         if name is None:
             raise SlackApiRefusal("unknown_method", req_method=method)
+        self.check_scope(method, payload)
         handler: Callable[[JSONDict], JSONDict] = getattr(self, name)
         return handler(payload)
 
@@ -1171,10 +1242,16 @@ def _make_handler(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             payload.pop("token", None)
 
             failure = standin._take_failure(method)
-            if failure is not None and failure.delay:
+            late = failure is not None and failure.status == -1
+            if failure is not None and failure.delay and not late:
                 time.sleep(failure.delay)
-            if failure is not None and failure.status != 0:
+            if failure is not None and failure.status > 0:
                 self._send_failure(method, payload, token, content_type, failure)
+                return
+            wait = standin._rate_limited(method, payload)
+            if wait is not None:
+                limited = _Failure(status=429, retry_after=wait, error=None, delay=0)
+                self._send_failure(method, payload, token, content_type, limited)
                 return
 
             if token is None:
@@ -1187,7 +1264,11 @@ def _make_handler(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                     body = {"ok": True, **standin._dispatch(method, payload)}
                 except SlackApiRefusal as refusal:
                     body = {"error": refusal.error, **refusal.extra}
-            self._record_and_send(method, payload, token, content_type, body)
+            if late and failure is not None:
+                time.sleep(failure.delay)  # done; the answer comes after the client gave up
+            # If the client hung up meanwhile, what was done stays done, as in Slack.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._record_and_send(method, payload, token, content_type, body)
 
         def _record_and_send(
             self,

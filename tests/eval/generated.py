@@ -201,7 +201,7 @@ def report_lines(report: GeneratedReport) -> list[str]:
     lines.append(
         "registry and knowledge-base questions answered exactly: "
         f"{figures['exact_passed']}/{figures['exact_total']} "
-        f"({figures['exact_passed'] / exact:.0%}; target >= 95%)"
+        f"({figures['exact_passed'] / exact:.1%}; target >= 95%)"
     )
     lines.append(
         f"out-of-scope questions declined: {figures['declined']}/{figures['decline_total']}"
@@ -216,3 +216,14 @@ def report_lines(report: GeneratedReport) -> list[str]:
     )
     lines.append(f"FALSE STATEMENTS: {figures['false_statements']} (target 0)")
     return lines
+
+
+def false_statement_figures(
+    *, runtime: Any = None, seed: int = DEFAULT_SEED, **overrides: Any
+) -> dict[str, Any]:
+    """The generated set's figures for a benchmark: ``false_statements``, ``sentences``,
+    ``checked_sentences``, ``exact_passed``/``exact_total``, ``declined``/``decline_total``,
+    ``model_questions``, ``model_answered_by_model`` and ``by_intent`` (intent -> (passed,
+    asked)). ``runtime`` is the QueuedRuntime to answer free-form questions with, or None.
+    """
+    return evaluate_generated(seed=seed, runtime=runtime, **overrides).figures()

@@ -699,7 +699,11 @@ def _fact_body(fact: str) -> str:
 
 
 def license_problem(
-    sentence: str, licenses: set[str], kb: KnowledgeBase, also: Iterable[str] = ()
+    sentence: str,
+    licenses: set[str],
+    kb: KnowledgeBase,
+    also: Iterable[str] = (),
+    texts: Iterable[str] = (),
 ) -> str | None:
     """Why a sentence's license assertions contradict every license in ``licenses``.
 
@@ -709,6 +713,8 @@ def license_problem(
     if not licenses:
         return None
     text = _normal(sentence)
+    for known in texts:  # a reason or condition ("not cleared by legal") asserts no term
+        text = text.replace(known, " ")
     terms = [kb.find(i) for i in sorted(licenses)]
     known = [t for t in terms if t is not None]
     if not known:
@@ -729,8 +735,14 @@ _NEGATORS = re.compile(
 _RESTRICTIVE = re.compile(r"\b(forbid\w*|prohibit\w*|restrict\w*|bans?|barred)\b")
 
 
+_REGISTRY_WORDS = re.compile(
+    r"\b(approved|re-approved|rejected|revoked|requested|pending|in review|expired|request #?\d+)\b"
+)
+
+
 def _license_contradiction(text: str, terms: LicenseTerms) -> str | None:
     text = re.sub(r"\([^()]*\)", " ", text)  # "(variant not stated)" asserts nothing
+    registry = bool(_REGISTRY_WORDS.search(text))  # "rejected for commercial use": a decision
     negated = bool(_NEGATORS.search(text))
     if "unknown" in text or "not reviewed" in text:
         return None
@@ -745,9 +757,13 @@ def _license_contradiction(text: str, terms: LicenseTerms) -> str | None:
             return f"{terms.id} forbids using outputs to improve other models"
         if terms.output_restriction is False and restricted:
             return f"{terms.id} does not restrict outputs"
-    if re.search(r"\bcommercial(ly)?\b", text) and re.search(
-        r"\b(allow\w*|permit\w*|can|may|ok|free|not|forbid\w*|prohibit\w*|no)\b|non-?commercial",
-        text,
+    if (
+        not registry
+        and re.search(r"\bcommercial(ly)?\b", text)
+        and re.search(
+            r"\b(allow\w*|permit\w*|can|may|ok|free|not|forbid\w*|prohibit\w*|no)\b|non-?commercial",
+            text,
+        )
     ):
         says_no = negated or bool(re.search(r"non-?commercial|research (use )?only", text))
         if terms.commercial_use == "no" and not says_no:
@@ -756,7 +772,7 @@ def _license_contradiction(text: str, terms: LicenseTerms) -> str | None:
             r"\b(above|more than|over|unless|without a|separate license|beyond)\b", text
         )
         allowed = terms.commercial_use in ("yes", "conditional")
-        if allowed and says_no and "approved" not in text and not limited:
+        if allowed and says_no and not limited:
             return f"{terms.id} allows commercial use"
     if re.search(r"\bresearch[- ](use )?only\b|\bonly for research\b", text):
         if terms.research_only is False and not negated:
@@ -877,6 +893,7 @@ def check_answer(
             licenses,
             kb,
             also=named_licenses | model_licenses | last_licenses | context_licenses,
+            texts=vocab.texts,
         )
         if problem is not None:
             checked, why = True, why or problem

@@ -348,7 +348,7 @@ class _Builder:
                     "person_decisions",
                     (
                         "Which models did {p} decide on?",
-                        "what has {p} approved or rejected?",
+                        "what has {p} approved, rejected or revoked?",
                         "Show the decisions made by {p}.",
                         "what did {p} decide",
                     ),

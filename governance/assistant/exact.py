@@ -189,9 +189,11 @@ def license_answer(
     terms: LicenseTerms | None,
     commercial_focus: bool,
     hub: str,
+    out: ExactAnswer | None = None,
 ) -> ExactAnswer:
-    """What a license requires, for a named license or for a model's current license."""
-    out = ExactAnswer()
+    """What a license requires, for a named license or for a model's current license; added
+    to ``out`` when given. Returns the answer."""
+    out = out if out is not None else ExactAnswer()
     if model is not None:
         snapshot = src.latest_snapshot(session, model)
         if snapshot is None:

@@ -79,6 +79,7 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("derivatives", _re(r"\b(modif\w*|fine.?tun\w*|derivativ\w*|adapt\w*|merge\w*|quantiz\w*)")),
     ("redistribution", _re(r"\b(redistribut\w*|distribut\w*|share|sharing|ship\w*|host\w*)\b")),
     ("military", _re(r"\b(military|weapons?|warfare|surveillance|law enforcement)\b")),
+    ("commercial", _re(r"\b(commercial\w*|sell\w*|paid|monetiz\w*|for.profit|revenue)\b")),
 )
 
 # Words that put a question in the assistant's domain; a question with none of them, naming no
@@ -99,6 +100,8 @@ def actions_asked(text: str) -> frozenset[str]:
     found = {action for action, pattern in _ACTIONS if pattern.search(text)}
     if _DECIDE.search(text):
         found |= {"approved", "reapproved", "rejected", "revoked"}
+    if {"approved", "rejected"} <= found:  # "approved or rejected": their decisions
+        found |= {"revoked"}
     if "approved" in found:
         found.add("reapproved")
     return frozenset(found)

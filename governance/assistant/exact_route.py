@@ -57,6 +57,8 @@ _MAY_USE = re.compile(
     re.IGNORECASE,
 )
 _LICENSE_WORDS = re.compile(r"\b(licen[cs]\w*|terms|legal\w*)\b", re.IGNORECASE)
+_OUR_USE = re.compile(r"\b(we|our|us|why not)\b", re.IGNORECASE)
+_UNDER_LICENSE = re.compile(r"\b(under|a model|models|licensed|released)\b", re.IGNORECASE)
 _PAST_EXPIRY = re.compile(r"\b(expired|lapsed|ran out|has run out|have run out)\b", re.I)
 
 
@@ -177,15 +179,26 @@ def _concept(session: Session, asked: Asked) -> Routed | None:
 
 
 def _permission(session: Session, asked: Asked) -> Routed | None:
+    """One permission of a license (named, or a model's current one), from the KB's fields."""
     extra = asked.extra
     topics = [t for t in extra.topics if t != "research" or len(extra.topics) == 1]
     if not topics or not extra.permission or extra.actions - {"requested"} or asked.people:
         return None
-    out = ExactAnswer()
     kb = load_knowledge_base()
-    if asked.mention is not None:
-        licenses = [asked.mention.terms]
-    elif family := _family_named(asked.fixed, kb):
+    mention = asked.mention
+    licensed = mention is not None and (
+        not asked.names_model or asked.match.matched <= mention.matched
+    )
+    family = [] if licensed or asked.names_model else _family_named(asked.fixed)
+    if topics == ["commercial"] and (
+        not (licensed or family) or (asked.names_model and _OUR_USE.search(asked.fixed))
+    ):
+        return None  # "is X ok for commercial use?", "may we use X...": the registry's answer
+    topic = next(t for t in topics if t != "commercial" or len(topics) == 1)
+    out = ExactAnswer()
+    if licensed and mention is not None:
+        licenses = [mention.terms]
+    elif family:
         licenses = family
     elif asked.model is not None:
         snapshot = latest_snapshot(session, asked.model)
@@ -203,10 +216,15 @@ def _permission(session: Session, asked: Asked) -> Routed | None:
         return _clarify(asked, "license_permission")
     else:
         return None
-    return Routed("license_permission", exact_licenses.permission(licenses, topics[0], out))
+    exact_licenses.permission(licenses, topic, out)
+    if topic == "commercial" and len(licenses) == 1:
+        exact.license_answer(
+            session, model=None, terms=licenses[0], commercial_focus=True, hub=asked.hub, out=out
+        )
+    return Routed("license_permission", out)
 
 
-def _family_named(text: str, kb: object) -> list[LicenseTerms]:
+def _family_named(text: str) -> list[LicenseTerms]:
     """Every model license of a family named by its word alone ("a Llama model")."""
     tokens = set(name_tokens(text))
     entries = load_knowledge_base().all()
@@ -293,7 +311,10 @@ def _by_state(session: Session, asked: Asked) -> Routed | None:
         state = "rejected"
     elif "needs_review" in actions:
         state = "needs_review"
-    elif window is not None and "approved" in actions:
+    elif "approved" in actions and window is None and not asked.extra.why:
+        result = listings.approved_for_use(session, asked.cues.use, among, asked.today)
+        return Routed(Intent.APPROVED_FOR_USE.value, result)
+    elif "approved" in actions:
         state = "approved"
     elif window is not None and "requested" in actions:
         state = "requested"
@@ -315,9 +336,13 @@ def _may_use(session: Session, asked: Asked) -> Routed | None:
     """ "Is X ok for commercial use?", "may we use X internally? if not, why not"."""
     if not asked.names_model or not _MAY_USE.search(asked.fixed):
         return None
-    if _LICENSE_WORDS.search(asked.fixed) or asked.extra.topics:
+    if _LICENSE_WORDS.search(asked.fixed) or set(asked.extra.topics) - {"commercial"}:
         return None
-    if asked.mention is not None and asked.match.matched <= asked.mention.matched:
+    if (
+        asked.mention is not None
+        and asked.match.matched <= asked.mention.matched
+        and _UNDER_LICENSE.search(asked.fixed)
+    ):
         return None  # "can I use a model under Llama 2 commercially": the license's terms
     if asked.cues.use is None and not re.search(r"\bwhy not\b", asked.fixed, re.I):
         return None

@@ -110,6 +110,21 @@ def _score(question: list[str], model: TrackedModel, names: Iterable[str]) -> _S
     return best
 
 
+def _number_run(tokens: Sequence[str], start: int) -> list[str]:
+    return list(itertools.takewhile(str.isdigit, tokens[start:]))
+
+
+def _same_version(question: list[str], repo_id: str) -> bool:
+    """The numbers right after the family word agree: "llama 3 70b" is Llama-3-70B, not
+    Llama-3.3-70B; "llama 3.3" is Llama-3.3-70B, not Llama-3-8B."""
+    name = name_tokens(repo_id.rpartition("/")[2])
+    for i, token in enumerate(name):
+        if token in _anchors(name) and token in question:
+            asked = _number_run(question, question.index(token) + 1)
+            return bool(asked) and _number_run(name, i + 1)[: len(asked)] == asked
+    return False
+
+
 def _name_part(question: str, models: Sequence[TrackedModel]) -> TrackedModel | None:
     """The model whose name (the part after the owner) the question spells out in full."""
     lowered = question.lower()
@@ -157,6 +172,9 @@ def match_model(question: str, models: Sequence[TrackedModel]) -> ModelMatch:
         fewest = min(s.extra for s in best)
         if fewest == 0 and sum(1 for s in best if s.extra == 0) == 1:
             best = [s for s in best if s.extra == 0]
+    if len(best) > 1:
+        versioned = [s for s in best if _same_version(tokens, s.model.repo_id)]
+        best = versioned or best
     if len(best) == 1:
         return ModelMatch(best[0].model, (best[0].model,), best[0].matched)
     ordered = sorted(best, key=lambda s: (s.extra, s.model.repo_id.lower()))

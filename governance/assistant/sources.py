@@ -139,7 +139,7 @@ def license_facts(terms: LicenseTerms) -> list[str]:
 
 def approval_facts(approval: Approval) -> str:
     """One approval in one sentence: state, who and when, conditions, expiry, pinned revision."""
-    state = approval.state.value.replace("_", " ")
+    state = "in review" if approval.state.value == "needs_review" else approval.state.value
     text = (
         f"Request #{approval.id}: {approval.model.repo_id} for {approval.use.value} use is {state}"
     )

@@ -67,6 +67,16 @@ class Subcommand:
     # For a frontend that edits one message as the answer grows (Slack): called as
     # ``stream(services, text, on_partial=..., on_queued=...)`` and returns the final Reply.
     stream: Callable[..., Reply] | None = None
+    # Only reads the database (never writes): Slack answers it in the ack, from a read-only
+    # session that never waits for a writer. Anything else is acked first and runs after.
+    # A predicate when it depends on the arguments (``policy show`` vs ``policy set``).
+    reads_only: bool | Callable[[list[str]], bool] = False
+
+    def only_reads(self, arguments: list[str]) -> bool:
+        """Whether this invocation only reads (so it may be answered within the ack)."""
+        if callable(self.reads_only):
+            return self.reads_only(arguments)
+        return self.reads_only
 
     def is_slow(self, invocation: Invocation, arguments: list[str]) -> bool:
         """Whether this invocation may take longer than Slack's 3-second ack allows."""

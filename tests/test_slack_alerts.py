@@ -210,8 +210,8 @@ def test_server_errors_are_retried(
 def test_subscriptions_route_alert_kinds(
     harness: Harness, notifier: SlackNotifier, slack_standin: SlackStandIn
 ) -> None:
-    resp = harness.command(f"subscribe <#{SECURITY}|security> license_changed", user=ALICE)
-    assert "now go to" in resp.json()["text"]
+    answer = harness.answer(f"subscribe <#{SECURITY}|security> license_changed", user=ALICE)
+    assert "now go to" in answer["text"]
     raise_(harness.services, kind="license_changed", fp="x")
     raise_(harness.services, kind="gating_changed", fp="y")
     assert deliver(harness.services, notifier).delivered == 2
@@ -232,18 +232,24 @@ def delivered_alert(h: Harness, notifier: SlackNotifier) -> tuple[int, str]:
 
 def test_acknowledge_once(harness: Harness, notifier: SlackNotifier) -> None:
     alert_id, ts = delivered_alert(harness, notifier)
+    # Acknowledging is for approvers (Carol is not one): refused, only to her.
     harness.click(ACTION_ACK, str(alert_id), user=CAROL, channel=ALERTS, ts=ts)
     harness.settle()
-    assert alert_row(harness.services, alert_id).acknowledged_by == CAROL
+    [refused] = harness.slack.ephemerals(user=CAROL)
+    assert refused["text"].startswith("Only approvers can acknowledge alerts")
+    assert alert_row(harness.services, alert_id).acknowledged_by is None
+    harness.click(ACTION_ACK, str(alert_id), user=ALICE, channel=ALERTS, ts=ts)
+    harness.settle()
+    assert alert_row(harness.services, alert_id).acknowledged_by == ALICE
     message = harness.slack.message(ALERTS, ts)
-    assert "Acknowledged by <@U0CAROL>" in str(message["blocks"])
+    assert "Acknowledged by <@U0ALICE>" in str(message["blocks"])
     assert ACTION_ACK not in str(message["blocks"])
     harness.driver.block_action(
-        ACTION_ACK, str(alert_id), user_id=DAVE, channel_id=ALERTS, message_ts=ts
+        ACTION_ACK, str(alert_id), user_id=BOB, channel_id=ALERTS, message_ts=ts
     )
     harness.settle()
-    [late] = harness.slack.ephemerals(user=DAVE)
-    assert "already acknowledged by U0CAROL" in late["text"]
+    [late] = harness.slack.ephemerals(user=BOB)
+    assert "already acknowledged by U0ALICE" in late["text"]
 
 
 def test_reapprove_is_for_approvers_and_notes_it_in_the_thread(

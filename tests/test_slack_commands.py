@@ -70,7 +70,7 @@ def slow_harness(services: Services, slack_standin: SlackStandIn, gate: Gate) ->
 
 
 def test_list_answers_in_the_ack_ephemerally(harness: Harness) -> None:
-    harness.command("request org/model-a --use research", user=CAROL)
+    harness.answer("request org/model-a --use research", user=CAROL)
     resp = harness.command("list pending", user=ALICE)
     body = resp.json()
     assert resp.status == 200
@@ -80,9 +80,9 @@ def test_list_answers_in_the_ack_ephemerally(harness: Harness) -> None:
 
 
 def test_unknown_subcommand_and_bad_quotes_explain_themselves(harness: Harness) -> None:
-    unknown = harness.command("frobnicate", user=ALICE).json()
+    unknown = harness.answer("frobnicate", user=ALICE)
     assert unknown["text"].startswith("Unknown subcommand 'frobnicate'")
-    quotes = harness.command('request org/x "unclosed', user=ALICE).json()
+    quotes = harness.answer('request org/x "unclosed', user=ALICE)
     assert quotes["text"] == "A quote is not closed; put matching quotes around text."
 
 
@@ -143,18 +143,16 @@ def test_a_full_pool_says_busy_instead_of_queueing(slow_harness: Harness, gate: 
 
 
 def test_subscriptions_are_for_approvers(harness: Harness) -> None:
-    refused = harness.command("subscribe <#C0SEC|security> license_changed", user=CAROL).json()
+    refused = harness.answer("subscribe <#C0SEC|security> license_changed", user=CAROL)
     assert refused["text"].startswith("Only approvers can change subscriptions")
-    ok = harness.command(
-        "subscribe <#C0SEC|security> license_changed gating_changed", user=ALICE
-    ).json()
+    ok = harness.answer("subscribe <#C0SEC|security> license_changed gating_changed", user=ALICE)
     assert ok["text"] == "gating_changed, license_changed alerts now go to C0SEC."
     assert "<#C0SEC>" in str(ok["blocks"])
-    listed = harness.command("subscriptions", user=CAROL).json()
+    listed = harness.answer("subscriptions", user=CAROL)
     assert "C0SEC: gating_changed, license_changed" in listed["text"]
     assert "go to C0ALERTS" in listed["text"]
-    bad_kind = harness.command("subscribe #x everything", user=ALICE).json()
+    bad_kind = harness.answer("subscribe #x everything", user=ALICE)
     assert bad_kind["text"].startswith("Unknown alert kind 'everything'")
-    gone = harness.command("unsubscribe <#C0SEC|security>", user=ALICE).json()
+    gone = harness.answer("unsubscribe <#C0SEC|security>", user=ALICE)
     assert gone["text"] == "C0SEC no longer receives alerts."
-    assert "No subscriptions" in harness.command("subscriptions", user=ALICE).json()["text"]
+    assert "No subscriptions" in harness.answer("subscriptions", user=ALICE)["text"]

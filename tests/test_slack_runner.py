@@ -81,8 +81,10 @@ def test_http_mode_serves_commands_and_refuses_forgeries(
     ok = driver.slash_command(
         "request org/model --use research", user_id="U0CAROL", channel_id="C1"
     )
-    assert ok.status == 200 and "Request #1 recorded" in ok.json()["text"]
+    assert ok.status == 200 and ok.body == b""  # a write: acked first, answered after
     slack_standin.wait_for("chat.postMessage")  # the card, posted after the ack
+    slack_standin.wait_for("chat.postEphemeral")  # the answer (no response_url was given)
+    assert "Request #1 recorded" in slack_standin.ephemerals(user="U0CAROL")[0]["text"]
     for breakage in ("forged", "stale"):
         refused = driver.slash_command(
             "list", user_id="U0CAROL", channel_id="C1", **{breakage: True}

@@ -76,5 +76,6 @@ SUBCOMMANDS = [
         "Where each kind of alert goes.",
         subscriptions,
         max_args=0,
+        reads_only=True,
     ),
 ]

@@ -10,4 +10,6 @@ def _help(_invocation: Invocation, _args: Args) -> Reply:
     return help_reply(build_table())
 
 
-SUBCOMMANDS = [Subcommand("help", "help", "Show these commands.", _help, max_args=1)]
+SUBCOMMANDS = [
+    Subcommand("help", "help", "Show these commands.", _help, max_args=1, reads_only=True)
+]

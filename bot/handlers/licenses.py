@@ -134,6 +134,7 @@ SUBCOMMANDS = [
         "The reviewed terms of a license (a Hub id such as llama3.1 or apache-2.0).",
         license_,
         min_args=1,
+        reads_only=True,
     ),
     Subcommand(
         "license-check",
@@ -142,6 +143,7 @@ SUBCOMMANDS = [
         license_check,
         min_args=1,
         max_args=1,
+        reads_only=True,
     ),
     Subcommand(
         "openness",
@@ -150,6 +152,7 @@ SUBCOMMANDS = [
         openness,
         min_args=1,
         max_args=5,
+        reads_only=lambda arguments: len(arguments) <= 1,
     ),
     Subcommand(
         "policy",
@@ -157,5 +160,6 @@ SUBCOMMANDS = [
         "The team policy that requests and upstream changes are checked against (approvers set).",
         policy,
         max_args=12,
+        reads_only=lambda arguments: not arguments or arguments[0].lower() == "show",
     ),
 ]

@@ -154,6 +154,7 @@ SUBCOMMANDS = [
         list_,
         _USE,
         max_args=1,
+        reads_only=True,
     ),
     Subcommand(
         "info",
@@ -163,6 +164,7 @@ SUBCOMMANDS = [
         min_args=1,
         max_args=1,
         slow=_info_is_slow,
+        reads_only=True,
     ),
     Subcommand(
         "request",
@@ -204,5 +206,6 @@ SUBCOMMANDS = [
         history,
         min_args=1,
         max_args=1,
+        reads_only=True,
     ),
 ]

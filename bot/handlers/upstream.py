@@ -99,7 +99,14 @@ SUBCOMMANDS = [
         max_args=20,
         slow=True,
     ),
-    Subcommand("changes", "changes [<repo>]", "Recent upstream changes.", changes, max_args=1),
+    Subcommand(
+        "changes",
+        "changes [<repo>]",
+        "Recent upstream changes.",
+        changes,
+        max_args=1,
+        reads_only=True,
+    ),
     Subcommand(
         "diff",
         "diff <repo> [<from-sha> <to-sha>]",
@@ -107,5 +114,6 @@ SUBCOMMANDS = [
         diff,
         min_args=1,
         max_args=3,
+        reads_only=True,
     ),
 ]

@@ -22,6 +22,7 @@ from bot.slack.context import SlackContext
 from bot.slack.workers import WorkerPool
 from governance.app import Services
 from governance.config import ConfigError, Settings
+from governance.db import make_session_factory
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def build_app(
     client: WebClient | None = None,
     pool: WorkerPool | None = None,
     table: CommandTable | None = None,
-    token_verification_enabled: bool = True,
+    token_verification_enabled: bool = False,
     socket_mode: bool = False,
     listener_threads: int = LISTENER_THREADS,
     listener_executor: Executor | None = None,
@@ -46,6 +47,8 @@ def build_app(
 
     ``pool`` runs the work after acks (the caller shuts it down; one is made if not given);
     ``listener_executor`` runs Bolt's listeners (tests pass one they can wait on).
+    Building it never calls Slack (no ``auth.test``; ``token_verification_enabled`` stays off
+    unless asked): a web process boots while Slack is unreachable and says so on /healthz.
     Requests over HTTP are verified with ``SLACK_SIGNING_SECRET``: without one only Socket Mode
     (where Slack authenticates the connection instead) is allowed.
     """
@@ -54,9 +57,13 @@ def build_app(
     client = client or make_client(settings)
     # The directory asks Slack who is in the approver group (cached briefly).
     approvers = dataclasses.replace(services.approvers, group_members=UsergroupMembers(client))
+    writers = dataclasses.replace(services, approvers=approvers)
     ctx = SlackContext(
         settings=settings,
-        services=dataclasses.replace(services, approvers=approvers),
+        services=writers,
+        readers=dataclasses.replace(
+            writers, session_factory=make_session_factory(services.engine, read_only=True)
+        ),
         client=client,
         pool=pool or WorkerPool(),
         table=table or build_table(),

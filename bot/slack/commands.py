@@ -1,13 +1,24 @@
 """The ``/models`` slash command: the console's grammar, acked within Slack's 3 seconds.
 
-Quick subcommands (the registry: a database round trip) answer in the ack itself. Subcommands
-marked ``slow`` (the Hub, the language model) ack "working on it" at once and finish on the
-worker pool, answering through ``response_url``. ``/models request`` alone opens a form.
+The ack never waits for the database:
+
+- subcommands that only read (``list``, ``info``, ``help`` ...) answer in the ack itself, from
+  a read-only session (SQLite in WAL mode: it takes no lock, so a writer cannot hold it up);
+- subcommands that write (``request``, ``approve`` ...) are acked at once (empty) and run on
+  the pool's command threads; the answer comes through ``response_url``, preceded by "still
+  working" when it takes more than a second (a writer holds the lock: the wait is bounded and
+  ends in the answer or in one sentence saying the database is busy, never half-written);
+- subcommands marked ``slow`` (the Hub, the language model) ack "working on it" at once and
+  finish on the pool's slow slots.
+
+``/models request`` alone opens a form.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -27,6 +38,8 @@ log = logging.getLogger(__name__)
 
 COMMAND = "/models"
 DECISIONS = frozenset({"approve", "reject", "revoke"})
+STILL_WORKING_AFTER_SECONDS = 1.0
+BUSY = "modelgov is busy with other commands; try again in a minute."
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -42,28 +55,103 @@ def register(app: App, ctx: SlackContext) -> None:
     app.command(COMMAND)(models_command)
 
 
+def _field(command: dict[str, Any], name: str) -> str:
+    value = command.get(name)
+    return value if isinstance(value, str) else ""
+
+
 def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
-    user = str(command.get("user_id") or "")
-    channel = command.get("channel_id")
+    user = _field(command, "user_id")
+    channel = _field(command, "channel_id") or None
     try:
-        tokens = tokenize(str(command.get("text") or ""), ctx.table)
+        tokens = tokenize(_field(command, "text"), ctx.table)
     except GovernanceError as exc:
         ack(**ack_payload(error_reply(exc.message)))
         return
     if tokens and tokens[0].lower() == COMMAND:
         tokens = tokens[1:]
     spec = ctx.table.get(tokens[0]) if tokens else None
-    invocation = Invocation(services=ctx.services, user=user, channel=channel)
+    reader = Invocation(services=ctx.readers, user=user, channel=channel)
     if spec is not None and spec.name == "request" and len(tokens) == 1:
         ack()
         _open_request_form(ctx, command, user, channel)
         return
-    if spec is not None and spec.is_slow(invocation, tokens[1:]):
+    if spec is not None and spec.is_slow(reader, tokens[1:]):
+        invocation = Invocation(services=ctx.services, user=user, channel=channel)
         _run_slow(ctx, ack, spec, tokens, invocation, command)
         return
-    reply = run_tokens(tokens, invocation, ctx.table)
-    ack(**ack_payload(reply))
+    if spec is None or spec.only_reads(tokens[1:]):
+        # Help, an unknown subcommand (the help again) or a read: answered in the ack.
+        ack(**ack_payload(run_tokens(tokens, reader, ctx.table)))
+        return
+    invocation = Invocation(services=ctx.services, user=user, channel=channel)
+    response_url = _field(command, "response_url") or None
+    submitted = ctx.pool.try_submit_command(
+        _finish_write, ctx, spec, tokens, invocation, response_url
+    )
+    if submitted is None:
+        ack(**ack_payload(error_reply(BUSY)))
+        return
+    ack()  # empty: the answer follows through response_url
+
+
+def _finish_write(
+    ctx: SlackContext,
+    spec: Subcommand,
+    tokens: list[str],
+    invocation: Invocation,
+    response_url: str | None,
+) -> None:
+    """Run a writing command after its ack and post its answer (``still working`` first if
+    it takes longer than a second)."""
+
+    def answer(reply: Reply) -> None:
+        respond_later(
+            ctx.client,
+            response_url=response_url,
+            channel=invocation.channel,
+            user=invocation.user,
+            reply=reply,
+        )
+
+    shown = " ".join(tokens)[:200]
+    still = Reply(
+        text=f"Still working on /models {shown} ...",
+        blocks=[section(f":hourglass_flowing_sand: Still working on `/models {escape(shown)}`…")],
+    )
+    reply = with_progress(
+        lambda: run_tokens(tokens, invocation, ctx.table),
+        notice=lambda: answer(still),
+        after=STILL_WORKING_AFTER_SECONDS,
+    )
+    answer(reply)
     follow_up(ctx, spec, reply)
+
+
+def with_progress(work: Callable[[], Reply], *, notice: Callable[[], None], after: float) -> Reply:
+    """Return ``work()``; if it runs longer than ``after`` seconds, ``notice()`` is called once
+    meanwhile (from a timer thread), and always finishes before this returns, so a "still
+    working" message can never arrive after the answer."""
+    lock = threading.Lock()
+    finished = threading.Event()
+
+    def fire() -> None:
+        with lock:
+            if not finished.is_set():
+                try:
+                    notice()
+                except Exception:
+                    log.exception("the still-working notice failed")
+
+    timer = threading.Timer(after, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        return work()
+    finally:
+        timer.cancel()
+        with lock:
+            finished.set()
 
 
 def _run_slow(
@@ -85,7 +173,13 @@ def _run_slow(
     )
     ack(**ack_payload(working))
     ctx.pool.submit_slow(
-        _finish_slow, ctx, spec, tokens, invocation, command.get("response_url"), invocation.user
+        _finish_slow,
+        ctx,
+        spec,
+        tokens,
+        invocation,
+        _field(command, "response_url") or None,
+        invocation.user,
     )
 
 
@@ -133,7 +227,7 @@ def _open_request_form(
 ) -> None:
     try:
         ctx.client.views_open(
-            trigger_id=str(command.get("trigger_id") or ""), view=request_modal(channel=channel)
+            trigger_id=_field(command, "trigger_id"), view=request_modal(channel=channel)
         )
     except (SlackApiError, SlackClientError) as exc:
         log.info("cannot open the request form: %s", exc)

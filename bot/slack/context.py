@@ -14,10 +14,15 @@ from governance.config import Settings
 
 @dataclass(frozen=True)
 class SlackContext:
-    """The app's collaborators. ``services.approvers`` resolves Slack user groups."""
+    """The app's collaborators. ``services.approvers`` resolves Slack user groups.
+
+    ``readers`` are the same services with a read-only session factory: what runs before an
+    ack uses them, so it never waits for a writer (SQLite: no lock taken).
+    """
 
     settings: Settings
     services: Services
     client: WebClient
     pool: WorkerPool
     table: CommandTable
+    readers: Services

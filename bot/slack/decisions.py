@@ -6,7 +6,7 @@ is the services' (a forged button from a non-approver fails here like any other 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from bot.slack.context import SlackContext
@@ -14,25 +14,40 @@ from governance.alerts import acks
 from governance.db import transaction
 from governance.errors import InvalidInput
 from governance.registry import service
-from governance.registry.models import Approval
-from governance.registry.validation import parse_expiry, parse_use
+from governance.registry.models import Approval, ApprovalState
+from governance.registry.validation import parse_expiry, parse_number, parse_use
+
+States = Iterable[ApprovalState] | None
 
 
 def parse_id(value: object, what: str = "request") -> int:
-    """The number a button or modal carries; anything else is a stale or forged payload."""
-    text = str(value or "").strip().removeprefix("#")
-    if not text.isdigit() or len(text) > 12:
+    """The number a button or modal carries (ASCII digits); anything else is a stale or forged
+    payload.
+
+    Raises:
+        InvalidInput: not a number written in ASCII digits.
+    """
+    try:
+        number = parse_number(value, what=what)
+    except InvalidInput:
+        number = None
+    if number is None:
         raise InvalidInput(
             f"That {what} button is out of date; `/models list` shows the current ones."
         )
-    return int(text)
+    return number
 
 
-def approval_repo(ctx: SlackContext, approval_id: int) -> str:
-    with transaction(ctx.services.session_factory) as session:
-        return service.find_approval(
-            session, f"#{approval_id}", states=(), verb="decide"
-        ).model.repo_id
+def approval_repo(ctx: SlackContext, approval_id: int, only_from: States = None) -> str:
+    """The repo of request ``approval_id``, read without waiting for a writer.
+
+    Raises:
+        NotFound: no such request. Conflict: it is not in ``only_from`` any more.
+    """
+    with transaction(ctx.readers.session_factory) as session:
+        approval = service.find_approval(session, f"#{approval_id}", states=(), verb="decide")
+        service.require_rendered_state(approval, only_from)
+        return approval.model.repo_id
 
 
 def request(
@@ -58,6 +73,7 @@ def approve(
     *,
     conditions: str | None = None,
     expires: str | None = None,
+    only_from: States = None,
 ) -> Approval:
     s = ctx.services
     expires_on: date | None = parse_expiry(expires, today=s.clock.now().date()) if expires else None
@@ -70,15 +86,20 @@ def approve(
             clock=s.clock,
             conditions=conditions,
             expires_on=expires_on,
+            only_from=only_from,
         )
 
 
-def reject(ctx: SlackContext, approval_id: int, actor: str, reason: str | None) -> Approval:
-    return _with_reason(service.reject, ctx, approval_id, actor, reason)
+def reject(
+    ctx: SlackContext, approval_id: int, actor: str, reason: str | None, only_from: States = None
+) -> Approval:
+    return _with_reason(service.reject, ctx, approval_id, actor, reason, only_from)
 
 
-def revoke(ctx: SlackContext, approval_id: int, actor: str, reason: str | None) -> Approval:
-    return _with_reason(service.revoke, ctx, approval_id, actor, reason)
+def revoke(
+    ctx: SlackContext, approval_id: int, actor: str, reason: str | None, only_from: States = None
+) -> Approval:
+    return _with_reason(service.revoke, ctx, approval_id, actor, reason, only_from)
 
 
 def _with_reason(
@@ -87,6 +108,7 @@ def _with_reason(
     approval_id: int,
     actor: str,
     reason: str | None,
+    only_from: States,
 ) -> Approval:
     s = ctx.services
     with transaction(s.session_factory) as session:
@@ -97,10 +119,30 @@ def _with_reason(
             approvers=s.approvers,
             reason=reason,
             clock=s.clock,
+            only_from=only_from,
         )
 
 
 def acknowledge(ctx: SlackContext, alert_id: int, actor: str) -> None:
     s = ctx.services
     with transaction(s.session_factory) as session:
-        acks.acknowledge(session, alert_id=alert_id, actor=actor, clock=s.clock)
+        acks.acknowledge(
+            session, alert_id=alert_id, actor=actor, clock=s.clock, approvers=s.approvers
+        )
+
+
+def alert_lists_approval(ctx: SlackContext, alert_id: int, approval_id: int) -> None:
+    """Refuse a Re-approve / Revoke click whose approval is not one the alert put in review.
+
+    Raises:
+        NotFound: no such alert. InvalidInput: the alert does not list ``approval_id``.
+    """
+    with transaction(ctx.readers.session_factory) as session:
+        alert = acks.get_alert(session, alert_id)
+        listed = (alert.payload or {}).get("approvals_in_review") or []
+        ids = {str(item.get("id")) for item in listed if isinstance(item, dict)}
+    if str(approval_id) not in ids:
+        raise InvalidInput(
+            f"That button is out of date: alert #{alert_id} did not put request "
+            f"#{approval_id} in review; `/models list review` shows the ones in review."
+        )

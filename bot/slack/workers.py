@@ -5,6 +5,11 @@ model or a rate-limited Web API call cannot ack the next request, so such work i
 this pool. Slow commands are admitted only while a slot is free (a full pool answers "busy"
 instead of queueing without bound), and they can never occupy every worker: the rest stay free
 for the short follow-ups (card updates, DMs, Home tab) that must not wait behind a Hub check.
+
+Commands that write (``request``, ``approve`` ...) run on their own threads after the ack: a
+write may wait for the database (another writer holds the lock), and that wait must hold up
+neither the acks nor the follow-ups. They are admitted while fewer than ``command_queue`` are
+queued or running; beyond that the ack says "busy".
 """
 
 from __future__ import annotations
@@ -21,13 +26,24 @@ log = logging.getLogger(__name__)
 class WorkerPool:
     """A ThreadPoolExecutor with admission control for slow jobs."""
 
-    def __init__(self, *, slow_slots: int = 4, follow_up_workers: int = 4) -> None:
-        if slow_slots < 1 or follow_up_workers < 1:
-            raise ValueError("slow_slots and follow_up_workers must be at least 1")
+    def __init__(
+        self,
+        *,
+        slow_slots: int = 4,
+        follow_up_workers: int = 4,
+        command_workers: int = 4,
+        command_queue: int = 32,
+    ) -> None:
+        if min(slow_slots, follow_up_workers, command_workers, command_queue) < 1:
+            raise ValueError("every worker and slot count must be at least 1")
         self.slow_slots = slow_slots
         self._slots = threading.BoundedSemaphore(slow_slots)
         self._executor = ThreadPoolExecutor(
             max_workers=slow_slots + follow_up_workers, thread_name_prefix="modelgov-worker"
+        )
+        self._command_slots = threading.BoundedSemaphore(command_queue)
+        self._commands = ThreadPoolExecutor(
+            max_workers=command_workers, thread_name_prefix="modelgov-command"
         )
         self._idle = threading.Condition()
         self._in_flight = 0
@@ -59,6 +75,24 @@ class WorkerPool:
             self._slots.release()
             raise
 
+    def try_submit_command(self, fn: Callable[..., Any], *args: Any) -> Future[Any] | None:
+        """Run a command that writes, after its ack; None when ``command_queue`` are already
+        queued or running (the ack then says busy)."""
+        if not self._command_slots.acquire(blocking=False):
+            return None
+
+        def run() -> Any:
+            try:
+                return _logged(fn, *args)
+            finally:
+                self._command_slots.release()
+
+        try:
+            return self._track(self._commands.submit(run))
+        except RuntimeError:  # shut down
+            self._command_slots.release()
+            return None
+
     def _track(self, future: Future[Any]) -> Future[Any]:
         with self._idle:
             self._in_flight += 1
@@ -77,6 +111,7 @@ class WorkerPool:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def shutdown(self, *, wait: bool = True) -> None:
+        self._commands.shutdown(wait=wait, cancel_futures=not wait)
         self._executor.shutdown(wait=wait, cancel_futures=not wait)
 
 

@@ -115,8 +115,11 @@ def reason_modal(
 
 def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
     """The private_metadata we put in a modal (a dict), or {} if it is not ours."""
+    raw = view.get("private_metadata") if isinstance(view, dict) else None
+    if not isinstance(raw, str) or not raw:
+        return {}
     try:
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = json.loads(raw)
     except ValueError:
         return {}
     return meta if isinstance(meta, dict) else {}
@@ -124,8 +127,14 @@ def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
 
 def read_input(view: dict[str, Any], block_id: str) -> str | None:
     """The value of one input as Slack sends it (text, date or selected option)."""
-    entry = ((view.get("state") or {}).get("values") or {}).get(block_id) or {}
-    element = entry.get(INPUT_ACTION) or next(iter(entry.values()), None) or {}
+    state = view.get("state") if isinstance(view, dict) else None
+    values = state.get("values") if isinstance(state, dict) else None
+    entry = values.get(block_id) if isinstance(values, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    element = entry.get(INPUT_ACTION) or next(iter(entry.values()), None)
+    if not isinstance(element, dict):
+        return None
     for key in ("value", "selected_date"):
         if isinstance(element.get(key), str):
             return element[key]

@@ -1,7 +1,8 @@
-"""Acknowledging an alert: "I have seen this and will look". Anyone may; it is audited.
+"""Acknowledging an alert: "I have seen this and will look". Approvers only; it is audited.
 
-Acknowledging decides nothing about an approval (re-approving or revoking does), so it is not
-limited to approvers. The first acknowledgement stands; a second one is told who was first.
+An acknowledgement takes the alert off the approvers' plate (its button disappears), so it is
+for the people who must act on it: the approvers. The first acknowledgement stands; a second
+one is told who was first.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from governance.clock import Clock
 from governance.errors import Conflict, NotFound
 from governance.registry import audit
 from governance.registry.models import TrackedModel
-from governance.registry.service import format_time
+from governance.registry.service import ApproverDirectory, format_time, require_approver
 from governance.registry.validation import validate_user_id
 
 
@@ -26,14 +27,18 @@ def get_alert(session: Session, alert_id: int) -> Alert:
     return alert
 
 
-def acknowledge(session: Session, *, alert_id: int, actor: str, clock: Clock) -> Alert:
-    """Record that ``actor`` acknowledged alert ``alert_id``.
+def acknowledge(
+    session: Session, *, alert_id: int, actor: str, clock: Clock, approvers: ApproverDirectory
+) -> Alert:
+    """Record that ``actor`` (an approver) acknowledged alert ``alert_id``; return the alert.
 
     Raises:
+        PermissionDenied: ``actor`` is not an approver (the message names who may).
         NotFound: no such alert.
         Conflict: someone acknowledged it already (the message says who and when).
     """
     validate_user_id(actor)
+    require_approver(session, actor, approvers, "acknowledge alerts")
     alert = get_alert(session, alert_id)
     result = session.execute(
         update(Alert)

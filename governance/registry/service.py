@@ -32,6 +32,7 @@ from governance.registry.models import (
     TrackedModel,
 )
 from governance.registry.validation import (
+    parse_number,
     validate_repo_id,
     validate_text,
     validate_user_id,
@@ -228,9 +229,9 @@ def find_approval(
     it lists them so the user can name one.
     """
     ref = ref.strip()
-    number = ref.removeprefix("#")
-    if number.isdigit():
-        approval = session.get(Approval, int(number))
+    number = parse_number(ref)
+    if number is not None:
+        approval = session.get(Approval, number)
         if approval is None:
             raise NotFound(f"There is no request #{number}; `/models list` shows them.")
         return approval
@@ -265,8 +266,12 @@ def approve(
     conditions: str | None = None,
     expires_on: date | None = None,
     use: IntendedUse | None = None,
+    only_from: Iterable[ApprovalState] | None = None,
 ) -> Approval:
     """Approve a pending request, or re-approve one that is in review.
+
+    ``only_from``: the states a button offering this was rendered for (Re-approve:
+    ``needs_review``; a card's Approve: ``requested``); any other current state is refused.
 
     Raises:
         PermissionDenied: ``actor`` is not an approver, or requested it themselves.
@@ -283,6 +288,7 @@ def approve(
         use=use,
         verb="approve",
     )
+    require_rendered_state(approval, only_from)
     _require_four_eyes(approval, actor)
     if approval.state in (ApprovalState.REQUESTED, ApprovalState.NEEDS_REVIEW):
         # Team policy: a failing rule blocks approval; max duration caps the expiry. Imported
@@ -333,6 +339,7 @@ def reject(
     reason: str | None,
     clock: Clock,
     use: IntendedUse | None = None,
+    only_from: Iterable[ApprovalState] | None = None,
 ) -> Approval:
     """Reject a pending request; a reason is required. Raises like ``approve``."""
     return _decide_with_reason(
@@ -344,6 +351,7 @@ def reject(
         reason=reason,
         clock=clock,
         use=use,
+        only_from=only_from,
     )
 
 
@@ -356,6 +364,7 @@ def revoke(
     reason: str | None,
     clock: Clock,
     use: IntendedUse | None = None,
+    only_from: Iterable[ApprovalState] | None = None,
 ) -> Approval:
     """Withdraw an approval (approved or in review); a reason is required."""
     return _decide_with_reason(
@@ -367,6 +376,7 @@ def revoke(
         reason=reason,
         clock=clock,
         use=use,
+        only_from=only_from,
     )
 
 
@@ -380,10 +390,12 @@ def _decide_with_reason(
     reason: str | None,
     clock: Clock,
     use: IntendedUse | None,
+    only_from: Iterable[ApprovalState] | None = None,
 ) -> Approval:
     require_approver(session, actor, approvers, decision.verb)
     reason_text = validate_text(reason, field="reason", required=True)
     approval = find_approval(session, ref, states=decision.from_states, use=use, verb=decision.verb)
+    require_rendered_state(approval, only_from)
     if decision.four_eyes:
         _require_four_eyes(approval, actor)
     return _transition(
@@ -489,6 +501,43 @@ def _already_decided(approval: Approval) -> Conflict:
             f"change; approve it again or revoke it."
         )
     return Conflict(f"Request #{approval.id} ({approval.model.repo_id}) was already {label}{who}.")
+
+
+_STATE_WORDS = {
+    ApprovalState.REQUESTED: "pending",
+    ApprovalState.NEEDS_REVIEW: "in review",
+}
+
+
+def describe_state(state: ApprovalState) -> str:
+    """A state as a sentence says it: ``pending``, ``in review``, ``approved``."""
+    return _STATE_WORDS.get(state, state.value.replace("_", " "))
+
+
+def require_rendered_state(approval: Approval, only_from: Iterable[ApprovalState] | None) -> None:
+    """Refuse a button click on ``approval`` unless it is in a state the button was shown for.
+
+    Raises:
+        Conflict: it is in another state now; the message says which (and who decided).
+    """
+    if only_from is None:
+        return
+    wanted = tuple(only_from)
+    if approval.state in wanted:
+        return
+    was_for = " or ".join(describe_state(s) for s in wanted)
+    now = describe_state(approval.state)
+    if approval.decided_by and approval.state not in (
+        ApprovalState.REQUESTED,
+        ApprovalState.NEEDS_REVIEW,
+    ):
+        now = f"was already {now} by {approval.decided_by} at {format_time(approval.decided_at)}"
+    else:
+        now = f"is {now} now"
+    raise Conflict(
+        f"Request #{approval.id} ({approval.model.repo_id}) {now}; this button was for a "
+        f"request that is {was_for}, so nothing was changed."
+    )
 
 
 def require_approver(session: Session, actor: str, approvers: ApproverDirectory, verb: str) -> None:

@@ -9,6 +9,9 @@ from governance.errors import InvalidInput
 from governance.registry.models import REPO_ID_MAX, USER_ID_MAX, IntendedUse
 
 TEXT_MAX = 1000
+REQUEST_NUMBER_DIGITS_MAX = 12
+# ASCII only: str.isdigit() and int() also take Arabic-Indic, fullwidth and other digits.
+_ASCII_NUMBER = re.compile(r"[0-9]+")
 _NAME_PART = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -38,6 +41,31 @@ def validate_repo_id(value: str) -> str:
                 f"'-', '_' and '.' only, no '--' or '..'); {expected}."
             )
     return value
+
+
+def parse_number(value: object, *, what: str = "request") -> int | None:
+    """The number ``value`` writes (``12`` or ``#12``, ASCII digits only), or None when it is
+    not written as a number at all (a repo id, say).
+
+    Raises:
+        InvalidInput: it looks like a number (a ``#``, or only numeric characters) but is not
+            ASCII digits 0-9 (``#١``, fullwidth ``１``, superscript ``²``), or is too long.
+    """
+    text = str(value if value is not None else "").strip()
+    hashed = text.startswith("#")
+    body = text[1:] if hashed else text
+    if _ASCII_NUMBER.fullmatch(body):
+        if len(body) > REQUEST_NUMBER_DIGITS_MAX:
+            raise InvalidInput(
+                f"The {what} number {_shorten(text)} is too long; {what} numbers have at most "
+                f"{REQUEST_NUMBER_DIGITS_MAX} digits."
+            )
+        return int(body)
+    if hashed or (body and all(c.isnumeric() for c in body)):
+        raise InvalidInput(
+            f"{_shorten(text)} is not a {what} number; write it with the digits 0-9, like #12."
+        )
+    return None
 
 
 def parse_use(value: str) -> IntendedUse:

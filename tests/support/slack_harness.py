@@ -93,6 +93,24 @@ class Harness:
         )
         return self.driver.slash_command(text, user_id=user, channel_id=channel, **kwargs)
 
+    def answer(
+        self, text: str, *, user: str, channel: str = GENERAL, **kwargs: Any
+    ) -> dict[str, Any]:
+        """The answer a person sees to a ``/models`` command, once everything settled: the
+        ack's message, or, for a command that writes (acked empty, answered afterwards), the
+        last message posted to its response_url."""
+        url = kwargs.pop("response_url", None) or self.slack.new_response_url(
+            channel=channel, user_id=user
+        )
+        resp = self.command(text, user=user, channel=channel, response_url=url, **kwargs)
+        assert resp.status == 200, resp.text
+        self.settle()
+        if resp.body.strip():
+            return dict(resp.json())
+        posts = [p for p in self.slack.response_url_posts(url) if p.status == 200]
+        assert posts, f"no answer to /models {text}"
+        return dict(posts[-1].payload)
+
     def click(self, action_id: str, value: str, *, user: str, channel: str, ts: str, **kw: Any):
         message = self.slack.message(channel, ts)
         return self.driver.block_action(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.assistant import sources as src
-from governance.assistant.sources import Source
+from governance.assistant.sources import Source, expired_by_date
 from governance.licenses.knowledge import LicenseTerms, load_knowledge_base
 from governance.registry.models import (
     OPEN_STATES,
@@ -65,11 +65,6 @@ class ExactAnswer:
         return "\n".join(self.lines)
 
 
-def expired_by_date(approval: Approval, today: date) -> bool:
-    """True when the approval's expiry date has come (even before the expiry job ran)."""
-    return approval.expires_on is not None and approval.expires_on <= today
-
-
 def _standing(approvals: Sequence[Approval], use: IntendedUse) -> Approval | None:
     return next((a for a in approvals if a.use is use and a.state in OPEN_STATES), None)
 
@@ -109,10 +104,10 @@ def approval_status(model: TrackedModel, use: IntendedUse | None, today: date) -
         else:
             n = out.cite_approval(chosen)
             out.add(_status_sentence(chosen, today), n)
-            out.add(src.approval_facts(chosen), n)
+            out.add(src.approval_facts(chosen, today), n)
         others = [a for a in approvals if a.use is not use and a.state in OPEN_STATES]
         for other in others:
-            out.add("Other use: " + src.approval_facts(other), out.cite_approval(other))
+            out.add("Other use: " + src.approval_facts(other, today), out.cite_approval(other))
         return out
     usable = [
         a for a in approvals if a.state is ApprovalState.APPROVED and not expired_by_date(a, today)
@@ -135,7 +130,7 @@ def approval_status(model: TrackedModel, use: IntendedUse | None, today: date) -
             (a for a in approvals if a.use is each_use), None
         )
         if chosen is not None:
-            out.add(src.approval_facts(chosen), out.cite_approval(chosen))
+            out.add(src.approval_facts(chosen, today), out.cite_approval(chosen))
     return out
 
 
@@ -150,7 +145,9 @@ _VERBS = {
 }
 
 
-def approvers(session: Session, model: TrackedModel, use: IntendedUse | None) -> ExactAnswer:
+def approvers(
+    session: Session, model: TrackedModel, use: IntendedUse | None, today: date | None = None
+) -> ExactAnswer:
     """Who approved ``model`` and when, and every other decision, from the audit trail."""
     out = ExactAnswer()
     ids = {a.id: a for a in model.approvals if use is None or a.use is use}
@@ -178,7 +175,7 @@ def approvers(session: Session, model: TrackedModel, use: IntendedUse | None) ->
         out.add(line + ".", out.cite_approval(approval))
     standing = [a for a in ids.values() if a.state in OPEN_STATES]
     for approval in sorted(standing, key=lambda a: a.id):
-        out.add("Now: " + src.approval_facts(approval), out.cite_approval(approval))
+        out.add("Now: " + src.approval_facts(approval, today), out.cite_approval(approval))
     return out
 
 

@@ -58,7 +58,7 @@ CONDITIONS = _re(r"\b(conditions?|strings attached|caveats?|constraints?|terms o
 # A question about whether something is permitted ("may", "can", "allowed to", "forbid").
 PERMISSION = _re(
     r"\b(may|can|could|allowed|permitted|permits?|permission|forbid\w*|prohibit\w*|ok to|"
-    r"okay to|legal to|bans?|banned|lets?|allow\w*)\b"
+    r"okay to|legal to|bans?|banned|lets?|allow\w*|need to|have to|must|required)\b"
 )
 
 # Permission topics: each names the knowledge-base field that answers it.

@@ -40,6 +40,11 @@ _REASONED = ("rejected", "revoked", "needs_review", "expired")
 
 def _state_sentence(approval: Approval) -> str:
     state = "in review" if approval.state.value == "needs_review" else approval.state.value
+    if approval.state.value == "requested":
+        return (
+            f"Request #{approval.id} ({approval.model.repo_id} for {approval.use.value} use) "
+            "still waits for a decision."
+        )
     return (
         f"Request #{approval.id} ({approval.model.repo_id} for {approval.use.value} use) "
         f"is now {state}."

@@ -127,6 +127,8 @@ def permission(licenses: Sequence[LicenseTerms], topic: str, out: ExactAnswer) -
         out.add(f"{_UNKNOWN}: {reason}" if verdict == _UNKNOWN else f"{verdict}. {reason}", n)
         if topic == "outputs" and terms.notes and verdict != _UNKNOWN:
             out.add(f"Note on {terms.name}: {terms.notes}", n)
+        if topic == "attribution" and terms.notice:
+            out.add(f"{terms.name} also requires, with copies: {terms.notice}", n)
         if topic == "commercial" and terms.commercial_condition:
             out.add(f"Condition of {terms.name}: {terms.commercial_condition}", n)
     return out

@@ -57,6 +57,7 @@ _MAY_USE = re.compile(
     re.IGNORECASE,
 )
 _LICENSE_WORDS = re.compile(r"\b(licen[cs]\w*|terms|legal\w*)\b", re.IGNORECASE)
+_OPEN_QUESTION = re.compile(r"\W*(where|how|what|which|when|why|who)\b", re.IGNORECASE)
 _OUR_USE = re.compile(r"\b(we|our|us|why not)\b", re.IGNORECASE)
 _UNDER_LICENSE = re.compile(r"\b(under|a model|models|licensed|released)\b", re.IGNORECASE)
 _PAST_EXPIRY = re.compile(r"\b(expired|lapsed|ran out|has run out|have run out)\b", re.I)
@@ -184,6 +185,8 @@ def _permission(session: Session, asked: Asked) -> Routed | None:
     topics = [t for t in extra.topics if t != "research" or len(extra.topics) == 1]
     if not topics or not extra.permission or extra.actions - {"requested"} or asked.people:
         return None
+    if _OPEN_QUESTION.match(asked.fixed):
+        return None  # "where must the notice go?": not a yes-or-no permission
     kb = load_knowledge_base()
     mention = asked.mention
     licensed = mention is not None and (
@@ -281,8 +284,9 @@ def _who(session: Session, asked: Asked) -> Routed | None:
     if not _WHO.search(asked.fixed) or not asked.names_model or not actions:
         return None
     if actions <= set(APPROVALS):  # "who approved X": the approvers and the rest of the trail
+        use, today = asked.cues.use, asked.today
         return _one_model(
-            asked, Intent.APPROVER.value, lambda m: exact.approvers(session, m, asked.cues.use)
+            asked, Intent.APPROVER.value, lambda m: exact.approvers(session, m, use, today)
         )
     return _one_model(
         asked,
@@ -455,7 +459,7 @@ def _basic(session: Session, asked: Asked) -> Routed | None:
         exact_decisions.explain_states(session, model, asked.models, cues.use, result)
         return Routed(intent.value, result)
     if intent is Intent.APPROVER and model is not None:
-        return Routed(intent.value, exact.approvers(session, model, cues.use))
+        return Routed(intent.value, exact.approvers(session, model, cues.use, asked.today))
     if intent is Intent.LICENSE and (model is not None or mention is not None):
         result = exact.license_answer(
             session,
@@ -477,7 +481,7 @@ def _basic(session: Session, asked: Asked) -> Routed | None:
         result = listings.approved_for_use(session, cues.use, among, asked.today)
         return Routed(intent.value, result)
     if intent is Intent.PENDING:
-        return Routed(intent.value, listings.pending(session))
+        return Routed(intent.value, listings.pending(session, asked.today))
     if needs_model and model is None and asked.untracked:
         return Routed(intent.value, listings.not_tracked(asked.untracked[0]))
     return None

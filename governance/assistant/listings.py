@@ -43,15 +43,15 @@ def approved_for_use(
     else:
         out.add(f"Approved{scope} ({len(approved)}):")
         for a in approved:
-            out.add("- " + src.approval_facts(a), out.cite_approval(a))
+            out.add("- " + src.approval_facts(a, today), out.cite_approval(a))
     if review:
         out.add(f"Not usable until approved again (in review or past expiry) ({len(review)}):")
         for a in review:
-            out.add("- " + src.approval_facts(a), out.cite_approval(a))
+            out.add("- " + src.approval_facts(a, today), out.cite_approval(a))
     return out
 
 
-def pending(session: Session) -> ExactAnswer:
+def pending(session: Session, today: date | None = None) -> ExactAnswer:
     """Requests waiting for a decision and approvals in review."""
     out = ExactAnswer()
     query = select(Approval).options(selectinload(Approval.model)).order_by(Approval.id)
@@ -68,11 +68,11 @@ def pending(session: Session) -> ExactAnswer:
     if requested:
         out.add(f"Pending requests ({len(requested)}):")
         for a in requested:
-            out.add("- " + src.approval_facts(a), out.cite_approval(a))
+            out.add("- " + src.approval_facts(a, today), out.cite_approval(a))
     if review:
         out.add(f"In review after an upstream change ({len(review)}):")
         for a in review:
-            out.add("- " + src.approval_facts(a), out.cite_approval(a))
+            out.add("- " + src.approval_facts(a, today), out.cite_approval(a))
     return out
 
 

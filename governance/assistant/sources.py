@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -137,9 +138,20 @@ def license_facts(terms: LicenseTerms) -> list[str]:
     return facts
 
 
-def approval_facts(approval: Approval) -> str:
-    """One approval in one sentence: state, who and when, conditions, expiry, pinned revision."""
+def expired_by_date(approval: Approval, today: date) -> bool:
+    """True when the approval's expiry date has come (even before the expiry job ran)."""
+    return approval.expires_on is not None and approval.expires_on <= today
+
+
+def approval_facts(approval: Approval, today: date | None = None) -> str:
+    """One approval in one sentence: state, who and when, conditions, expiry, pinned revision.
+
+    With ``today``, an approval whose expiry date has come reads as expired (``expired_by_date``).
+    """
     state = "in review" if approval.state.value == "needs_review" else approval.state.value
+    lapsed = today is not None and expired_by_date(approval, today)
+    if approval.state.value == "approved" and lapsed:
+        state = "expired (its expiry date has passed)"
     text = (
         f"Request #{approval.id}: {approval.model.repo_id} for {approval.use.value} use is {state}"
     )

@@ -129,6 +129,7 @@ def truth() -> Truth:
         LLAMA2: ModelTruth(LLAMA2, "llama2", ("llama 2 7b chat",), _at(6, 1), "carol"),
         QWEN: ModelTruth(QWEN, "apache-2.0", (), _at(7, 30), "gina"),
     }
+    models[LLAMA2].gated = "manual"
     models[LLAMA2].changes.append(
         UpstreamChange(_at(7, 1), LLAMA2, "gating_changed", "false", "manual")
     )
@@ -303,3 +304,33 @@ def test_sentences_without_claims_are_unchecked_not_true(truth: Truth) -> None:
     verdicts = check_answer("The weather is nice. I don't know.", truth)
     assert [v.checked for v in verdicts] == [False, False]
     assert not [v for v in verdicts if v.false]
+
+
+MODEL_FACTS_TRUE = [
+    f"{LLAMA2}'s current license is Llama 2 Community License Agreement (llama2), as its card "
+    "declared on 2026-06-01 10:01 UTC.",
+    f"{LLAMA2} is gated (manual) since the change of 2026-07-01.",
+    f"For OSAID 1.0, {GEMMA} is not open source AI: training code and data are missing.",
+    "Governing law of the Llama 2 Community License: California, USA.",
+    "Llama 2 uses the acceptable use policy at https://ai.meta.com/llama/use-policy",
+]
+MODEL_FACTS_FALSE = [
+    f"{LLAMA2}'s current license is Apache License 2.0 (apache-2.0).",
+    f"{LLAMA2}'s card declared its license on 2026-06-03 10:01 UTC.",
+    f"{GEMMA} is gated (auto).",
+    f"{GEMMA} is open source AI.",
+    "The Llama 2 Community License is governed by the laws of China.",
+    "Llama 2 sets no user threshold.",
+    "Llama 2 uses the acceptable use policy at https://example.org/policy",
+]
+
+
+@pytest.mark.parametrize("sentence", MODEL_FACTS_TRUE)
+def test_true_model_and_license_facts_pass(truth: Truth, sentence: str) -> None:
+    verdicts = check_answer(sentence, truth)
+    assert [v for v in verdicts if v.false] == [] and all(v.checked for v in verdicts), verdicts
+
+
+@pytest.mark.parametrize("sentence", MODEL_FACTS_FALSE)
+def test_false_model_and_license_facts_are_caught(truth: Truth, sentence: str) -> None:
+    assert _false(truth, sentence) == [sentence]

@@ -792,6 +792,16 @@ def _license_contradiction(text: str, terms: LicenseTerms) -> str | None:
             if number >= 1_000_000 and number != terms.user_threshold:
                 threshold = terms.user_threshold or "none"
                 return f"{terms.id}'s user threshold is {threshold}, not {number:,}"
+    if re.search(r"\bgovern(ing|ed)\b", text) and terms.governing_law:
+        words = [w for w in re.findall(r"[a-z']+", terms.governing_law.lower()) if len(w) > 3]
+        if words and not any(w in text for w in words):
+            return f"{terms.id} is governed by {terms.governing_law}"
+    if re.search(r"\bno (monthly active )?user threshold\b", text) and terms.user_threshold:
+        return f"{terms.id} has a threshold of {terms.user_threshold:,} monthly active users"
+    if "use policy" in text:
+        for url in re.findall(r"https?://[^\s)\]]+", text):
+            if terms.use_policy_url and url.rstrip(".,;") != terms.use_policy_url.lower():
+                return f"{terms.id}'s use policy is {terms.use_policy_url}"
     for quoted in re.findall(r'"([^"]+)"', text):
         if quoted.startswith(("built with", "improved using")) and quoted not in {
             a.lower() for a in terms.attribution
@@ -899,6 +909,19 @@ def check_answer(
             checked, why = True, why or problem
         elif licenses and _license_claim(sentence):
             checked = True
+        about = [r for g in sentence_models[:specific] for r in g] or [
+            r for g in sentence_context if len(g) == 1 for r in g
+        ]
+        fact = model_fact_problem(sentence, about, named_licenses, truth)
+        if fact is not None:
+            checked, why = True, why or fact
+        elif about and (
+            (_MODEL_LICENSE.search(sentence.lower()) and named_licenses)
+            or _SNAPSHOT_DATE.search(sentence.lower())
+            or _GATED.search(sentence.lower())
+            or "open source ai" in sentence.lower()
+        ):
+            checked = True
         if sentence_models:
             last_models = sentence_models
         if named_licenses or model_licenses:
@@ -907,10 +930,50 @@ def check_answer(
     return verdicts
 
 
+_MODEL_LICENSE = re.compile(r"\b(license|licence)\b[^.]{0,20}\b(is|:)\b|\bunder\b|\blicensed\b")
+_SNAPSHOT_DATE = re.compile(r"\b(card declared|declared on|snapshot|checked upstream|as of)\b")
+_GATED = re.compile(r"\bgated\W*\(?\s*(auto|manual)\b|\b(not|isn't) gated\b")
+_OSAID_PASS = re.compile(
+    r"\b(is|counts as|qualifies as) (an )?open source ai\b|\bpass(es)? (the )?(osaid|osi)|"
+    r"\bmeets (the )?(osaid|open source ai definition)"
+)
+
+
+def model_fact_problem(
+    sentence: str, models: Sequence[str], named_licenses: set[str], truth: Truth
+) -> str | None:
+    """A sentence about one tracked model's upstream facts: its license, when its card was
+    read, its gating, and whether it is open source AI (no generated model publishes training
+    code or data, so none is)."""
+    known = [truth.models[r] for r in models if r in truth.models]
+    if not known:
+        return None
+    text = _normal(sentence)
+    claims_license = named_licenses and _MODEL_LICENSE.search(text)
+    if claims_license and not any(m.license in named_licenses for m in known):
+        licenses = ", ".join(sorted({m.license for m in known}))
+        return f"{', '.join(m.repo_id for m in known)} is under {licenses}"
+    if _SNAPSHOT_DATE.search(text):
+        for _, day, clock in _dates(text):
+            if not any(_same_time(t, (day, clock)) for m in known for t in m.snapshot_times()):
+                return f"no snapshot of {', '.join(m.repo_id for m in known)} on {day}"
+    gated = _GATED.search(text)
+    if gated:
+        said = gated.group(1) or "false"
+        if not any(m.gated == said for m in known):
+            return f"{known[0].repo_id} is gated: {known[0].gated}"
+    if _OSAID_PASS.search(text) and not _NEGATORS.search(text):
+        return f"{known[0].repo_id} publishes no training code or data: not open source AI"
+    return None
+
+
 def _license_claim(sentence: str) -> bool:
     return bool(
         re.search(
-            r"\b(commercial|outputs?|research|osi|users|attribution|built with)\b", sentence, re.I
+            r"\b(commercial|outputs?|research|osi|users?|attribution|built with|govern\w*|"
+            r"use policy|threshold)\b",
+            sentence,
+            re.I,
         )
     )
 

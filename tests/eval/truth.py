@@ -8,7 +8,7 @@ database (built through the real services) agrees with it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 DECISIONS = frozenset({"approved", "reapproved", "rejected", "revoked"})
 APPROVALS = frozenset({"approved", "reapproved"})
@@ -78,6 +78,10 @@ class ModelTruth:
     tracked_by: str
     gated: str = "false"
     changes: list[UpstreamChange] = field(default_factory=list)
+
+    def snapshot_times(self) -> list[datetime]:
+        """When a recheck recorded a snapshot: a minute after tracking, then at each change."""
+        return [self.tracked_at + timedelta(minutes=1), *(c.at for c in self.changes)]
 
 
 @dataclass

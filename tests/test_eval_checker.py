@@ -314,6 +314,11 @@ MODEL_FACTS_TRUE = [
     "Governing law of the Llama 2 Community License: California, USA.",
     "Llama 2 uses the acceptable use policy at https://ai.meta.com/llama/use-policy",
 ]
+MODEL_FACTS_UNRELATED = [
+    # A family word is not the tracked model: this is the Qwen Research License's own notice.
+    "Notice: Keep a Notice file saying Qwen is licensed under the Qwen Research License "
+    "Agreement (copyright Alibaba Cloud).",
+]
 MODEL_FACTS_FALSE = [
     f"{LLAMA2}'s current license is Apache License 2.0 (apache-2.0).",
     f"{LLAMA2}'s card declared its license on 2026-06-03 10:01 UTC.",
@@ -334,3 +339,10 @@ def test_true_model_and_license_facts_pass(truth: Truth, sentence: str) -> None:
 @pytest.mark.parametrize("sentence", MODEL_FACTS_FALSE)
 def test_false_model_and_license_facts_are_caught(truth: Truth, sentence: str) -> None:
     assert _false(truth, sentence) == [sentence]
+
+
+@pytest.mark.parametrize("sentence", MODEL_FACTS_UNRELATED)
+def test_a_family_word_does_not_make_a_license_sentence_about_a_model(
+    truth: Truth, sentence: str
+) -> None:
+    assert _false(truth, sentence, Context((QWEN,))) == []

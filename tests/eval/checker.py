@@ -853,6 +853,7 @@ def check_answer(
     verdicts: list[SentenceVerdict] = []
     seen: dict[str, int] = {}
     last_models: list[frozenset[str]] = [frozenset({m}) for m in context.models]
+    last_specific: list[str] = list(context.models)  # the models "it" refers to
     context_licenses = set(context.licenses) | {
         truth.models[m].license if m in truth.models else vocab.catalog_license.get(m, "")
         for m in context.models
@@ -909,9 +910,9 @@ def check_answer(
             checked, why = True, why or problem
         elif licenses and _license_claim(sentence):
             checked = True
-        about = [r for g in sentence_models[:specific] for r in g] or [
-            r for g in sentence_context if len(g) == 1 for r in g
-        ]
+        about = [r for g in sentence_models[:specific] for r in g]
+        if not sentence_models and not header:
+            about = last_specific
         fact = model_fact_problem(sentence, about, named_licenses, truth)
         if fact is not None:
             checked, why = True, why or fact
@@ -924,6 +925,7 @@ def check_answer(
             checked = True
         if sentence_models:
             last_models = sentence_models
+            last_specific = [r for g in sentence_models[:specific] for r in g]
         if named_licenses or model_licenses:
             last_licenses = named_licenses or model_licenses
         verdicts.append(SentenceVerdict(sentence, checked, why is not None, why or ""))

@@ -164,7 +164,12 @@ def _typo(text: str, rng: random.Random, rate: float = 0.2) -> str:
     return text
 
 
+_PREFIXES = ("hey, ", "quick question: ", "can you tell me: ", "pls ", "@modelgov ")
+
+
 def _case(text: str, rng: random.Random) -> str:
+    if rng.random() < 0.12:
+        text = rng.choice(_PREFIXES) + text[:1].lower() + text[1:]
     return text.lower() if rng.random() < 0.25 else text
 
 
@@ -211,6 +216,7 @@ class _Builder:
                     "why did {m} get rejected",
                     "What was the reason {m} was turned down?",
                     "Give me the reason for rejecting {m}.",
+                    "tell me why {m} was declined",
                 ),
             ),
             (
@@ -220,6 +226,7 @@ class _Builder:
                     "why did we revoke {m}?",
                     "What's the reason the approval of {m} was withdrawn?",
                     "Explain why {m} was revoked.",
+                    "{m} got revoked - why?",
                 ),
             ),
         ):
@@ -252,6 +259,7 @@ class _Builder:
                     "why was {m} put back in review",
                     "What put {m} under review?",
                     "explain why {m} needs review",
+                    "why does {m} need to be reviewed again?",
                 ),
                 expect=(("gating",), (event.at.date().isoformat(),)),
                 context=Context((repo,)),
@@ -275,6 +283,8 @@ class _Builder:
                     "history of {m}",
                     "Tell me what happened with {m}.",
                     "what's the story of {m}?",
+                    "Show me the history of {m}.",
+                    "give me the timeline for {m}",
                 ),
                 expect=expect,
                 context=Context((repo,)),
@@ -288,11 +298,13 @@ class _Builder:
                 "Who requested {m}?",
                 "who asked for {m}",
                 "Which person requested {m}?",
+                "who put in the request for {m}?",
             ),
             "approved": (
                 "Who approved {m}?",
                 "who signed off on {m}",
                 "By whom was {m} approved?",
+                "which approver okayed {m}?",
             ),
             "rejected": (
                 "Who rejected {m}?",
@@ -303,6 +315,7 @@ class _Builder:
                 "Who revoked {m}?",
                 "who withdrew the approval of {m}",
                 "which approver revoked {m}?",
+                "who pulled the approval for {m}?",
             ),
         }
         for repo in sorted(truth.models):
@@ -336,6 +349,7 @@ class _Builder:
                         "which models has {p} asked for",
                         "List {p}'s requests.",
                         "requests by {p}?",
+                        "show me everything {p} requested",
                     ),
                     expect=tuple((r,) for r in asked),
                     p=person,
@@ -351,6 +365,7 @@ class _Builder:
                         "what has {p} approved, rejected or revoked?",
                         "Show the decisions made by {p}.",
                         "what did {p} decide",
+                        "What decisions has {p} made?",
                     ),
                     expect=tuple((r,) for r in decided),
                     p=person,
@@ -364,25 +379,34 @@ class _Builder:
                 "what was revoked?",
                 "which models were revoked",
                 "show revoked approvals",
+                "anything revoked?",
             ),
             "rejected": (
                 "What was rejected?",
                 "list the rejected requests",
                 "which requests were turned down?",
+                "show me the rejections",
             ),
             "needs_review": (
                 "What is in review?",
                 "which approvals need review?",
                 "show what's under review",
                 "list approvals in reveiw",
+                "what needs re-approval?",
             ),
             "requested": (
                 "What is pending?",
                 "which requests are waiting for a decision?",
                 "list pending requests",
                 "anything awaiting approval?",
+                "what's still waiting for a decision?",
             ),
-            "expired": ("Which approvals expired?", "what has expired?", "list expired approvals"),
+            "expired": (
+                "Which approvals expired?",
+                "what has expired?",
+                "list expired approvals",
+                "which approvals have lapsed?",
+            ),
         }
         for state, templates in forms.items():
             repos = sorted({a.repo_id for a in truth.approvals if a.state == state})
@@ -397,6 +421,7 @@ class _Builder:
                     "What is approved for {u} use?",
                     "which models can we use for {u}?",
                     "List the models approved for {u} use.",
+                    "show me the models cleared for {u} use",
                 ),
                 expect=tuple((r,) for r in repos) or (("no model",),),
                 count=1,
@@ -441,6 +466,7 @@ class _Builder:
                     "What expires before {mo}?",
                     "which approvals expire before {iso}?",
                     "list approvals expiring before {mo}",
+                    "anything expiring before {mo}?",
                 ),
                 expect=tuple((r,) for r in repos) or (("no ", "none", "nothing"),),
                 reject=tuple(later),
@@ -489,6 +515,7 @@ class _Builder:
                     "under what conditions is {m} approved and when does it expire?",
                     "When does the approval of {m} expire, and with which conditions?",
                     "conditions and expiry of {m}",
+                    "what strings are attached to the approval of {m}?",
                 ),
                 expect=tuple(expect),
                 context=Context((repo,)),
@@ -525,6 +552,7 @@ class _Builder:
                         "can {m} be used for {u}? if not, why not",
                         "Is {m} ok for {u} use?",
                         "are we allowed to use {m} for {u} work?",
+                        "can I use {m} in a {u} project?",
                     ),
                     expect=expect,
                     context=Context((repo,), verdicts=verdicts),
@@ -546,6 +574,7 @@ class _Builder:
                     "which license does {m} have?",
                     "What license is {m} under?",
                     "{m} license terms?",
+                    "what are the license obligations for {m}?",
                 ),
                 expect=((terms.name, terms.id),),
                 context=Context((repo,)),
@@ -558,6 +587,7 @@ class _Builder:
                     "what's the openness of {m}: OSAID, MOF?",
                     "Is {m} open source AI according to OSI?",
                     "where does {m} sit on the openness spectrum",
+                    "how open is {m} really?",
                 ),
                 expect=(
                     (repo, repo.split("/", 1)[1]),
@@ -576,8 +606,8 @@ class _Builder:
                 self.add(
                     "license_permission",
                     (
-                        "May outputs of a {l} model be used to improve another LLM?",
-                        "can I use {l} outputs to train another model?",
+                        "May outputs of a model under {l} be used to improve another LLM?",
+                        "can I use outputs of a model licensed under {l} to train another model?",
                         "Does {l} let me use the model's outputs to improve other models?",
                     ),
                     expect=(),
@@ -601,6 +631,19 @@ class _Builder:
                     context=Context(licenses=(license_id,), verdicts=frozenset(verdict)),
                     l=name,
                 )
+
+    def issue_examples(self) -> None:
+        """Questions quoted in issue 9 that do not depend on the registry."""
+        self.add(
+            "license_permission",
+            ("May outputs of a Llama 2 model be used to improve another LLM?",),
+            context=Context(licenses=("llama2",), verdicts=frozenset({"no"})),
+        )
+        self.add(
+            "concept_open_weights",
+            ("Explain the difference between open weights and open source.",),
+            expect=(("weights",), ("source",)),
+        )
 
     def compare(self) -> None:
         ids = [i for i, _ in LICENSE_NAMES]
@@ -715,6 +758,7 @@ def generate_questions(truth: Truth) -> list[GenQuestion]:
     builder.may_use()
     builder.licenses()
     builder.permissions()
+    builder.issue_examples()
     builder.compare()
     builder.concepts()
     builder.declines()

@@ -79,7 +79,10 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("derivatives", _re(r"\b(modif\w*|fine.?tun\w*|derivativ\w*|adapt\w*|merge\w*|quantiz\w*)")),
     ("redistribution", _re(r"\b(redistribut\w*|distribut\w*|share|sharing|ship\w*|host\w*)\b")),
     ("military", _re(r"\b(military|weapons?|warfare|surveillance|law enforcement)\b")),
-    ("commercial", _re(r"\b(commercial\w*|sell\w*|paid|monetiz\w*|for.profit|revenue)\b")),
+    (
+        "commercial",
+        _re(r"\b(commercial\w*|sell\w*|sold|sales?|paid|monetiz\w*|for.profit|revenue)\b"),
+    ),
 )
 
 # Words that put a question in the assistant's domain; a question with none of them, naming no

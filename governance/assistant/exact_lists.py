@@ -44,6 +44,8 @@ def _state_now(approval: Approval, today: date) -> str | None:
     """A sentence on where an approval stands now, when that differs from "approved"."""
     if approval.state is ApprovalState.APPROVED and not expired_by_date(approval, today):
         return None
+    if approval.state is ApprovalState.REQUESTED:
+        return f"Request #{approval.id} ({approval.model.repo_id}) still waits for a decision."
     if approval.state is ApprovalState.APPROVED:
         state = f"past its expiry date ({approval.expires_on})"
     else:

@@ -58,6 +58,7 @@ _MAY_USE = re.compile(
 )
 _LICENSE_WORDS = re.compile(r"\b(licen[cs]\w*|terms|legal\w*)\b", re.IGNORECASE)
 _OPEN_QUESTION = re.compile(r"\W*(where|how|what|which|when|why|who)\b", re.IGNORECASE)
+_FAMILY_PLURAL = re.compile(r"\b(models|any|every|all|an? \w+ model)\b", re.IGNORECASE)
 _OUR_USE = re.compile(r"\b(we|our|us|why not)\b", re.IGNORECASE)
 _UNDER_LICENSE = re.compile(r"\b(under|a model|models|licensed|released)\b", re.IGNORECASE)
 _PAST_EXPIRY = re.compile(r"\b(expired|lapsed|ran out|has run out|have run out)\b", re.I)
@@ -192,7 +193,9 @@ def _permission(session: Session, asked: Asked) -> Routed | None:
     licensed = mention is not None and (
         not asked.names_model or asked.match.matched <= mention.matched
     )
-    family = [] if licensed or asked.names_model else _family_named(asked.fixed)
+    by_family_word = len(asked.match.matched) <= 1 and bool(_FAMILY_PLURAL.search(asked.fixed))
+    family = [] if licensed else _family_named(asked.fixed)
+    family = family if by_family_word or not asked.names_model else []
     if topics == ["commercial"] and (
         not (licensed or family) or (asked.names_model and _OUR_USE.search(asked.fixed))
     ):

@@ -261,9 +261,10 @@ def licenses_named(
         if not piece.strip():
             continue
         mention = match_license(piece, kb)
+        model = match_model(piece, models)
         named: LicenseTerms | TrackedModel | None = mention.terms if mention else None
-        if named is None:
-            named = match_model(piece, models).model
+        if model.model is not None and (mention is None or not model.matched <= mention.matched):
+            named = model.model  # "deepseek r1" is the model, not the DeepSeek license
         if named is not None and named not in found:
             found.append(named)
     return found

@@ -346,3 +346,12 @@ def test_a_family_word_does_not_make_a_license_sentence_about_a_model(
     truth: Truth, sentence: str
 ) -> None:
     assert _false(truth, sentence, Context((QWEN,))) == []
+
+
+def test_list_headers_count_what_the_truth_holds(truth: Truth) -> None:
+    assert _false(truth, "Pending requests (1):") == []
+    assert _false(truth, "Pending requests (2):") == ["Pending requests (2):"]
+    assert _false(truth, "Approved for research use (1): [1]") == []
+    assert _false(truth, "Approved for commercial use (1):") == ["Approved for commercial use (1):"]
+    assert _false(truth, "In review after an upstream change (1):") == []
+    assert _false(truth, "Revoked (2):") == []

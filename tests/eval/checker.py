@@ -892,6 +892,9 @@ def check_answer(
         } - {""}
         header = sentence.rstrip().endswith(":") or bool(re.search(r":\s*(\[\d+\])?$", sentence))
         sentence_context = sentence_models or ([] if header else last_models)
+        counted = count_problem(sentence, vocab, truth) if header else None
+        if counted is not None:
+            checked, why = True, why or counted
         for raw in _clauses(sentence):
             clause = parse_clause(raw, vocab, truth)
             if clause.registry or clause.people:
@@ -966,6 +969,45 @@ def model_fact_problem(
             return f"{known[0].repo_id} is gated: {known[0].gated}"
     if _OSAID_PASS.search(text) and not _NEGATORS.search(text):
         return f"{known[0].repo_id} publishes no training code or data: not open source AI"
+    return None
+
+
+_COUNT = re.compile(r"\((\d+)\):?\s*$")
+_QUALIFIERS = re.compile(r"\b(this year|before|after|since|until|in 20\d\d|by|or|and)\b", re.I)
+
+
+def count_problem(sentence: str, vocab: Vocabulary, truth: Truth) -> str | None:
+    """A list header such as "Pending requests (4):": the number must be the truth's count of
+    approvals (or of models) in that state, for that use when one is named."""
+    plain = _CITATION.sub(" ", sentence).strip()
+    count = _COUNT.search(plain)
+    if count is None:
+        return None
+    clause = parse_clause(plain[: count.start()], vocab, truth)
+    claims = [v for v in clause.verbs if v.claim and not v.negated]
+    if (
+        len(claims) != 1
+        or claims[0].action not in _STATE_OF
+        or clause.people
+        or clause.models
+        or clause.dates
+        or len(clause.uses) > 1
+        or clause.negated
+        or _QUALIFIERS.search(plain[: count.start()])
+    ):
+        return None
+    state, use = _STATE_OF[claims[0].action], next(iter(clause.uses), None)
+    hits = [
+        a
+        for a in truth.approvals
+        if (use is None or a.use == use)
+        and (truth.usable(a) if state == "approved" else a.state == state)
+    ]
+    said = int(count.group(1))
+    if said not in (len(hits), len({a.repo_id for a in hits})):
+        return f"the truth has {len(hits)} {state.replace('_', ' ')}" + (
+            f" for {use} use" if use else ""
+        )
     return None
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from governance.alerts.service import DeliveryReport, deliver_pending, raise_alert
+from governance.alerts.service import DeliveryReport, RetryPolicy, deliver_pending, raise_alert
 from governance.app import Services
 from governance.db import transaction
 from governance.registry import service as registry
@@ -24,10 +24,10 @@ def recheck(services: Services) -> CycleReport:
     return run_cycle(watch_context(services), trigger="schedule")
 
 
-def deliver(services: Services) -> DeliveryReport:
+def deliver(services: Services, *, policy: RetryPolicy | None = None) -> DeliveryReport:
     """Claim due alerts, cards and DMs and hand them to the notifier (any worker may run it)."""
     return deliver_pending(
-        services.session_factory, notifier=services.notifier, clock=services.clock
+        services.session_factory, notifier=services.notifier, clock=services.clock, policy=policy
     )
 
 

@@ -111,12 +111,14 @@ class RetryPolicy:
     """How long a row waits after a failure: exponential from ``first_seconds`` up to
     ``max_seconds``; a rate limit's own wait when it gives one; ``unknown_seconds`` before an
     attempt with an unknown outcome is looked for; ``blocked_seconds`` for a card refresh whose
-    card is not posted yet."""
+    card is not posted yet. A claim lasts the notifier's longest call plus
+    ``claim_margin_seconds``."""
 
     first_seconds: float = 30
     max_seconds: float = 3600
     unknown_seconds: float = 5
     blocked_seconds: float = 2
+    claim_margin_seconds: float = CLAIM_MARGIN_SECONDS
 
 
 @dataclass
@@ -139,36 +141,43 @@ def deliver_pending(
     *,
     notifier: Notifier,
     clock: Clock,
-    batch: int = 50,
+    batch: int = 5,
+    max_batches: int = 20,
     policy: RetryPolicy | None = None,
     tables: tuple[Table, ...] = (Alert, OutboxMessage),
     holder: str | None = None,
 ) -> DeliveryReport:
-    """Claim and deliver due rows of ``tables`` (alerts, then cards and DMs), oldest first.
+    """Claim and deliver due rows of ``tables`` (alerts, then cards and DMs), oldest first,
+    ``batch`` rows at a time, at most ``max_batches`` times per table.
 
     Returns what happened. Safe to run in any number of processes at once: a row is delivered
     by the one worker that claimed it; a crash leaves a claim that expires after the
     notifier's longest call and an attempt that the next claimant reconciles.
     """
     report = DeliveryReport()
+    policy = policy or RetryPolicy()
     run = _Run(
         factory=factory,
         notifier=notifier,
         clock=clock,
-        policy=policy or RetryPolicy(),
+        policy=policy,
         holder=holder or delivery_holder(),
-        ttl=timedelta(seconds=notifier.max_step_seconds + CLAIM_MARGIN_SECONDS),
+        ttl=timedelta(seconds=notifier.max_step_seconds + policy.claim_margin_seconds),
         report=report,
     )
     for table in tables:
-        ids = claims.claim_due(
-            factory, table, holder=run.holder, ttl=run.ttl, clock=clock, batch=batch
-        )
-        for index, row_id in enumerate(ids):
-            limited = run.deliver_one(table, row_id)
-            if limited is not None:  # rate limited: the rest would be refused too
-                run.give_back(table, ids[index + 1 :], limited)
-                return report
+        # Claim a few rows at a time: a crash strands only those until their claims expire.
+        for _ in range(max_batches):
+            ids = claims.claim_due(
+                factory, table, holder=run.holder, ttl=run.ttl, clock=clock, batch=batch
+            )
+            if not ids:
+                break
+            for index, row_id in enumerate(ids):
+                limited = run.deliver_one(table, row_id)
+                if limited is not None:  # rate limited: the rest would be refused too
+                    run.give_back(table, ids[index + 1 :], limited)
+                    return report
     return report
 
 
@@ -370,7 +379,8 @@ def _outgoing(session: Session, row: Alert | OutboxMessage) -> Outgoing | None:
     if isinstance(row, OutboxMessage):
         return _outgoing_message(session, row)
     thread_ref = row.thread_ref
-    if thread_ref is None and row.model_id is not None:
+    # An open attempt went where it went (maybe top-level): look for it, and retry it, there.
+    if thread_ref is None and row.model_id is not None and row.attempt_started_at is None:
         thread_ref = session.scalar(
             select(Alert.message_ref)
             .where(

@@ -58,8 +58,9 @@ def load_trail(
     if actions is not None:
         query = query.where(AuditEvent.action.in_(list(actions)))
     events = list(session.scalars(query))
-    approvals = {a.id: a for m in models for a in m.approvals}
-    return Trail(events, {m.id: m for m in models}, approvals)
+    ids = sorted({e.approval_id for e in events if e.approval_id is not None})
+    rows = session.scalars(select(Approval).where(Approval.id.in_(ids))) if ids else []
+    return Trail(events, {m.id: m for m in models}, {a.id: a for a in rows})
 
 
 def _text(value: str | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.assistant.exact import ExactAnswer, expired_by_date
@@ -93,7 +94,8 @@ def by_state(
     audit events, dated by the event; expired, expiring: by the expiry date)."""
     out = ExactAnswer()
     if state in ("expired", "expiring"):
-        _by_expiry(out, models, state=state, use=use, window=window, among=among, today=today)
+        rows = list(session.scalars(select(Approval).where(Approval.expires_on.is_not(None))))
+        _by_expiry(out, rows, state=state, use=use, window=window, among=among, today=today)
     else:
         trail = load_trail(session, models, actions=_EVENT_OF_STATE[state])
         hits = _events(trail, state, use, window, among)
@@ -110,7 +112,7 @@ def by_state(
 
 def _by_expiry(
     out: ExactAnswer,
-    models: Sequence[TrackedModel],
+    approvals: Sequence[Approval],
     *,
     state: str,
     use: IntendedUse | None,
@@ -121,10 +123,7 @@ def _by_expiry(
     ids = {m.id for m in among}
     standing = (ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW)
     rows = [
-        a
-        for m in models
-        for a in m.approvals
-        if (not ids or m.id in ids) and (use is None or a.use is use)
+        a for a in approvals if (not ids or a.model_id in ids) and (use is None or a.use is use)
     ]
     if state == "expired":
         lapsed = [a for a in rows if a.state in standing and expired_by_date(a, today)]

@@ -38,7 +38,7 @@ from governance.assistant.sources import kb_passages, latest_snapshot, license_o
 from governance.config import Settings
 from governance.licenses.concepts import concept_asked, load_concepts
 from governance.licenses.knowledge import LicenseTerms, load_knowledge_base
-from governance.registry.models import Approver, IntendedUse, TrackedModel
+from governance.registry.models import Approval, Approver, IntendedUse, TrackedModel
 
 _REPO_LIKE = re.compile(r"\b([A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*[A-Za-z0-9])")
 _WAITING = re.compile(
@@ -103,10 +103,10 @@ class Routed:
 Recogniser = Callable[[Session, Asked], Routed | None]
 
 
-def _people(session: Session, models: list[TrackedModel], settings: Settings) -> set[str]:
+def _people(session: Session, settings: Settings) -> set[str]:
     """Everyone the registry knows: requesters, deciders, approvers (configured and stored)."""
-    found = {a.requested_by for m in models for a in m.approvals}
-    found |= {a.decided_by for m in models for a in m.approvals if a.decided_by}
+    rows = session.execute(select(Approval.requested_by, Approval.decided_by).distinct())
+    found = {name for row in rows for name in row if name}
     found |= set(settings.approvers)
     found |= set(session.scalars(select(Approver.principal)))
     return found
@@ -116,8 +116,8 @@ def read_question(
     session: Session, text: str, *, today: date, settings: Settings
 ) -> tuple[Asked, set[str]]:
     """Read ``text`` against the registry; returns the reading and the registry's people."""
-    models = tracked_models(session)
-    people = _people(session, models, settings)
+    models = tracked_models(session, with_approvals=False)
+    people = _people(session, settings)
     protected = {t for m in models for t in name_tokens(m.repo_id)} | {p.lower() for p in people}
     protected |= {t for m in models for a in m.aliases for t in name_tokens(a.alias)}
     fixed = repair_typos(text, protected)
@@ -174,7 +174,7 @@ def _licenses_compared(session: Session, asked: Asked) -> list[LicenseTerms]:
 
 
 def _concept(session: Session, asked: Asked) -> Routed | None:
-    if asked.names_model or asked.people:
+    if asked.names_model or asked.people or asked.mention is not None:
         return None
     found = concept_asked(asked.fixed, load_concepts())
     return Routed("concept", exact_licenses.concept(found)) if found else None
@@ -363,8 +363,8 @@ def _may_use(session: Session, asked: Asked) -> Routed | None:
 
 
 RECOGNISERS: tuple[Recogniser, ...] = (
-    _compare,
     _concept,
+    _compare,
     _permission,
     _openness,
     _why,
@@ -385,19 +385,19 @@ def route(session: Session, asked: Asked) -> Routed | None:
     routed = _basic(session, asked)
     if routed is not None:
         return routed
-    if _out_of_scope(asked):
+    if _out_of_scope(session, asked):
         return Routed("out_of_scope", ExactAnswer(), "unknown")
     return None
 
 
-def _out_of_scope(asked: Asked) -> bool:
+def _out_of_scope(session: Session, asked: Asked) -> bool:
     """No model, license, person or domain word, and no word the registry's texts or the
     knowledge base use: nothing could answer it (the free-form path is never asked)."""
     named = asked.names_model or asked.mention is not None or asked.people or asked.untracked
     if named or asked.extra.in_domain:
         return False
     terms = set(tokenize(asked.fixed))
-    return not terms & _known_terms(asked.models)
+    return not terms & _known_terms(session)
 
 
 @functools.cache
@@ -407,12 +407,9 @@ def _knowledge_terms() -> frozenset[str]:
     return frozenset(t for text in texts for t in tokenize(text))
 
 
-def _known_terms(models: list[TrackedModel]) -> frozenset[str]:
-    texts = [
-        f"{a.reason} {a.conditions or ''} {a.decision_reason or ''}"
-        for m in models
-        for a in m.approvals
-    ]
+def _known_terms(session: Session) -> frozenset[str]:
+    rows = session.execute(select(Approval.reason, Approval.conditions, Approval.decision_reason))
+    texts = [" ".join(t for t in row if t) for row in rows]
     return _knowledge_terms() | {t for text in texts for t in tokenize(text)}
 
 

@@ -102,9 +102,10 @@ def tracked(session: Session) -> ExactAnswer:
         out.add("No model is tracked yet; `/models request <repo>` adds one.")
         return out
     kb = load_knowledge_base()
+    latest = src.latest_snapshots(session)
     out.add(f"Tracked models ({len(models)}):")
     for model in models:
-        snapshot = src.latest_snapshot(session, model)
+        snapshot = latest.get(model.id)
         terms = src.license_of(snapshot, kb)
         license_shown = terms.id if terms else (snapshot.license if snapshot else None)
         standing = sorted(

@@ -10,6 +10,7 @@ and a tie at the top is ambiguous: the assistant asks back with the candidates.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -132,10 +133,8 @@ def _name_part(question: str, models: Sequence[TrackedModel]) -> TrackedModel | 
         m
         for m in models
         for name in (m.repo_id, *(a.alias for a in m.aliases))
-        if re.search(
-            r"(?<![\w./-])" + re.escape(name.rpartition("/")[2].lower()) + r"(?![\w/-]|\.\w)",
-            lowered,
-        )
+        if (part := name.rpartition("/")[2].lower()) in lowered  # cheap test first
+        and re.search(r"(?<![\w./-])" + re.escape(part) + r"(?![\w/-]|\.\w)", lowered)
     ]
     return found[0] if len(set(found)) == 1 else None
 
@@ -200,25 +199,23 @@ def match_license(question: str, kb: KnowledgeBase) -> LicenseMention | None:
     name a license.
     """
     tokens = name_tokens(_plus(question))
+    present = set(tokens)
     best: tuple[int, LicenseMention] | None = None
-    for terms in kb.all():
-        for name in (terms.id, *terms.aliases, terms.name):
-            needle = name_tokens(_plus(name))
-            distinctive = [t for t in needle if t not in _GENERIC_LICENSE]
-            if not distinctive or not _contains(tokens, needle):
-                # "Gemma Terms of Use" also counts as "gemma terms", "gemma license": the
-                # distinctive part followed by a license word (alone it may name a model).
-                if (
-                    not distinctive
-                    or needle == distinctive
-                    or not any(_contains(tokens, [*distinctive, word]) for word in _LICENSE_WORDS)
-                ):
-                    continue
-                needle = distinctive
-            if len(needle) == 1 and len(needle[0]) < 3:
-                continue  # "cc", "ms": too short to trust on their own
-            if best is None or len(needle) > best[0]:
-                best = (len(needle), LicenseMention(terms, frozenset(needle)))
+    for terms, needle, distinctive in _license_needles(kb):
+        if not distinctive or not set(distinctive) <= present:
+            continue  # cheap test first: every distinctive word must occur
+        if not _contains(tokens, needle):
+            # "Gemma Terms of Use" also counts as "gemma terms", "gemma license": the
+            # distinctive part followed by a license word (alone it may name a model).
+            if needle == distinctive or not any(
+                _contains(tokens, [*distinctive, word]) for word in _LICENSE_WORDS
+            ):
+                continue
+            needle = distinctive
+        if len(needle) == 1 and len(needle[0]) < 3:
+            continue  # "cc", "ms": too short to trust on their own
+        if best is None or len(needle) > best[0]:
+            best = (len(needle), LicenseMention(terms, frozenset(needle)))
     if best is None:
         # "the Apache license": a family word that only one license's name starts with.
         starts = _unique_first_words(kb)
@@ -228,11 +225,23 @@ def match_license(question: str, kb: KnowledgeBase) -> LicenseMention | None:
     return best[1] if best else None
 
 
+@functools.cache
+def _license_needles(kb: KnowledgeBase) -> tuple[tuple[LicenseTerms, list[str], list[str]], ...]:
+    """Each license name, alias and id of ``kb`` as tokens, and its distinctive tokens."""
+    found = []
+    for terms in kb.all():
+        for name in (terms.id, *terms.aliases, terms.name):
+            needle = name_tokens(_plus(name))
+            found.append((terms, needle, [t for t in needle if t not in _GENERIC_LICENSE]))
+    return tuple(found)
+
+
 def _plus(text: str) -> str:
     """Keep "++" as part of its word ("openrail++" is not "openrail")."""
     return text.replace("++", "pp")
 
 
+@functools.cache
 def _unique_first_words(kb: KnowledgeBase) -> dict[str, LicenseTerms]:
     firsts: dict[str, list[LicenseTerms]] = {}
     for terms in kb.all():

@@ -58,11 +58,15 @@ def kb_ref(terms: LicenseTerms) -> str:
 # ---------------------------------------------------------------------------- reading
 
 
-def tracked_models(session: Session) -> list[TrackedModel]:
-    """Every tracked model with its aliases and approvals loaded."""
-    query = select(TrackedModel).options(
-        selectinload(TrackedModel.aliases), selectinload(TrackedModel.approvals)
-    )
+def tracked_models(session: Session, *, with_approvals: bool = True) -> list[TrackedModel]:
+    """Every tracked model with its aliases (and, by default, its approvals) loaded.
+
+    Without approvals, a model's ``approvals`` load on first use (one query for that model).
+    """
+    options = [selectinload(TrackedModel.aliases)]
+    if with_approvals:
+        options.append(selectinload(TrackedModel.approvals))
+    query = select(TrackedModel).options(*options)
     return list(session.scalars(query.order_by(TrackedModel.repo_key)))
 
 
@@ -74,6 +78,20 @@ def latest_snapshot(session: Session, model: TrackedModel) -> Snapshot | None:
     return session.scalar(
         select(Snapshot).where(Snapshot.model_id == model.id).order_by(Snapshot.id.desc())
     )
+
+
+def latest_snapshots(session: Session) -> dict[int, Snapshot]:
+    """The newest snapshot of every checked model, by model id (two queries in all)."""
+    pointers = dict(
+        session.execute(
+            select(WatchState.model_id, WatchState.latest_snapshot_id).where(
+                WatchState.latest_snapshot_id.is_not(None)
+            )
+        ).all()
+    )
+    rows = session.scalars(select(Snapshot).where(Snapshot.id.in_(list(pointers.values()))))
+    by_id = {row.id: row for row in rows}
+    return {model_id: by_id[s] for model_id, s in pointers.items() if s in by_id}
 
 
 def license_of(snapshot: Snapshot | None, kb: KnowledgeBase) -> LicenseTerms | None:

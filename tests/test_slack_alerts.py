@@ -289,3 +289,177 @@ def test_revoke_from_an_alert_asks_for_a_reason(harness: Harness, notifier: Slac
         assert revoked.decision_reason == "new terms forbid commercial use"
     [note] = harness.slack.thread_replies(ALERTS, ts)
     assert "Revoked #1 by <@U0BOB>" in str(note["blocks"])
+
+
+# ------------------------------------------------------------------ unknown outcomes
+
+LATE = 2.2  # seconds: past the 1 s client timeout of ``quick_notifier``
+
+
+@pytest.fixture
+def quick_notifier(services: Services) -> SlackNotifier:
+    """The real notifier with a 1 s client timeout, so late answers cost seconds."""
+    return SlackNotifier(
+        make_client(services.settings, timeout=1), session_factory=services.session_factory
+    )
+
+
+def test_posts_carry_metadata_naming_the_alert(
+    services: Services, notifier: SlackNotifier, slack_standin: SlackStandIn
+) -> None:
+    [alert_id] = raise_(services)
+    deliver(services, notifier)
+    [message] = slack_standin.messages_in(ALERTS)
+    assert message["metadata"] == {
+        "event_type": "modelgov_alert",
+        "event_payload": {"dedupe_key": alert_row(services, alert_id).dedupe_key, "alert_id": 1},
+    }
+
+
+def test_an_answer_after_the_client_timeout_is_found_not_posted_twice(
+    services: Services,
+    quick_notifier: SlackNotifier,
+    slack_standin: SlackStandIn,
+    clock: FrozenClock,
+) -> None:
+    [alert_id] = raise_(services)
+    slack_standin.answer_late("chat.postMessage", 1, delay=LATE)
+    report = deliver(services, quick_notifier)
+    assert report.failed == 1 and "timed out" in report.errors[0]
+    assert alert_row(services, alert_id).attempt_started_at is not None
+    clock.advance(seconds=10)
+    report = deliver(services, quick_notifier)
+    assert (report.reconciled, report.delivered) == (1, 0)
+    [message] = slack_standin.messages_in(ALERTS)
+    assert alert_row(services, alert_id).message_ref == message["ts"]
+    assert len(slack_standin.calls("chat.postMessage")) == 1
+    history = slack_standin.last("conversations.history")
+    assert history.payload["include_all_metadata"] in (True, "true", "1")
+
+
+def test_a_post_that_never_landed_is_posted_after_the_history_says_so(
+    services: Services,
+    quick_notifier: SlackNotifier,
+    slack_standin: SlackStandIn,
+    clock: FrozenClock,
+) -> None:
+    [alert_id] = raise_(services)
+    slack_standin.slow_next("chat.postMessage", 1, delay=LATE)  # times out before it is done
+    assert deliver(services, quick_notifier).failed == 1
+    clock.advance(seconds=10)
+    # The slow call still lands meanwhile in Slack, so wait for it before looking.
+    slack_standin.wait_for("chat.postMessage", 1, timeout=5)
+    report = deliver(services, quick_notifier)
+    assert report.reconciled + report.delivered == 1
+    assert len(slack_standin.messages_in(ALERTS)) == 1
+    assert alert_row(services, alert_id).state == "delivered"
+
+
+def test_history_of_a_channel_the_bot_is_not_in_is_read_after_joining(
+    services: Services,
+    quick_notifier: SlackNotifier,
+    slack_standin: SlackStandIn,
+    clock: FrozenClock,
+) -> None:
+    slack_standin.bot_member_of = set()  # posted with chat:write.public, never joined
+    raise_(services)
+    slack_standin.answer_late("chat.postMessage", 1, delay=LATE)
+    deliver(services, quick_notifier)
+    clock.advance(seconds=10)
+    assert deliver(services, quick_notifier).reconciled == 1
+    assert [c.response.get("error") for c in slack_standin.calls("conversations.history")] == [
+        "not_in_channel",
+        None,
+    ]
+    assert slack_standin.successful("conversations.join")
+    assert len(slack_standin.messages_in(ALERTS)) == 1
+
+
+def test_without_the_history_scope_an_unknown_outcome_is_never_posted_again(
+    services: Services, quick_notifier: SlackNotifier, clock: FrozenClock
+) -> None:
+    from tests.support.slack_standin import running_standin
+    from tests.support.slack_standin_history import manifest_scopes
+
+    scopes = manifest_scopes() - {"channels:history"}
+    with running_standin(scopes=scopes) as slack:
+        notifier = SlackNotifier(
+            make_client(
+                services.settings.model_copy(update={"slack_api_base_url": slack.base_url}),
+                token=slack.token,
+                timeout=1,
+            ),
+        )
+        [alert_id] = raise_(services)
+        slack.answer_late("chat.postMessage", 1, delay=LATE)
+        deliver(services, notifier)
+        clock.advance(seconds=10)
+        report = deliver(services, notifier)
+        assert report.failed == 1 and "missing_scope" in report.errors[0]
+        assert len(slack.calls("chat.postMessage")) == 1
+        assert alert_row(services, alert_id).state == "pending"
+
+
+def test_a_channel_given_by_name_is_resolved_to_its_id_to_read_history(
+    services: Services,
+    quick_notifier: SlackNotifier,
+    slack_standin: SlackStandIn,
+    clock: FrozenClock,
+) -> None:
+    with transaction(services.session_factory) as session:
+        [alert] = raise_alert(
+            session,
+            kind="digest",
+            title="digest",
+            body="b",
+            payload={"kind": "digest", "summary": ["x"]},
+            state_fingerprint="d",
+            default_destination="#model-alerts",
+            clock=services.clock,
+        )
+        alert_id = alert.id
+    slack_standin.answer_late("chat.postMessage", 1, delay=LATE)
+    deliver(services, quick_notifier)
+    clock.advance(seconds=10)
+    assert deliver(services, quick_notifier).reconciled == 1
+    assert slack_standin.successful("conversations.list")
+    channel = slack_standin.channel_id("#model-alerts")
+    assert alert_row(services, alert_id).channel_id == channel
+    assert len(slack_standin.messages_in(channel)) == 1
+
+
+def test_a_request_card_and_a_dm_go_through_the_outbox_once(
+    services: Services,
+    quick_notifier: SlackNotifier,
+    slack_standin: SlackStandIn,
+    clock: FrozenClock,
+) -> None:
+    from governance.alerts.outbox import queue_direct_message, queue_request_card
+    from governance.alerts.service import deliver_messages
+    from governance.registry.cards import find_card
+
+    approval_id = approved_in_review(services)
+    with transaction(services.session_factory) as session:
+        queue_request_card(
+            session, approval_id=approval_id, destination="C0APPROVALS", clock=services.clock
+        )
+        queue_request_card(  # asked twice (a retried listener): still one card
+            session, approval_id=approval_id, destination="C0APPROVALS", clock=services.clock
+        )
+        queue_direct_message(
+            session, user=CAROL, message={"text": "decided"}, key="d-1", clock=services.clock
+        )
+    slack_standin.answer_late("chat.postMessage", 2, delay=LATE)
+    assert (
+        deliver_messages(services.session_factory, notifier=quick_notifier, clock=clock).failed == 2
+    )
+    clock.advance(seconds=10)
+    report = deliver_messages(services.session_factory, notifier=quick_notifier, clock=clock)
+    assert report.reconciled == 2
+    [card] = slack_standin.messages_in("C0APPROVALS")
+    with transaction(services.session_factory) as session:
+        stored = find_card(session, approval_id)
+        assert stored is not None and stored.message_ref == card["ts"]
+    dm = slack_standin.successful("conversations.open")[0].response["channel"]["id"]
+    assert [m["text"] for m in slack_standin.messages_in(dm)] == ["decided"]
+    assert len(slack_standin.calls("chat.postMessage")) == 2

@@ -1265,10 +1265,11 @@ def _make_handler(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 except SlackApiRefusal as refusal:
                     body = {"error": refusal.error, **refusal.extra}
             if late and failure is not None:
-                time.sleep(failure.delay)  # done; the answer comes after the client gave up
-            # If the client hung up meanwhile, what was done stays done, as in Slack.
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self._record_and_send(method, payload, token, content_type, body)
+                self._record_and_send(
+                    method, payload, token, content_type, body, delay=failure.delay
+                )
+                return
+            self._record_and_send(method, payload, token, content_type, body)
 
         def _record_and_send(
             self,
@@ -1277,11 +1278,17 @@ def _make_handler(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             token: str | None,
             content_type: str,
             body: JSONDict,
+            *,
+            delay: float = 0.0,
         ) -> None:
             if not body.get("ok"):
                 body = {"ok": False, **body}
             standin._record(RecordedCall(method, payload, token, content_type, 200, body))
-            self._send(200, json.dumps(body).encode(), "application/json; charset=utf-8")
+            if delay:
+                time.sleep(delay)  # done and recorded; the answer comes after the client gave up
+            # If the client hung up meanwhile, what was done stays done, as in Slack.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._send(200, json.dumps(body).encode(), "application/json; charset=utf-8")
 
         def _send_failure(
             self,

@@ -1,7 +1,7 @@
 """Which exact answer a question gets: read it once, then try each recogniser in order.
 
-The registry is loaded once per question (tracked models with their aliases and approvals;
-audit events in one more query when an answer needs them). A question that matches no
+The question is read once (``exact_reading``); each recogniser answers or passes, then the
+first wave's intents (``exact_basic``) get their turn. A question that matches no
 recogniser returns None and goes to the free-form path, unless it is plainly outside the
 domain (no model, license, person or domain word): then it is declined here.
 """
@@ -10,37 +10,33 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.assistant import exact, exact_decisions, exact_licenses, exact_lists, listings
 from governance.assistant.exact import ExactAnswer
-from governance.assistant.exact_cues import ExtraCues, read_extra_cues
+from governance.assistant.exact_basic import basic
 from governance.assistant.exact_events import APPROVALS
-from governance.assistant.exact_time import Window, window_of
-from governance.assistant.exact_words import people_named, repair_typos
-from governance.assistant.intents import Cues, Intent, read_cues
-from governance.assistant.intents import classify as classify_intent
+from governance.assistant.exact_reading import (
+    Asked,
+    Recogniser,
+    Routed,
+    clarify,
+    one_model,
+    read_question,
+)
+from governance.assistant.intents import Intent
 from governance.assistant.resolve import (
-    LicenseMention,
-    ModelMatch,
     licenses_named,
-    match_license,
-    match_model,
     name_tokens,
 )
 from governance.assistant.retrieval import tokenize
-from governance.assistant.sources import kb_passages, latest_snapshot, license_of, tracked_models
-from governance.config import Settings
+from governance.assistant.sources import kb_passages, latest_snapshot, license_of
 from governance.licenses.concepts import concept_asked, load_concepts
 from governance.licenses.knowledge import LicenseTerms, load_knowledge_base
-from governance.registry.models import Approval, Approver, IntendedUse, TrackedModel
+from governance.registry.models import Approval, TrackedModel
 
-_REPO_LIKE = re.compile(r"\b([A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*[A-Za-z0-9])")
 _WAITING = re.compile(
     r"\b(pending|awaiting|waiting|backlog|outstanding|undecided|open requests?|not (yet )?"
     r"decided|unanswered|review queue)\b",
@@ -62,91 +58,6 @@ _FAMILY_PLURAL = re.compile(r"\b(models|any|every|all|an? \w+ model)\b", re.IGNO
 _OUR_USE = re.compile(r"\b(we|our|us|why not)\b", re.IGNORECASE)
 _UNDER_LICENSE = re.compile(r"\b(under|a model|models|licensed|released)\b", re.IGNORECASE)
 _PAST_EXPIRY = re.compile(r"\b(expired|lapsed|ran out|has run out|have run out)\b", re.I)
-
-
-@dataclass(frozen=True)
-class Asked:
-    """One question, read once: its cues, the models, licenses, people and dates it names."""
-
-    text: str
-    fixed: str  # cue words' typos repaired
-    cues: Cues
-    extra: ExtraCues
-    match: ModelMatch
-    mention: LicenseMention | None
-    people: tuple[str, ...]
-    untracked: tuple[str, ...]
-    models: list[TrackedModel]
-    today: date
-    hub: str
-
-    @property
-    def model(self) -> TrackedModel | None:
-        return self.match.model
-
-    @property
-    def names_model(self) -> bool:
-        return self.match.model is not None or self.match.ambiguous
-
-    def window(self, *, future: bool = False) -> Window | None:
-        return window_of(self.fixed, self.today, future=future)
-
-
-@dataclass(frozen=True)
-class Routed:
-    intent: str
-    result: ExactAnswer
-    kind: str = "exact"
-    candidates: tuple[str, ...] = ()
-
-
-Recogniser = Callable[[Session, Asked], Routed | None]
-
-
-def _people(session: Session, settings: Settings) -> set[str]:
-    """Everyone the registry knows: requesters, deciders, approvers (configured and stored)."""
-    rows = session.execute(select(Approval.requested_by, Approval.decided_by).distinct())
-    found = {name for row in rows for name in row if name}
-    found |= set(settings.approvers)
-    found |= set(session.scalars(select(Approver.principal)))
-    return found
-
-
-def read_question(
-    session: Session, text: str, *, today: date, settings: Settings
-) -> tuple[Asked, set[str]]:
-    """Read ``text`` against the registry; returns the reading and the registry's people."""
-    models = tracked_models(session, with_approvals=False)
-    people = _people(session, settings)
-    protected = {t for m in models for t in name_tokens(m.repo_id)} | {p.lower() for p in people}
-    protected |= {t for m in models for a in m.aliases for t in name_tokens(a.alias)}
-    fixed = repair_typos(text, protected)
-    untracked = tuple(r.rstrip(".") for r in _REPO_LIKE.findall(text) if not r.startswith("http"))
-    asked = Asked(
-        text=text,
-        fixed=fixed,
-        cues=read_cues(fixed),
-        extra=read_extra_cues(fixed),
-        match=match_model(text, models),
-        mention=match_license(text, load_knowledge_base()),
-        people=tuple(people_named(text, people)),
-        untracked=untracked,
-        models=models,
-        today=today,
-        hub=settings.hub_endpoint,
-    )
-    return asked, people
-
-
-def _clarify(asked: Asked, intent: str) -> Routed:
-    found = asked.match.candidates
-    return Routed(intent, listings.clarify(found), "clarify", tuple(m.repo_id for m in found))
-
-
-def _one_model(asked: Asked, intent: str, run: Callable[[TrackedModel], ExactAnswer]) -> Routed:
-    if asked.model is None:
-        return _clarify(asked, intent)
-    return Routed(intent, run(asked.model))
 
 
 # ---------------------------------------------------------------------------- recognisers
@@ -219,7 +130,7 @@ def _permission(session: Session, asked: Asked) -> Routed | None:
         out.add(f"{asked.model.repo_id}'s current license is {terms.name} ({terms.id}).", n)
         licenses = [terms]
     elif asked.match.ambiguous:
-        return _clarify(asked, "license_permission")
+        return clarify(asked, "license_permission")
     else:
         return None
     exact_licenses.permission(licenses, topic, out)
@@ -242,7 +153,7 @@ def _family_named(text: str) -> list[LicenseTerms]:
 def _openness(session: Session, asked: Asked) -> Routed | None:
     if not asked.extra.openness or not asked.names_model:
         return None
-    return _one_model(
+    return one_model(
         asked, "openness", lambda m: exact_licenses.openness(session, m, hub=asked.hub)
     )
 
@@ -250,7 +161,7 @@ def _openness(session: Session, asked: Asked) -> Routed | None:
 def _why(session: Session, asked: Asked) -> Routed | None:
     if not asked.extra.why or not asked.names_model or asked.cues.license:
         return None
-    return _one_model(
+    return one_model(
         asked,
         "why",
         lambda m: exact_decisions.why(
@@ -262,7 +173,7 @@ def _why(session: Session, asked: Asked) -> Routed | None:
 def _history(session: Session, asked: Asked) -> Routed | None:
     if not asked.extra.history or not asked.names_model:
         return None
-    return _one_model(asked, "history", lambda m: exact_decisions.history(session, m, asked.models))
+    return one_model(asked, "history", lambda m: exact_decisions.history(session, m, asked.models))
 
 
 def _person(session: Session, asked: Asked) -> Routed | None:
@@ -288,10 +199,10 @@ def _who(session: Session, asked: Asked) -> Routed | None:
         return None
     if actions <= set(APPROVALS):  # "who approved X": the approvers and the rest of the trail
         use, today = asked.cues.use, asked.today
-        return _one_model(
+        return one_model(
             asked, Intent.APPROVER.value, lambda m: exact.approvers(session, m, use, today)
         )
-    return _one_model(
+    return one_model(
         asked,
         "who",
         lambda m: exact_decisions.who_did(
@@ -359,7 +270,7 @@ def _may_use(session: Session, asked: Asked) -> Routed | None:
         exact_decisions.explain_states(session, model, asked.models, asked.cues.use, result)
         return result
 
-    return _one_model(asked, Intent.APPROVAL_STATUS.value, status)
+    return one_model(asked, Intent.APPROVAL_STATUS.value, status)
 
 
 RECOGNISERS: tuple[Recogniser, ...] = (
@@ -382,7 +293,7 @@ def route(session: Session, asked: Asked) -> Routed | None:
         routed = recognise(session, asked)
         if routed is not None:
             return routed
-    routed = _basic(session, asked)
+    routed = basic(session, asked)
     if routed is not None:
         return routed
     if _out_of_scope(session, asked):
@@ -413,78 +324,4 @@ def _known_terms(session: Session) -> frozenset[str]:
     return _knowledge_terms() | {t for text in texts for t in tokenize(text)}
 
 
-# ---------------------------------------------------------------------------- basic intents
-
-
-def _prefer_license(session: Session, asked: Asked) -> bool:
-    """'the llama 3.1 license': the license name covers everything the model name matched,
-    and the question is about terms (not approvals) of a license that is not simply the one
-    model's own current license (then the model's answer, with its registry status, is better).
-    """
-    match, mention, cues = asked.match, asked.mention, asked.cues
-    if mention is None or (match.model is None and not match.ambiguous):
-        return False
-    if not cues.license or cues.approval_word or cues.approver or cues.changes:
-        return False
-    if not match.matched <= mention.matched:
-        return False
-    if match.model is None:
-        return True
-    current = license_of(latest_snapshot(session, match.model), load_knowledge_base())
-    return current is None or current.id != mention.terms.id
-
-
-def _basic(session: Session, asked: Asked) -> Routed | None:
-    """The first wave's intents: status, approver, license, changes, listings."""
-    match, mention, cues, text = asked.match, asked.mention, asked.cues, asked.fixed
-    if _prefer_license(session, asked):
-        match = ModelMatch(None)
-    elif match.ambiguous and len(match.matched) <= 1 and cues.license and not cues.approval:
-        match = ModelMatch(None)  # "the Built with Llama notice": a family word, not a model
-    model = match.model
-    names_model = model is not None or match.ambiguous or bool(asked.untracked)
-    intent = classify_intent(cues, names_model=names_model, names_license=mention is not None)
-    if asked.extra.conditions and names_model and intent is Intent.LICENSE:
-        intent = Intent.APPROVAL_STATUS  # "the conditions of X": of its approval
-    needs_model = intent in (Intent.APPROVAL_STATUS, Intent.APPROVER, Intent.LICENSE)
-    if match.ambiguous and needs_model:
-        return Routed(
-            intent.value,
-            listings.clarify(match.candidates),
-            "clarify",
-            tuple(m.repo_id for m in match.candidates),
-        )
-    if intent is Intent.APPROVAL_STATUS and model is not None:
-        result = exact.approval_status(model, cues.use, asked.today)
-        exact_decisions.explain_states(session, model, asked.models, cues.use, result)
-        return Routed(intent.value, result)
-    if intent is Intent.APPROVER and model is not None:
-        return Routed(intent.value, exact.approvers(session, model, cues.use, asked.today))
-    if intent is Intent.LICENSE and (model is not None or mention is not None):
-        result = exact.license_answer(
-            session,
-            model=model,
-            terms=mention.terms if model is None and mention is not None else None,
-            commercial_focus=cues.use is not None or "commercial" in text.lower(),
-            hub=asked.hub,
-        )
-        return Routed(intent.value, result)
-    if intent is Intent.CHANGES:
-        models_asked = [model] if model is not None else list(match.candidates)
-        terms_only = cues.license and "licen" in text.lower()
-        result = exact.upstream_changes(session, models_asked, terms_only=terms_only)
-        return Routed(intent.value, result)
-    if intent is Intent.TRACKED:
-        return Routed(intent.value, listings.tracked(session))
-    if intent is Intent.APPROVED_FOR_USE:
-        among = [model] if model is not None else list(match.candidates)
-        result = listings.approved_for_use(session, cues.use, among, asked.today)
-        return Routed(intent.value, result)
-    if intent is Intent.PENDING:
-        return Routed(intent.value, listings.pending(session, asked.today))
-    if needs_model and model is None and asked.untracked:
-        return Routed(intent.value, listings.not_tracked(asked.untracked[0]))
-    return None
-
-
-__all__ = ["Asked", "IntendedUse", "Routed", "read_question", "route"]
+__all__ = ["Asked", "Routed", "read_question", "route"]

@@ -12,6 +12,7 @@ from governance.registry.models import (
     RequestCard,
     TrackedModel,
 )
+from governance.seen_requests import SeenRequest
 from governance.upstream.models import (
     AuthorRepo,
     Change,
@@ -39,6 +40,7 @@ __all__ = [
     "PolicySetting",
     "RecheckCycle",
     "RequestCard",
+    "SeenRequest",
     "Snapshot",
     "Subscription",
     "TrackedModel",

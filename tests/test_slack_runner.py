@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -76,7 +77,8 @@ def web(database_url: str, slack_standin: SlackStandIn, tmp_path: Path) -> Itera
 def test_http_mode_serves_commands_and_refuses_forgeries(
     web: str, slack_standin: SlackStandIn
 ) -> None:
-    assert get(f"{web}/healthz") == (200, "ok\n")
+    status, health = get(f"{web}/healthz")
+    assert status == 200 and json.loads(health)["status"] == "ok"
     driver = SlackDriver(web, SIGNING_SECRET)
     ok = driver.slash_command(
         "request org/model --use research", user_id="U0CAROL", channel_id="C1"

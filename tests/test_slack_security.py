@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 from urllib.parse import urlsplit
 
 import pytest
@@ -97,7 +98,13 @@ def test_health_and_wrong_methods(harness: Harness) -> None:
         finally:
             conn.close()
 
-    assert get("/healthz") == (200, b"ok\n")
+    status, body = get("/healthz")
+    assert status == 200
+    assert json.loads(body) == {
+        "status": "ok",
+        "database": {"ok": True, "error": None},
+        "slack": {"ok": True, "error": None, "checked_seconds_ago": 0.0},
+    }
     assert get("/slack/events")[0] == 405
     assert get("/elsewhere")[0] == 404
 

@@ -1,54 +1,246 @@
-"""The HTTP face of the app: every Slack request at ``POST /slack/events``, ``GET /healthz``."""
+"""The HTTP face of the app: every Slack request at ``POST /slack/events``, ``GET /healthz``.
+
+Before Bolt sees a request, in this order, on the raw bytes:
+
+1. size: a body over ``MAX_BODY_BYTES`` gets 413 (a longer Content-Length is not even read);
+2. signature and timestamp (slack_sdk's SignatureVerifier, Slack's 5-minute window): anything
+   unsigned or badly signed, whatever its shape (a non-numeric timestamp, a body that is not
+   UTF-8 or not JSON), gets 401;
+3. replay: a signature seen before (by any process of the deployment, see
+   ``governance.seen_requests``) gets 409 and changes nothing; an Events API retry
+   (``X-Slack-Retry-Num``) of an event already received gets 200 and is not handled again;
+4. shape: a signed body that cannot be what Slack sends (bad JSON, ``user`` as a string, no
+   actions, a ``container`` that is not an object ...) gets 400 with a sentence, or 200 with an
+   ephemeral sentence when it carries a ``response_url`` to show it through.
+
+Only then does Bolt parse and dispatch it. None of these answers is a 500 or a traceback.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import io
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import text
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook import WebhookClient
 
+from bot.slack.health import HealthProbe
+from bot.slack.payloads import payload_problem
 from governance.app import Services
+from governance.errors import GovernanceError
+from governance.seen_requests import SeenRequests
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+log = logging.getLogger(__name__)
+
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+# Far above any real Slack payload (a block action carrying a whole 50-block message is a few
+# hundred kB URL-encoded), far below what would let one request tie up memory.
+MAX_BODY_BYTES = 1024 * 1024
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+_FORM = "application/x-www-form-urlencoded"
+
+Respond = Callable[[str, str], None]
 
 
-def wsgi_app(app: App, services: Services) -> WSGIApplication:
-    """Commands, interactivity and events share one URL (Bolt tells them apart)."""
+def wsgi_app(
+    app: App,
+    services: Services,
+    *,
+    seen: SeenRequests | None = None,
+    health: HealthProbe | None = None,
+) -> WSGIApplication:
+    """Commands, interactivity and events share one URL (Bolt tells them apart).
+
+    ``seen`` remembers signatures (made for ``services.engine`` if not given); ``health``
+    answers /healthz (made from the app's Web API client if not given).
+    """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    verifier = SignatureVerifier(services.settings.slack_signing_secret or "-")
+    store = seen or SeenRequests.for_database(services.engine)
+    probe = health or HealthProbe.for_app(app, services)
+    # Sentences about malformed interactions go out through their response_url off the
+    # request thread; two threads are plenty for something Slack itself never sends.
+    notices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="modelgov-notice")
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in {"GET", "HEAD"}:
-            return _health(services, start_response)
-        if path == EVENTS_PATH and method != "POST":
-            return _plain(start_response, "405 Method Not Allowed", "POST only\n")
+            status, report = probe.report()
+            return _json(start_response, status, report, head=method == "HEAD")
+        if path != EVENTS_PATH:
+            return _plain(start_response, "404 Not Found", "Not found.\n")
+        if method != "POST":
+            return _plain(start_response, "405 Method Not Allowed", "POST only.\n")
+        refusal = _screen(environ, verifier, store, services, notices)
+        if refusal is not None:
+            status, body, content_type = refusal
+            return _respond(start_response, status, body, content_type)
         return slack(environ, start_response)
 
     return application
 
 
-def _health(services: Services, start_response: StartResponse) -> Iterable[bytes]:
-    # Healthy means able to answer a command: the database must answer too.
-    try:
-        with services.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:
-        return _plain(
-            start_response, "503 Service Unavailable", f"database: {type(exc).__name__}\n"
+def _screen(
+    environ: WSGIEnvironment,
+    verifier: SignatureVerifier,
+    store: SeenRequests,
+    services: Services,
+    notices: ThreadPoolExecutor,
+) -> tuple[str, str, str] | None:
+    """Read and check the request; None to hand it to Bolt, else (status, body, type).
+
+    On None, ``environ["wsgi.input"]`` is replaced by the bytes read, for Bolt to read again.
+    """
+    text = "text/plain; charset=utf-8"
+    length = _content_length(environ)
+    if length is not None and length > MAX_BODY_BYTES:
+        return "413 Content Too Large", _too_large(), text
+    raw = environ["wsgi.input"].read(MAX_BODY_BYTES + 1 if length is None else length)
+    if len(raw) > MAX_BODY_BYTES:
+        return "413 Content Too Large", _too_large(), text
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or ""
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE") or ""
+    if not _is_signed(verifier, raw, timestamp, signature):
+        return (
+            "401 Unauthorized",
+            "The request is not signed by Slack (or its timestamp is more than 5 minutes "
+            "off); it was ignored.\n",
+            text,
         )
-    return _plain(start_response, "200 OK", "ok\n")
+    retry = bool(environ.get("HTTP_X_SLACK_RETRY_NUM"))
+    try:
+        fresh = store.first_time(f"sig:{signature}", now=services.clock.now())
+    except GovernanceError as exc:
+        return "503 Service Unavailable", f"{exc.message}\n", text
+    if not fresh:
+        if retry:  # Slack retrying a delivery it did not see acknowledged: it was received
+            return "200 OK", "", text
+        return (
+            "409 Conflict",
+            "This request was already received; a replayed request is refused and changes "
+            "nothing.\n",
+            text,
+        )
+    body, problem = _parse(raw, environ.get("CONTENT_TYPE") or "")
+    if problem is None and body is not None:
+        problem = payload_problem(body)
+    if problem is not None:
+        log.warning("signed but malformed Slack request refused: %s", problem)
+        return _malformed(body, problem, notices)
+    if body is not None and body.get("type") == "event_callback":
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and event_id:
+            key = f"event:{event_id[:100]}"
+            try:
+                if not store.first_time(key, now=services.clock.now()):
+                    return "200 OK", "", text  # an Events API retry: handled once already
+            except GovernanceError as exc:
+                return "503 Service Unavailable", f"{exc.message}\n", text
+    environ["wsgi.input"] = io.BytesIO(raw)
+    environ["CONTENT_LENGTH"] = str(len(raw))
+    return None
+
+
+def _content_length(environ: WSGIEnvironment) -> int | None:
+    value = str(environ.get("CONTENT_LENGTH") or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _too_large() -> str:
+    return f"The request body is larger than {MAX_BODY_BYTES // 1024} kB; it was ignored.\n"
+
+
+def _is_signed(verifier: SignatureVerifier, raw: bytes, timestamp: str, signature: str) -> bool:
+    """Whether ``signature`` is Slack's for ``raw`` at ``timestamp`` (within 5 minutes).
+
+    Malformed headers are simply unsigned; a body that is not UTF-8 cannot be what Slack
+    signed (the verifier works on text), so it is unsigned too.
+    """
+    if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+        return False
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+
+
+def _parse(raw: bytes, content_type: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(the payload Bolt will see, or None for a form without one; a problem sentence)."""
+    text = raw.decode("utf-8")  # verified: it decodes
+    if content_type.split(";")[0].strip().lower() == "application/json":
+        return _json_object(text, "The request body")
+    form = parse_qs(text, keep_blank_values=True)
+    if "payload" in form:
+        return _json_object(form["payload"][0], "The payload")
+    return {k: v[0] for k, v in form.items()}, None
+
+
+def _json_object(text: str, what: str) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None, f"{what} is not valid JSON."
+    if not isinstance(value, dict):
+        return None, f"{what} is not a JSON object."
+    return value, None
+
+
+def _malformed(
+    body: dict[str, Any] | None, problem: str, notices: ThreadPoolExecutor
+) -> tuple[str, str, str]:
+    """200 with the sentence where it can be shown, else 400 with it."""
+    sentence = f"modelgov could not read this request: {problem}"
+    if body is not None and isinstance(body.get("command"), str):
+        # A slash command shows its ack: the sentence goes right there.
+        reply = json.dumps({"response_type": "ephemeral", "text": sentence})
+        return "200 OK", reply, "application/json"
+    url = body.get("response_url") if body is not None else None
+    # The payload is signed, so its response_url is Slack's (or, in tests, a stand-in's).
+    if isinstance(url, str) and url.startswith(("https://", "http://")):
+        notices.submit(_post_notice, url, sentence)
+        return "200 OK", "", "text/plain; charset=utf-8"
+    return "400 Bad Request", f"{sentence}\n", "text/plain; charset=utf-8"
+
+
+def _post_notice(url: str, sentence: str) -> None:
+    try:
+        WebhookClient(url, timeout=10).send(text=sentence, response_type="ephemeral")
+    except Exception as exc:  # the sentence is a courtesy; the request was already refused
+        log.info("cannot show a refusal through response_url: %s", exc)
+
+
+def _respond(
+    start_response: StartResponse, status: str, body: str, content_type: str
+) -> Iterable[bytes]:
+    data = body.encode()
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(data)))])
+    return [data]
 
 
 def _plain(start_response: StartResponse, status: str, body: str) -> Iterable[bytes]:
-    data = body.encode()
+    return _respond(start_response, status, body, "text/plain; charset=utf-8")
+
+
+def _json(
+    start_response: StartResponse, status: str, report: dict[str, Any], *, head: bool
+) -> Iterable[bytes]:
+    data = json.dumps(report, sort_keys=True).encode() + b"\n"
     start_response(
-        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data)))]
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
     )
-    return [data]
+    return [] if head else [data]

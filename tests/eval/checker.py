@@ -94,7 +94,7 @@ _VERBS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for action, pattern in (
         ("reapproved", r"\bre-?approv(?:ed|al)\b"),
         ("approved", r"\b(?:approved|signed off|green-?lit|okayed|ok'd|cleared)\b"),
-        ("requested", r"\b(?:requested|asked for|submitted)\b"),
+        ("requested", r"\b(?:requested|asked for|submitted|wanted)\b"),
         ("rejected", r"\b(?:rejected|turned down|denied)\b"),
         ("revoked", r"\b(?:revoked|withdr[ae]wn?|pulled)\b"),
         (

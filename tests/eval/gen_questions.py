@@ -683,15 +683,19 @@ class _Builder:
             if a.reason in seen:
                 continue
             seen.add(a.reason)
+            templates = (
+                "Which model did someone want for {r}?",
+                "is there a request about {r}?",
+                "who wanted a model for {r}, and which one?",
+            )
+            template = self.rng.choice(templates)
             self.add(
                 "free_reason",
-                (
-                    "Which model did someone want for {r}?",
-                    "is there a request about {r}?",
-                    "who wanted a model for {r}, and which one?",
-                ),
+                (template,),
                 route="model",
                 expect=((a.repo_id, a.repo_id.split("/", 1)[1]),),
+                # "is there a request about ...": there is, so a leading "No" is false.
+                context=Context(verdicts=frozenset({"yes"}) if "is there" in template else None),
                 r=paraphrase[a.reason],
             )
         licenses = sorted({m.license for m in truth.models.values()})

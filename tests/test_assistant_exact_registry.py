@@ -370,3 +370,48 @@ def test_out_of_scope_is_declined_without_the_model(fixed: Services, question: s
     result = ask(fixed, question)
     assert result.kind == "unknown" and result.sources == ()
     assert result.text.startswith("I don't know")
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "needed"),
+    [
+        ("Who gave the green light for sdxl?", "approver", "ravi approved stabilityai"),
+        ("When was deepseek r1 revoked and by whom?", "who", R1_REVOKED),
+        ("Has gemma ever been rejected?", "who", GEMMA_REJECTED.removesuffix(" [1]")),
+        ("Was deepseek r1 ever revoked?", "who", R1_REVOKED),
+        ("What's the status of sdxl?", "approval_status", SDXL_REVIEW),
+        ("tell me about phi-2", "approval_status", "expired on 2026-11-20"),
+        ("Anything ines asked for?", "person", "ines requested google/gemma-2-9b-it"),
+        ("Which requests did tamar reject?", "person", GEMMA_REJECTED),
+        ("which models did ravi okay?", "person", "ravi approved microsoft/phi-2"),
+        ("What got revoked in October?", "list_revoked", R1_REVOKED),
+        ("rejections", "list_rejected", GEMMA_REJECTED),
+        ("revoked models?", "list_revoked", R1_REVOKED),
+        ("Show models in review", "list_needs_review", SDXL_REVIEW),
+        ("What expires in December?", "list_expiring", "expires on 2026-12-15"),
+        ("Is Llama 3.1 more permissive than Llama 2?", "license_compare", "Llama 2 Community"),
+        ("Can I use deepseek r1's outputs to train my own model?", "license_permission", "MIT"),
+        ("What's an open-weight model?", "concept", "open weights rather than open source"),
+        ("Is olmo 2 fully open?", "openness", "is open weights"),
+    ],
+)
+def test_more_phrasings(fixed: Services, question: str, intent: str, needed: str) -> None:
+    result = ask(fixed, question)
+    assert (result.kind, result.intent) == ("exact", intent), result.text
+    assert needed in result.text
+
+
+def test_every_sentence_of_an_exact_answer_is_cited(fixed: Services) -> None:
+    for question in [
+        "What happened to DeepSeek-R1?",
+        "Which models did tamar decide on?",
+        "what expires before July",
+        "Compare the llama 2 and apache-2.0 licenses",
+        "How open is olmo 2?",
+        "May outputs of a Llama 2 model be used to improve another LLM?",
+    ]:
+        result = ask(fixed, question)
+        uncited = [line for line in result.text.splitlines() if not line.rstrip().endswith("]")]
+        assert uncited == [], question
+        numbers = {s.number for s in result.sources}
+        assert numbers == set(range(1, len(result.sources) + 1))

@@ -19,7 +19,13 @@ def _re(pattern: str) -> re.Pattern[str]:
 # Registry actions, by the audit trail's action names.
 _ACTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("requested", _re(r"\b(request\w*|asked for|ask(ed)? to use|submit\w*|fil(ed|ing)|propos\w*)")),
-    ("approved", _re(r"\b(approv\w*|sign\w* off|okay\w*|ok'?d|green.?lit\w*|authori[sz]\w*)")),
+    (
+        "approved",
+        _re(
+            r"\b(approv\w*|sign\w* off|okay\w*|ok'?d|green.?li(t|ght)\w*|authori[sz]\w*|"
+            r"go.?ahead|thumbs.?up)"
+        ),
+    ),
     ("rejected", _re(r"\b(reject\w*|declin\w*|turn\w* down|denied|deny|refus\w*|disapprov\w*)")),
     ("revoked", _re(r"\b(revok\w*|revocation|withdr[ae]w\w*|pulled|rescind\w*|cancel\w*)")),
     (
@@ -47,7 +53,8 @@ OPENNESS = _re(
 )
 COMPARE = _re(
     r"\bcompar\w*|\bvs\.?(?=\s)|\bversus\b|\bdiffer\w*|\bdistinguish\w*|\bcontrast\w*|"
-    r"\bside by side\b|\bstack up\b|\bbetween\b.+\band\b"
+    r"\bside by side\b|\bstack up\b|\bbetween\b.+\band\b|\b(more|less) (permissive|"
+    r"restrictive|open)\b|\bstricter\b|\blooser\b|\bthan\b"
 )
 SPLIT = _re(r"\s*(?:,|;|\band\b|\bvs\.?(?=\s)|\bversus\b|\bwith\b|\bfrom\b|\bor\b|\bto\b)\s*")
 LISTING = _re(

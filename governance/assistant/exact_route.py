@@ -53,6 +53,18 @@ _MAY_USE = re.compile(
     re.IGNORECASE,
 )
 _LICENSE_WORDS = re.compile(r"\b(licen[cs]\w*|terms|legal\w*)\b", re.IGNORECASE)
+_EVER = re.compile(r"\bever\b|^\W*(was|were|did|has|have)\b", re.IGNORECASE)
+_ABOUT = re.compile(
+    r"\b(tell me about|what about|info(rmation)? (on|about)|details (on|of|about)|overview of|"
+    r"what do (we|you) know about|summar\w* (of|for)|status of|state of)\b",
+    re.IGNORECASE,
+)
+_YES_NO = re.compile(r"\W*(is|are|can|may|does|do|has|have|was|were|did)\b", re.IGNORECASE)
+_USE_VERB = re.compile(
+    r"\b(can|may|could|should) (i|we|you|the team) (still )?use\b|"
+    r"\b(allowed|ok|okay|fine|permitted) to use\b",
+    re.IGNORECASE,
+)
 _OPEN_QUESTION = re.compile(r"\W*(where|how|what|which|when|why|who)\b", re.IGNORECASE)
 _FAMILY_PLURAL = re.compile(r"\b(models|any|every|all|an? \w+ model)\b", re.IGNORECASE)
 _OUR_USE = re.compile(r"\b(we|our|us|why not)\b", re.IGNORECASE)
@@ -107,9 +119,11 @@ def _permission(session: Session, asked: Asked) -> Routed | None:
     by_family_word = len(asked.match.matched) <= 1 and bool(_FAMILY_PLURAL.search(asked.fixed))
     family = [] if licensed else _family_named(asked.fixed)
     family = family if by_family_word or not asked.names_model else []
-    if topics == ["commercial"] and (
-        not (licensed or family) or (asked.names_model and _OUR_USE.search(asked.fixed))
-    ):
+    using_model = asked.names_model and (
+        _OUR_USE.search(asked.fixed)
+        or (_USE_VERB.search(asked.fixed) and not _UNDER_LICENSE.search(asked.fixed))
+    )
+    if topics == ["commercial"] and (not (licensed or family) or using_model):
         return None  # "is X ok for commercial use?", "may we use X...": the registry's answer
     topic = next(t for t in topics if t != "commercial" or len(topics) == 1)
     out = ExactAnswer()
@@ -194,8 +208,12 @@ def _person(session: Session, asked: Asked) -> Routed | None:
 
 
 def _who(session: Session, asked: Asked) -> Routed | None:
+    """Who rejected X, was X ever revoked: the events of that action on X."""
     actions = asked.extra.actions
-    if not _WHO.search(asked.fixed) or not asked.names_model or not actions:
+    if not asked.names_model or not actions:
+        return None
+    past = _EVER.search(asked.fixed) and actions & {"requested", "rejected", "revoked"}
+    if not _WHO.search(asked.fixed) and not past:
         return None
     if actions <= set(APPROVALS):  # "who approved X": the approvers and the rest of the trail
         use, today = asked.cues.use, asked.today
@@ -212,7 +230,13 @@ def _who(session: Session, asked: Asked) -> Routed | None:
 
 
 def _by_state(session: Session, asked: Asked) -> Routed | None:
-    if asked.model is not None or not asked.extra.listing:
+    terse = (  # "rejections", "revoked models?"; not "is mistral 7b approved?"
+        len(asked.fixed.split()) <= 4
+        and not asked.names_model
+        and not asked.untracked
+        and not _YES_NO.match(asked.fixed)
+    )
+    if asked.model is not None or not (asked.extra.listing or terse):
         return None
     actions = set(asked.extra.actions)
     waiting = bool(_WAITING.search(asked.fixed))
@@ -251,8 +275,13 @@ def _by_state(session: Session, asked: Asked) -> Routed | None:
 
 
 def _may_use(session: Session, asked: Asked) -> Routed | None:
-    """ "Is X ok for commercial use?", "may we use X internally? if not, why not"."""
-    if not asked.names_model or not _MAY_USE.search(asked.fixed):
+    """Is X ok for commercial use, may we use X internally (and why not), tell me about X:
+    where X stands, per use, and why when it cannot be used."""
+    if not asked.names_model:
+        return None
+    if _ABOUT.search(asked.fixed) and not asked.cues.license and not asked.cues.changes:
+        return one_model(asked, Intent.APPROVAL_STATUS.value, lambda m: _status(session, asked, m))
+    if not _MAY_USE.search(asked.fixed):
         return None
     if _LICENSE_WORDS.search(asked.fixed) or set(asked.extra.topics) - {"commercial"}:
         return None
@@ -265,12 +294,13 @@ def _may_use(session: Session, asked: Asked) -> Routed | None:
     if asked.cues.use is None and not re.search(r"\bwhy not\b", asked.fixed, re.I):
         return None
 
-    def status(model: TrackedModel) -> ExactAnswer:
-        result = exact.approval_status(model, asked.cues.use, asked.today)
-        exact_decisions.explain_states(session, model, asked.models, asked.cues.use, result)
-        return result
+    return one_model(asked, Intent.APPROVAL_STATUS.value, lambda m: _status(session, asked, m))
 
-    return one_model(asked, Intent.APPROVAL_STATUS.value, status)
+
+def _status(session: Session, asked: Asked, model: TrackedModel) -> ExactAnswer:
+    result = exact.approval_status(model, asked.cues.use, asked.today)
+    exact_decisions.explain_states(session, model, asked.models, asked.cues.use, result)
+    return result
 
 
 RECOGNISERS: tuple[Recogniser, ...] = (

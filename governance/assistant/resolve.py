@@ -252,7 +252,8 @@ def _unique_first_words(kb: KnowledgeBase) -> dict[str, LicenseTerms]:
 
 
 _SEGMENTS = re.compile(
-    r"\s*(?:,|;|\band\b|\bvs\.?(?=\s)|\bversus\b|\bwith\b|\bfrom\b|\bor\b|\bto\b|\bagainst\b)\s*",
+    r"\s*(?:,|;|\band\b|\bvs\.?(?=\s)|\bversus\b|\bwith\b|\bfrom\b|\bor\b|\bto\b|\bagainst\b|"
+    r"\bthan\b)\s*",
     re.IGNORECASE,
 )
 

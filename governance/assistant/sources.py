@@ -166,7 +166,9 @@ def approval_facts(approval: Approval, today: date | None = None) -> str:
 
     With ``today``, an approval whose expiry date has come reads as expired (``expired_by_date``).
     """
-    state = "in review" if approval.state.value == "needs_review" else approval.state.value
+    state = {"needs_review": "in review", "requested": "pending"}.get(
+        approval.state.value, approval.state.value
+    )
     lapsed = today is not None and expired_by_date(approval, today)
     if approval.state.value == "approved" and lapsed:
         state = "expired (its expiry date has passed)"

@@ -355,3 +355,24 @@ def test_list_headers_count_what_the_truth_holds(truth: Truth) -> None:
     assert _false(truth, "Approved for commercial use (1):") == ["Approved for commercial use (1):"]
     assert _false(truth, "In review after an upstream change (1):") == []
     assert _false(truth, "Revoked (2):") == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "false"),
+    [
+        ("Nothing was revoked in October 2026.", False),
+        ("Nothing was revoked in May 2026.", True),
+        ("Nothing expires in 2026.", False),
+        ("Nothing expires before July 2027.", True),
+        ("No approval expires before 2027-06-30.", False),
+        ("alice revoked DeepSeek-R1 in May 2026.", False),
+        ("alice revoked DeepSeek-R1 in April 2026.", True),
+        ("bob approved Llama-3.1-8B-Instruct in 2026.", False),
+        ("bob approved Llama-3.1-8B-Instruct before 2026-05-01.", True),
+        ("alice approved meta-llama/Llama-2-7b-chat-hf since 2026-06-01.", False),
+    ],
+)
+def test_date_ranges_scope_a_claim(truth: Truth, sentence: str, false: bool) -> None:
+    verdicts = check_answer(sentence, truth)
+    assert all(v.checked for v in verdicts)
+    assert bool([v for v in verdicts if v.false]) is false, verdicts

@@ -287,6 +287,7 @@ class VerbClaim:
     when: tuple[date, tuple[int, int] | None] | None = None
     text: str | None = None
     claim: bool = True  # False for "must approve", "until approved": an anchor only
+    span: tuple[date, date] | None = None  # "in October 2026", "before 2027-07-01"
 
 
 @dataclass
@@ -301,6 +302,7 @@ class Clause:
     numbers: set[int] = field(default_factory=set)
     dates: list[tuple[int, date, tuple[int, int] | None]] = field(default_factory=list)
     texts: list[tuple[int, str]] = field(default_factory=list)
+    spans: list[tuple[int, date, date]] = field(default_factory=list)
     change_kinds: set[str] = field(default_factory=set)
     negated: bool = False
     universal: bool = False  # "no model is ...", "nothing is ..."
@@ -335,6 +337,56 @@ def _dates(text: str) -> list[tuple[int, date, tuple[int, int] | None]]:
             found.append((m.start(), date(int(m[3]), _MONTHS[m[2].lower()], int(m[1])), None))
         except ValueError:
             continue
+    return found
+
+
+_MONTH_NAMES = "|".join(_MONTHS)
+_POINT = (
+    r"(\d{4}-\d{2}-\d{2}|(?:" + _MONTH_NAMES + r")\s+\d{1,2},?\s+\d{4}|"
+    r"(?:" + _MONTH_NAMES + r")\s+\d{4}|\d{4})"
+)
+_SPAN = re.compile(
+    r"\b(before|until|by|prior to|after|since|in|during)\s+(?:the end of\s+)?" + _POINT + r"\b",
+    re.I,
+)
+
+
+def _period(value: str) -> tuple[date, date]:
+    """The first and last day a point names: a day, a month ("July 2027") or a year."""
+    value = value.strip().lower().replace(",", "")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        day = date.fromisoformat(value)
+        return day, day
+    parts = value.split()
+    if len(parts) == 1:
+        year = int(parts[0])
+        return date(year, 1, 1), date(year, 12, 31)
+    month = _MONTHS[parts[0]]
+    if len(parts) == 3:
+        day = date(int(parts[2]), month, int(parts[1]))
+        return day, day
+    year = int(parts[1])
+    last = (date(year + month // 12, month % 12 + 1, 1) - date.resolution) if month else None
+    return date(year, month, 1), last or date(year, 12, 31)
+
+
+def _spans(text: str) -> list[tuple[int, int, date, date]]:
+    """Date ranges ("in October 2026", "before 2027-07-01", "since 2026"): position, end,
+    first and last day."""
+    found: list[tuple[int, int, date, date]] = []
+    for m in _SPAN.finditer(text):
+        word = m.group(1).lower()
+        try:
+            first, last = _period(m.group(2))
+        except (ValueError, KeyError):
+            continue
+        if word in ("before", "until", "by", "prior to"):
+            first, last = date.min, (first - date.resolution if word != "by" else last)
+        elif word == "after":
+            first, last = last + date.resolution, date.max
+        elif word == "since":
+            last = date.max
+        found.append((m.start(), m.end(), first, last))
     return found
 
 
@@ -406,7 +458,13 @@ def parse_clause(raw: str, vocab: Vocabulary, truth: Truth) -> Clause:
     for kind, pattern in _CHANGE_KINDS:
         if pattern.search(text):
             clause.change_kinds.add(kind)
-    clause.dates = _dates(text)
+    spans = _spans(text)
+    clause.spans = [(start, first, last) for start, _, first, last in spans]
+    clause.dates = [
+        d for d in _dates(text) if not any(start <= d[0] < end for start, end, _, _ in spans)
+    ]
+    for start, end, _, _ in spans:
+        text = _blank(text, start, end)
     text_for_words = _ISO.sub(lambda m: " " * len(m.group()), text)
     clause.numbers = {int(n) for n in _NUMBER.findall(text_for_words)}
     clause.uses = {m.group(1).lower() for m in _USE.finditer(text_for_words)}
@@ -460,6 +518,10 @@ def _bind(clause: Clause) -> None:
         verb = before(position) or after(position, 60)
         if verb is not None and verb.when is None:
             verb.when = (day, clock)
+    for position, first, last in clause.spans:
+        verb = before(position) or after(position, 60)
+        if verb is not None and verb.span is None:
+            verb.span = (first, last)
     for position, text in clause.texts:
         verb = before(position)
         if verb is not None and verb.text is None and not verb.state:
@@ -482,8 +544,11 @@ def _verb_holds(verb: VerbClaim, approval: ApprovalTruth, truth: Truth) -> bool:
         # The current expiry date, or the one a (re-)approval set at the time it was given.
         dates = {approval.expires_on} | {e.expires_on for e in approval.events}
         dates.discard(None)
+        if verb.span is not None:
+            dates = {d for d in dates if verb.span[0] <= d <= verb.span[1]}  # type: ignore[operator]
         return bool(dates) and (verb.when is None or verb.when[0] in dates)
-    if verb.state and verb.action in _STATE_OF and verb.actor is None and verb.when is None:
+    plain_state = verb.actor is None and verb.when is None and verb.span is None
+    if verb.state and verb.action in _STATE_OF and plain_state:
         wanted = _STATE_OF[verb.action]
         if verb.action == "expired":
             return approval.state == "expired"
@@ -495,6 +560,13 @@ def _verb_holds(verb: VerbClaim, approval: ApprovalTruth, truth: Truth) -> bool:
     actions = _EVENT_ACTIONS.get(verb.action, frozenset())
     for event in approval.events:
         if verb.action == "expired":
+            if verb.span is not None:
+                inside = [d for d in (approval.expires_on, event.at.date()) if d is not None]
+                if event.action == "expired" and any(
+                    verb.span[0] <= d <= verb.span[1] for d in inside
+                ):
+                    return True
+                continue
             if verb.when is not None and approval.expires_on is not None:
                 if approval.expires_on == verb.when[0] or (
                     event.action == "expired" and _same_time(event.at, verb.when)
@@ -507,6 +579,8 @@ def _verb_holds(verb: VerbClaim, approval: ApprovalTruth, truth: Truth) -> bool:
         if event.action not in actions:
             continue
         if verb.actor is not None and event.actor != verb.actor:
+            continue
+        if verb.span is not None and not verb.span[0] <= event.at.date() <= verb.span[1]:
             continue
         if verb.when is not None and not _same_time(event.at, verb.when):
             continue
@@ -595,11 +669,20 @@ def check_registry_clause(
                     clause.source,
                     verbs=[
                         VerbClaim(
-                            verb.action, 0, verb.state, False, verb.actor, verb.when, verb.text
+                            verb.action,
+                            0,
+                            verb.state,
+                            False,
+                            verb.actor,
+                            verb.when,
+                            verb.text,
+                            span=verb.span,
                         )
                     ],
                 )
                 pool = [a for a in _candidates(truth, group) if use is None or a.use == use]
+                if verb.action == "expires":  # "nothing expires in 2026": what still stands
+                    pool = [a for a in pool if a.state in ("approved", "needs_review")]
                 if verb.action == "requested" and not verb.state:
                     holds = (
                         bool(pool)

@@ -105,7 +105,7 @@ def test_why_revoked_and_why_in_review(fixed: Services) -> None:
 def test_why_about_something_that_did_not_happen_says_so(fixed: Services) -> None:
     result = ask(fixed, "Why was mistral 7b v0.1 rejected?")
     assert result.text == (
-        "mistralai/Mistral-7B-v0.1 has never been rejected.\n"
+        "mistralai/Mistral-7B-v0.1 has never been rejected. [1]\n"
         "Request #6 (mistralai/Mistral-7B-v0.1 for internal use) still waits for a decision. [1]"
     )
 
@@ -415,3 +415,30 @@ def test_every_sentence_of_an_exact_answer_is_cited(fixed: Services) -> None:
         assert uncited == [], question
         numbers = {s.number for s in result.sources}
         assert numbers == set(range(1, len(result.sources) + 1))
+
+
+def test_names_the_registry_does_not_hold(fixed: Services) -> None:
+    assert ask(fixed, "What did zed request?").text == (
+        "zed has no request or decision in the registry."
+    )
+    assert ask(fixed, "Which models did alice decide on?").text == (  # a configured approver
+        "alice has not decided on anything, as far as the registry records."
+    )
+    untracked = ask(fixed, "Why was openai/gpt-oss-20b rejected?")
+    assert untracked.intent == "not_tracked"
+    assert untracked.text.startswith("openai/gpt-oss-20b is not tracked, so it has no approval")
+
+
+def test_decisions_of_a_month_and_states_now(fixed: Services) -> None:
+    october = ask(fixed, "what was decided last month?").text
+    assert [line.split()[0:2] for line in october.splitlines()] == [
+        ["tamar", "revoked"],
+        ["ravi", "approved"],
+        ["tamar", "approved"],
+        ["ravi", "approved"],
+    ]
+    assert ask(fixed, "why was phi-2 rejected?").text == (
+        "microsoft/phi-2 has never been rejected. [1]\n"
+        "Request #5 (microsoft/phi-2 for research use) is now expired (its expiry date "
+        "2026-11-20 has passed). [1]"
+    )

@@ -8,10 +8,11 @@ inferred: a decision without a recorded reason says so.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import date
 
 from sqlalchemy.orm import Session
 
-from governance.assistant.exact import ExactAnswer
+from governance.assistant.exact import ExactAnswer, expired_by_date
 from governance.assistant.exact_events import (
     APPROVAL_ACTIONS,
     APPROVALS,
@@ -38,8 +39,14 @@ _NEVER = {
 _REASONED = ("rejected", "revoked", "needs_review", "expired")
 
 
-def _state_sentence(approval: Approval) -> str:
+def _state_sentence(approval: Approval, today: date | None) -> str:
     state = "in review" if approval.state.value == "needs_review" else approval.state.value
+    if (
+        today is not None
+        and approval.state.value == "approved"
+        and expired_by_date(approval, today)
+    ):
+        state = f"expired (its expiry date {approval.expires_on} has passed)"
     if approval.state.value == "requested":
         return (
             f"Request #{approval.id} ({approval.model.repo_id} for {approval.use.value} use) "
@@ -58,7 +65,9 @@ def _of_use(trail: Trail, events: Sequence[AuditEvent], use: IntendedUse | None)
 
 
 def _said(actions: Collection[str]) -> str:
-    words = list(dict.fromkeys(_NEVER[a] for a in actions if a in _NEVER))
+    if {"approved", "rejected", "revoked"} <= set(actions):
+        return "decided on"
+    words = list(dict.fromkeys(_NEVER[a] for a in actions if a in _NEVER and a != "reapproved"))
     return " or ".join(words) if words else "decided"
 
 
@@ -69,6 +78,7 @@ def why(
     *,
     actions: Collection[str],
     use: IntendedUse | None,
+    today: date | None = None,
 ) -> ExactAnswer:
     """Why ``model`` was rejected / revoked / put in review / expired: each such event with its
     actor, date and recorded reason, then what happened to that request afterwards."""
@@ -79,10 +89,13 @@ def why(
     out = ExactAnswer()
     if not hits:
         scope = f" for {use.value} use" if use else ""
-        out.add(f"{model.repo_id} has never been {_said(asked)}{scope}.")
-        for approval in sorted(model.approvals, key=lambda a: a.id):
-            if use is None or approval.use is use:
-                out.add(_state_sentence(approval), out.cite_approval(approval))
+        shown = [
+            a for a in sorted(model.approvals, key=lambda a: a.id) if use is None or a.use is use
+        ]
+        numbers = [out.cite_approval(a) for a in shown]
+        out.add(f"{model.repo_id} has never been {_said(asked)}{scope}.", *numbers)
+        for approval, n in zip(shown, numbers, strict=True):
+            out.add(_state_sentence(approval, today), n)
         return out
     for hit in hits:
         out.add(event_sentence(hit, trail), cite_event(out, hit, trail))
@@ -92,7 +105,12 @@ def why(
     return out
 
 
-def history(session: Session, model: TrackedModel, models: Sequence[TrackedModel]) -> ExactAnswer:
+def history(
+    session: Session,
+    model: TrackedModel,
+    models: Sequence[TrackedModel],
+    today: date | None = None,
+) -> ExactAnswer:
     """Everything the audit trail records about ``model``, oldest first, one event a sentence."""
     trail = load_trail(session, models, model_ids=[model.id])
     out = ExactAnswer()
@@ -101,7 +119,7 @@ def history(session: Session, model: TrackedModel, models: Sequence[TrackedModel
         return out
     add_events(out, trail.events, trail)
     for approval in sorted(model.approvals, key=lambda a: a.id):
-        out.add(_state_sentence(approval), out.cite_approval(approval))
+        out.add(_state_sentence(approval, today), out.cite_approval(approval))
     return out
 
 
@@ -112,6 +130,7 @@ def who_did(
     *,
     actions: Collection[str],
     use: IntendedUse | None,
+    today: date | None = None,
 ) -> ExactAnswer:
     """Who requested / rejected / revoked (or approved) ``model``: each such event."""
     wanted = set(actions)
@@ -122,11 +141,12 @@ def who_did(
     out = ExactAnswer()
     if not hits:
         scope = f" for {use.value} use" if use else ""
-        out.add(f"Nobody has {_said(sorted(wanted))} {model.repo_id}{scope}.")
+        numbers = [out.cite_approval(a) for a in sorted(model.approvals, key=lambda a: a.id)]
+        out.add(f"Nobody has {_said(sorted(wanted))} {model.repo_id}{scope}.", *numbers)
     add_events(out, hits, trail)
     for approval in sorted(model.approvals, key=lambda a: a.id):
         if use is None or approval.use is use:
-            out.add(_state_sentence(approval), out.cite_approval(approval))
+            out.add(_state_sentence(approval, today), out.cite_approval(approval))
     return out
 
 
@@ -139,6 +159,7 @@ def by_person(
     model: TrackedModel | None = None,
     use: IntendedUse | None = None,
     window: Window | None = None,
+    today: date | None = None,
 ) -> ExactAnswer:
     """What ``person`` requested or decided (``actions``; all approval actions when empty),
     optionally about one model, for one use, within a window; each request's state now."""
@@ -166,7 +187,7 @@ def by_person(
         out.add(event_sentence(event, trail), n)
         approval = trail.approval_of(event)
         if event.action == "requested" and approval is not None:
-            out.add(_state_sentence(approval), n)
+            out.add(_state_sentence(approval, today), n)
     return out
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.assistant.exact import ExactAnswer, expired_by_date
-from governance.assistant.exact_events import APPROVALS, Trail, add_events, load_trail
+from governance.assistant.exact_events import APPROVALS, DECISIONS, Trail, add_events, load_trail
 from governance.assistant.exact_time import Window
 from governance.registry.models import Approval, ApprovalState, IntendedUse, TrackedModel
 
@@ -25,6 +25,7 @@ _EVENT_OF_STATE = {
     "needs_review": ("needs_review",),
     "approved": APPROVALS,
     "requested": ("requested",),
+    "decided": DECISIONS,
 }
 _NOTHING = {
     "revoked": "was revoked",
@@ -34,6 +35,7 @@ _NOTHING = {
     "requested": "was requested",
     "expired": "has expired",
     "expiring": "expires",
+    "decided": "was decided",
 }
 
 

@@ -65,6 +65,17 @@ _USE_VERB = re.compile(
     r"\b(allowed|ok|okay|fine|permitted) to use\b",
     re.IGNORECASE,
 )
+_PERSON_SLOT = re.compile(
+    r"\b(?:did|has|have|does)\s+([a-z][\w.-]*)\s+(?:\w+\s+)?(?:decid|approv|request|reject|"
+    r"revok|ask|sign|okay|turn|withdr|pull)\w*|\b([a-z][\w.-]*)'s\s+(?:requests?|decisions?|"
+    r"approvals?|rejections?)\b|\b(?:requests?|decisions?) (?:by|from|of)\s+([a-z][\w.-]*)",
+    re.IGNORECASE,
+)
+_NOT_NAMES = frozenset(
+    """i we you they he she it anyone someone somebody anybody everyone everybody nobody the
+    team our my your this that model models approvers approver people who which what us them
+    a an any all one""".split()  # noqa: SIM905
+)
 _OPEN_QUESTION = re.compile(r"\W*(where|how|what|which|when|why|who)\b", re.IGNORECASE)
 _FAMILY_PLURAL = re.compile(r"\b(models|any|every|all|an? \w+ model)\b", re.IGNORECASE)
 _OUR_USE = re.compile(r"\b(we|our|us|why not)\b", re.IGNORECASE)
@@ -179,7 +190,12 @@ def _why(session: Session, asked: Asked) -> Routed | None:
         asked,
         "why",
         lambda m: exact_decisions.why(
-            session, m, asked.models, actions=asked.extra.actions, use=asked.cues.use
+            session,
+            m,
+            asked.models,
+            actions=asked.extra.actions,
+            use=asked.cues.use,
+            today=asked.today,
         ),
     )
 
@@ -187,12 +203,21 @@ def _why(session: Session, asked: Asked) -> Routed | None:
 def _history(session: Session, asked: Asked) -> Routed | None:
     if not asked.extra.history or not asked.names_model:
         return None
-    return one_model(asked, "history", lambda m: exact_decisions.history(session, m, asked.models))
+    return one_model(
+        asked, "history", lambda m: exact_decisions.history(session, m, asked.models, asked.today)
+    )
 
 
 def _person(session: Session, asked: Asked) -> Routed | None:
-    if not asked.people or asked.match.ambiguous:
+    if asked.match.ambiguous:
         return None
+    if not asked.people:
+        stranger = _stranger(asked)
+        if stranger is None:
+            return None
+        out = ExactAnswer()
+        out.add(f"{stranger} has no request or decision in the registry.")
+        return Routed("person", out)
     actions = asked.extra.actions
     future = "expired" in actions and not _PAST_EXPIRY.search(asked.fixed)
     result = exact_decisions.by_person(
@@ -203,8 +228,30 @@ def _person(session: Session, asked: Asked) -> Routed | None:
         model=asked.model,
         use=asked.cues.use,
         window=asked.window(future=future),
+        today=asked.today,
     )
     return Routed("person", result)
+
+
+def _stranger(asked: Asked) -> str | None:
+    """The name in "what did zed request?" when the registry knows nobody by that name."""
+    if asked.names_model or asked.untracked:
+        return None
+    found = _PERSON_SLOT.search(asked.fixed)
+    name = next((g for g in found.groups() if g), None) if found else None
+    if name is None or name.lower() in _NOT_NAMES:
+        return None
+    return name
+
+
+def _untracked(session: Session, asked: Asked) -> Routed | None:
+    """Why / what happened / who decided about a repo id nobody tracks: it is not tracked."""
+    extra = asked.extra
+    if not asked.untracked or asked.names_model:
+        return None
+    if not (extra.why or extra.history or extra.actions or extra.openness or extra.conditions):
+        return None
+    return Routed("not_tracked", listings.not_tracked(asked.untracked[0]))
 
 
 def _who(session: Session, asked: Asked) -> Routed | None:
@@ -224,7 +271,12 @@ def _who(session: Session, asked: Asked) -> Routed | None:
         asked,
         "who",
         lambda m: exact_decisions.who_did(
-            session, m, asked.models, actions=actions - {"needs_review"}, use=asked.cues.use
+            session,
+            m,
+            asked.models,
+            actions=actions - {"needs_review"},
+            use=asked.cues.use,
+            today=asked.today,
         ),
     )
 
@@ -247,6 +299,8 @@ def _by_state(session: Session, asked: Asked) -> Routed | None:
     among = list(asked.match.candidates)
     if "expired" in actions:
         state = "expiring" if future else "expired"
+    elif {"approved", "rejected", "revoked"} <= actions:
+        state = "decided"
     elif "revoked" in actions:
         state = "revoked"
     elif "rejected" in actions:
@@ -304,6 +358,7 @@ def _status(session: Session, asked: Asked, model: TrackedModel) -> ExactAnswer:
 
 
 RECOGNISERS: tuple[Recogniser, ...] = (
+    _untracked,
     _concept,
     _compare,
     _permission,

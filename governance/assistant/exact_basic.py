@@ -3,6 +3,8 @@ what changed upstream, what is tracked, approved for a use, or pending), routed 
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.orm import Session
 
 from governance.assistant import exact, exact_decisions, listings
@@ -42,7 +44,8 @@ def basic(session: Session, asked: Asked) -> Routed | None:
     model = match.model
     names_model = model is not None or match.ambiguous or bool(asked.untracked)
     intent = classify_intent(cues, names_model=names_model, names_license=mention is not None)
-    if asked.extra.conditions and names_model and intent is Intent.LICENSE:
+    of_approval = asked.extra.conditions and not re.search(r"licen[cs]|terms", text, re.I)
+    if of_approval and names_model and intent is Intent.LICENSE:
         intent = Intent.APPROVAL_STATUS  # "the conditions of X": of its approval
     needs_model = intent in (Intent.APPROVAL_STATUS, Intent.APPROVER, Intent.LICENSE)
     if match.ambiguous and needs_model:

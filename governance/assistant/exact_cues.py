@@ -61,7 +61,10 @@ LISTING = _re(
     r"\b(list|show|which|what|everything|all|any|anything|how many|tell me|give me|name|"
     r"enumerate|models)\b"
 )
-CONDITIONS = _re(r"\b(conditions?|strings attached|caveats?|constraints?|terms of (the )?approval)")
+CONDITIONS = _re(
+    r"\b(conditions?|strings attached|caveats?|constraints?|terms of (the )?approval|"
+    r"attach\w*|imposed?|(did|do) we (set|put|add))"
+)
 # A question about whether something is permitted ("may", "can", "allowed to", "forbid").
 PERMISSION = _re(
     r"\b(may|can|could|allowed|permitted|permits?|permission|forbid\w*|prohibit\w*|ok to|"

@@ -142,7 +142,11 @@ def who_did(
     if not hits:
         scope = f" for {use.value} use" if use else ""
         numbers = [out.cite_approval(a) for a in sorted(model.approvals, key=lambda a: a.id)]
-        out.add(f"Nobody has {_said(sorted(wanted))} {model.repo_id}{scope}.", *numbers)
+        said = _said(sorted(wanted))
+        done = f"{said} {model.repo_id}{scope}"
+        if said == "put in review":
+            done = f"put the approval of {model.repo_id}{scope} in review"
+        out.add(f"Nobody has {done}.", *numbers)
     add_events(out, hits, trail)
     for approval in sorted(model.approvals, key=lambda a: a.id):
         if use is None or approval.use is use:

@@ -49,7 +49,7 @@ _WHO = re.compile(
 )
 _MAY_USE = re.compile(
     r"\b(ok|okay|fine|allowed|permitted|cleared|good to (go|use)|may (we|i)|can (we|i)|"
-    r"could (we|i)|are we allowed|why not|usable)\b",
+    r"could (we|i)|are we allowed|why not|usable|can'?t (we|i)|cannot (we|i))\b",
     re.IGNORECASE,
 )
 _LICENSE_WORDS = re.compile(r"\b(licen[cs]\w*|terms|legal\w*)\b", re.IGNORECASE)
@@ -274,7 +274,7 @@ def _who(session: Session, asked: Asked) -> Routed | None:
             session,
             m,
             asked.models,
-            actions=actions - {"needs_review"},
+            actions=actions,
             use=asked.cues.use,
             today=asked.today,
         ),

@@ -92,9 +92,12 @@ def _score(question: list[str], model: TrackedModel, names: Iterable[str]) -> _S
         asked = _expand_acronyms(question, tokens)
         anchors = _anchors(tokens)
         owner_tokens = set(name_tokens(owner))
+        wanted = set(tokens)
+        if not anchors:  # "IF-I-XL-v1.0": only the owner ("deepfloyd") is distinctive
+            anchors = _anchors(list(owner_tokens))
+            wanted |= anchors
         if not anchors or (not anchors & set(asked) and not owner_tokens & set(asked)):
             continue
-        wanted = set(tokens)
         matched: set[str] = set()
         for i, token in enumerate(asked):
             if token not in wanted:

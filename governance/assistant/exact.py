@@ -115,7 +115,10 @@ def approval_status(model: TrackedModel, use: IntendedUse | None, today: date) -
     open_ones = [a for a in approvals if a.state in OPEN_STATES]
     if usable:
         uses = ", ".join(sorted({a.use.value for a in usable}))
-        out.add(f"Yes. {model.repo_id} is approved for {uses} use.")
+        out.add(
+            f"Yes. {model.repo_id} is approved for {uses} use.",
+            *(out.cite_approval(a) for a in sorted(usable, key=lambda a: a.use.value)),
+        )
     elif open_ones:
         out.add(_status_sentence(open_ones[0], today), out.cite_approval(open_ones[0]))
     else:

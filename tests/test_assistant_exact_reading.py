@@ -80,6 +80,7 @@ def test_people_are_whoever_the_registry_holds() -> None:
     people = {"gina", "U04ABC123", "frank"}
     assert people_named("What did gina's team request? GINA again", people) == ["gina"]
     assert people_named("decisions by u04abc123", people) == ["U04ABC123"]
+    assert people_named("what did <@U04ABC123> request?", people) == ["U04ABC123"]
     assert people_named("what did alice approve?", people) == []
 
 

@@ -69,7 +69,7 @@ def people_named(text: str, people: Iterable[str]) -> list[str]:
     by_key = {p.lower(): p for p in people if p}
     found: list[str] = []
     for token in _PERSON_TOKEN.findall(text.replace("\u2019", "'")):
-        key = token.lower().strip(".-")
+        key = token.lower().strip(".-@")  # "<@U04ABC123>": a Slack mention
         key = key.removesuffix("'s")
         person = by_key.get(key)
         if person is not None and person not in found:

@@ -55,7 +55,8 @@ _CHANGES_ANY = _re(r"\b(upstream|changed|changes|what'?s new|new (commit|revisio
 _LICENSE = _re(
     r"\b(licen[cs]\w*|terms|commercial\w*|requir\w*|obligat\w*|attribut\w*|restrict\w*|"
     r"paid|for.profit|monetiz\w*|sell\w*|revenue|redistribut\w*|notice|conditions of use|"
-    r"open.source|osi|acceptable use|use policy|allowed to|permitted to|legal\w*)\b"
+    r"open.source|osi|acceptable use|use policy|allowed to|permitted to|legal\w*|forbid\w*|"
+    r"prohibit\w*|disallow\w*|bans?|say about|says about)\b"
 )
 _APPROVAL_WORD = _re(r"\b(approv\w*|sign\w* off|green.?lit|okay\w*|ok'?d|cleared)\b")
 _APPROVAL = _re(

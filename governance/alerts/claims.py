@@ -39,15 +39,20 @@ def claim_due(
     ttl: timedelta,
     clock: Clock,
     batch: int,
+    skip_destinations: frozenset[str] = frozenset(),
 ) -> list[int]:
-    """Claim up to ``batch`` due, unclaimed rows of ``table`` for ``holder``, oldest first.
+    """Claim up to ``batch`` due, unclaimed rows of ``table`` for ``holder``, oldest first,
+    leaving rows for ``skip_destinations`` alone (they are rate limited now).
 
     Returns the ids claimed (an empty list when none is free). Two workers never get the same
     row: PostgreSQL skips rows another transaction has locked; SQLite runs one writer at a time.
     """
     now = clock.now()
     values = {"claimed_by": holder, "claim_expires_at": now + ttl}
-    due = select(table.id).where(_claimable(table, now)).order_by(table.id).limit(batch)
+    due = select(table.id).where(_claimable(table, now))
+    if skip_destinations:
+        due = due.where(table.destination.not_in(sorted(skip_destinations)))
+    due = due.order_by(table.id).limit(batch)
     with factory() as session, session.begin():
         if session.get_bind().dialect.name == "postgresql":
             ids = list(session.scalars(due.with_for_update(skip_locked=True)))

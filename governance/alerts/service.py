@@ -15,7 +15,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -169,15 +169,18 @@ def deliver_pending(
         # Claim a few rows at a time: a crash strands only those until their claims expire.
         for _ in range(max_batches):
             ids = claims.claim_due(
-                factory, table, holder=run.holder, ttl=run.ttl, clock=clock, batch=batch
+                factory,
+                table,
+                holder=run.holder,
+                ttl=run.ttl,
+                clock=clock,
+                batch=batch,
+                skip_destinations=frozenset(run.limited),
             )
             if not ids:
                 break
-            for index, row_id in enumerate(ids):
-                limited = run.deliver_one(table, row_id)
-                if limited is not None:  # rate limited: the rest would be refused too
-                    run.give_back(table, ids[index + 1 :], limited)
-                    return report
+            for row_id in ids:
+                run.deliver_one(table, row_id)
     return report
 
 
@@ -197,16 +200,21 @@ class _Run:
     holder: str
     ttl: timedelta
     report: DeliveryReport
+    # Destinations that answered 429 in this run, and when they may be tried again.
+    limited: dict[str, datetime] = field(default_factory=dict)
 
-    def deliver_one(self, table: Table, row_id: int) -> float | None:
-        """Deliver one claimed row; returns a rate limit's wait when Slack asked for one."""
+    def deliver_one(self, table: Table, row_id: int) -> None:
+        """Deliver one claimed row, unless its destination is rate limited in this run."""
         with self.factory() as session:
             row = session.get(table, row_id)
             if row is None or row.state != PENDING or row.claimed_by != self.holder:
                 return None
+            limited_until = self.limited.get(row.destination)
             started = row.attempt_started_at
             generation = row.generation if isinstance(row, OutboxMessage) else 0
-            item = _outgoing(session, row)
+            item = None if limited_until is not None else _outgoing(session, row)
+        if limited_until is not None:  # it would be refused too: not even tried
+            return self._release(table, row_id, limited_until)
         if item is None:  # nothing to send (a refresh of a card that is not posted yet)
             return self._blocked(table, row_id, session_factory=self.factory)
         if started is not None:
@@ -262,7 +270,7 @@ class _Run:
 
     def _failed(
         self, table: Table, row_id: int, failure: DeliveryFailed, *, keep_attempt: bool
-    ) -> float | None:
+    ) -> None:
         self.report.failed += 1
         self.report.errors.append(f"{table.__tablename__} #{row_id}: {failure.reason}")
         with self.factory() as session, session.begin():
@@ -272,6 +280,9 @@ class _Run:
             attempts = row.attempts + 1
             if failure.retry_after is not None:
                 wait = failure.retry_after  # Slack said when; the row is not at fault
+                # Slack limits posts per channel: the others may still be delivered now.
+                until = self.clock.now() + timedelta(seconds=wait)
+                self.limited[row.destination] = until
             elif isinstance(failure, OutcomeUnknown) or keep_attempt:
                 wait = self.policy.unknown_seconds
             else:
@@ -287,7 +298,6 @@ class _Run:
                 next_attempt_at=self.clock.now() + timedelta(seconds=wait),
                 **values,
             )
-        return failure.retry_after
 
     def _blocked(
         self, table: Table, row_id: int, *, session_factory: sessionmaker[Session]
@@ -299,12 +309,9 @@ class _Run:
             )
         return None
 
-    def give_back(self, table: Table, ids: list[int], wait: float) -> None:
-        """Unclaimed again, due after a rate limit's ``wait``: they were never tried."""
-        due = self.clock.now() + timedelta(seconds=wait)
+    def _release(self, table: Table, row_id: int, due: datetime) -> None:
         with self.factory() as session, session.begin():
-            for row_id in ids:
-                claims.release(session, table, row_id, holder=self.holder, next_attempt_at=due)
+            claims.release(session, table, row_id, holder=self.holder, next_attempt_at=due)
 
     def _delivered(
         self, table: Table, row_id: int, item: Outgoing, where: Delivered, generation: int

@@ -28,8 +28,11 @@ LATE_ANSWER_SECONDS = 2.5  # past the worker's client timeout
 HANG_GUARD_SECONDS = 90  # a stuck run fails instead of hanging the suite
 
 
-def make_backlog(services: Services, count: int, *, models: int = 3) -> list[str]:
-    """``count`` pending alerts (some threading under others); returns their dedupe keys."""
+def make_backlog(
+    services: Services, count: int, *, models: int = 3, channels: tuple[str, ...] = (DESTINATION,)
+) -> list[str]:
+    """``count`` pending alerts (some threading under others), spread over ``channels``;
+    returns their dedupe keys."""
     with transaction(services.session_factory) as session:
         model_ids = [
             registry.track_model(
@@ -47,7 +50,7 @@ def make_backlog(services: Services, count: int, *, models: int = 3) -> list[str
                 body=f"license of model {i % models} changed (state {i})",
                 payload={"kind": "license_changed", "summary": [f"change {i}"]},
                 state_fingerprint=fingerprint(["fault", i]),
-                default_destination=DESTINATION,
+                default_destination=channels[i % len(channels)],
                 clock=services.clock,
                 model_id=model_id,
             )
@@ -142,11 +145,17 @@ class Tally:
     unrecorded: int  # delivered rows whose message_ref is not the accepted post
 
 
-def tally(services: Services, slack: SlackStandIn, keys: list[str]) -> Tally:
+def tally(
+    services: Services,
+    slack: SlackStandIn,
+    keys: list[str],
+    channels: tuple[str, ...] = (DESTINATION,),
+) -> Tally:
     posted = slack.posts_by_key("modelgov_alert")
     where = {
         (m.get("metadata") or {}).get("event_payload", {}).get("dedupe_key"): m["ts"]
-        for m in slack.messages_in(slack.channel_id(DESTINATION))
+        for channel in channels
+        for m in slack.messages_in(slack.channel_id(channel))
     }
     with transaction(services.session_factory) as session:
         refs = dict(session.execute(select(Alert.dedupe_key, Alert.message_ref)).all())

@@ -523,6 +523,8 @@ class SlackStandIn(HistoryMethods):
         self.bot_member_of = None if bot_member_of is None else set(bot_member_of)
         self.channel_names: dict[str, str] = {}
         self._rates: dict[str, tuple[float, dict[str, float]]] = {}
+        # Seconds every Web API call takes before it is carried out (a far-away Slack).
+        self.latency = 0.0
         self._state = _State()
         self._lock = threading.Condition()
         self._ts_counter = itertools.count(1)
@@ -660,7 +662,7 @@ class SlackStandIn(HistoryMethods):
             if rate is None:
                 return None
             interval, last = rate
-            key = str(payload.get("channel") or "")
+            key = self.channel_id(str(payload.get("channel") or ""))
             now = time.monotonic()
             previous = last.get(key)
             if previous is not None and now - previous < interval:
@@ -1241,6 +1243,8 @@ def _make_handler(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 token = payload.get("token") or None
             payload.pop("token", None)
 
+            if standin.latency:
+                time.sleep(standin.latency)
             failure = standin._take_failure(method)
             late = failure is not None and failure.status == -1
             if failure is not None and failure.delay and not late:
@@ -1367,7 +1371,9 @@ def _make_handler(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(data)
+            # A client that hung up (killed, timed out) misses the answer, as it would Slack's.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
 
     return Handler
 

@@ -97,22 +97,26 @@ def not_tracked(name: str) -> ExactAnswer:
 def tracked(session: Session) -> ExactAnswer:
     """Every tracked model: watched or not, current license, standing approvals."""
     out = ExactAnswer()
-    models = src.tracked_models(session)
+    models = src.tracked_models(session, with_approvals=False)
     if not models:
         out.add("No model is tracked yet; `/models request <repo>` adds one.")
         return out
     kb = load_knowledge_base()
     latest = src.latest_snapshots(session)
+    open_rows = session.execute(
+        select(Approval.model_id, Approval.use, Approval.state).where(
+            Approval.state.in_(OPEN_STATES)
+        )
+    )
+    standing_of: dict[int, list[str]] = {}
+    for model_id, use, state in open_rows:
+        standing_of.setdefault(model_id, []).append(f"{use.value} {state.value.replace('_', ' ')}")
     out.add(f"Tracked models ({len(models)}):")
     for model in models:
         snapshot = latest.get(model.id)
         terms = src.license_of(snapshot, kb)
         license_shown = terms.id if terms else (snapshot.license if snapshot else None)
-        standing = sorted(
-            f"{a.use.value} {a.state.value.replace('_', ' ')}"
-            for a in model.approvals
-            if a.state in OPEN_STATES
-        )
+        standing = sorted(standing_of.get(model.id, []))
         line = f"- {model.repo_id}: license {license_shown or 'not checked yet'}"
         line += "; " + (", ".join(standing) if standing else "no standing approval")
         line += "" if model.watched else "; not watched"

@@ -34,7 +34,7 @@ def _at(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2026, month, day, hour, 0, tzinfo=UTC)
 
 
-def _snapshot(
+def add_snapshot(
     session: Session,
     repo_id: str,
     license_id: str,
@@ -109,12 +109,12 @@ def build(factory: sessionmaker[Session]) -> None:
         request(MISTRAL, i, "ines", "ticket triage")  # 2026-10-28
         request(OLMO, r, "zofia", "open training recipe study")  # 2026-10-28
         s.flush()
-        _snapshot(s, GEMMA, "gemma")
-        _snapshot(s, R1, "mit")
-        _snapshot(s, SDXL, "openrail++")
-        _snapshot(s, LLAMA2, "llama2")
-        _snapshot(s, MISTRAL, "apache-2.0")
-        _snapshot(
+        add_snapshot(s, GEMMA, "gemma")
+        add_snapshot(s, R1, "mit")
+        add_snapshot(s, SDXL, "openrail++")
+        add_snapshot(s, LLAMA2, "llama2")
+        add_snapshot(s, MISTRAL, "apache-2.0")
+        add_snapshot(
             s,
             OLMO,
             "apache-2.0",

@@ -82,6 +82,10 @@ def test_people_are_whoever_the_registry_holds() -> None:
     assert people_named("decisions by u04abc123", people) == ["U04ABC123"]
     assert people_named("what did <@U04ABC123> request?", people) == ["U04ABC123"]
     assert people_named("what did alice approve?", people) == []
+    wordlike = {"may", "will"}
+    assert people_named("May outputs of Llama 2 train other models?", wordlike) == []
+    assert people_named("Will it expire?", wordlike) == []
+    assert people_named("what did may approve? and will's requests", wordlike) == ["may", "will"]
 
 
 def test_cue_families() -> None:

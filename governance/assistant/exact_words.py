@@ -61,17 +61,35 @@ def repair_typos(text: str, protected: Iterable[str] = ()) -> str:
 _PERSON_TOKEN = re.compile(r"[\w.@\-]+")
 
 
+# Names that are also words of questions ("May outputs...", "Will it expire?"): they name a
+# person only where a name is expected ("did may approve", "by will", "may's requests").
+_WORDLIKE = frozenset(
+    """may will can must should would could might shall do does did is are was were has have
+    use open free who what which when why how all any none grant mark bill pat rob sue""".split()  # noqa: SIM905
+)
+
+
+def _as_person(text: str, key: str) -> bool:
+    if key not in _WORDLIKE:
+        return True
+    word = re.escape(key)
+    return bool(
+        re.search(rf"\b(did|has|have|had|by|from|of|for|and)\s+{word}\b|\b{word}'s\b", text, re.I)
+    )
+
+
 def people_named(text: str, people: Iterable[str]) -> list[str]:
     """The registry's people that ``text`` names (case-insensitive, "gina's" counts), in order.
 
     Returns names as the registry spells them.
     """
     by_key = {p.lower(): p for p in people if p}
+    text = text.replace("\u2019", "'")
     found: list[str] = []
-    for token in _PERSON_TOKEN.findall(text.replace("\u2019", "'")):
+    for token in _PERSON_TOKEN.findall(text):
         key = token.lower().strip(".-@")  # "<@U04ABC123>": a Slack mention
         key = key.removesuffix("'s")
         person = by_key.get(key)
-        if person is not None and person not in found:
+        if person is not None and person not in found and _as_person(text, key):
             found.append(person)
     return found

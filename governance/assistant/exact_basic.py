@@ -82,7 +82,7 @@ def basic(session: Session, asked: Asked) -> Routed | None:
         result = listings.approved_for_use(session, cues.use, among, asked.today)
         return Routed(intent.value, result)
     if intent is Intent.PENDING:
-        return Routed(intent.value, listings.pending(session, asked.today))
+        return Routed(intent.value, listings.pending(session, asked.today, cues.use))
     if needs_model and model is None and asked.untracked:
         return Routed(intent.value, listings.not_tracked(asked.untracked[0]))
     return None

@@ -15,7 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.assistant.exact import ExactAnswer, expired_by_date
-from governance.assistant.exact_events import APPROVALS, DECISIONS, Trail, add_events, load_trail
+from governance.assistant.exact_events import (
+    APPROVAL_ACTIONS,
+    APPROVALS,
+    DECISIONS,
+    Trail,
+    add_events,
+    load_trail,
+)
 from governance.assistant.exact_time import Window
 from governance.registry.models import Approval, ApprovalState, IntendedUse, TrackedModel
 
@@ -26,6 +33,7 @@ _EVENT_OF_STATE = {
     "approved": APPROVALS,
     "requested": ("requested",),
     "decided": DECISIONS,
+    "all": APPROVAL_ACTIONS,
 }
 _NOTHING = {
     "revoked": "was revoked",
@@ -36,6 +44,7 @@ _NOTHING = {
     "expired": "has expired",
     "expiring": "expires",
     "decided": "was decided",
+    "all": "happened",
 }
 
 

@@ -80,7 +80,9 @@ _OPEN_QUESTION = re.compile(r"\W*(where|how|what|which|when|why|who)\b", re.IGNO
 _FAMILY_PLURAL = re.compile(r"\b(models|any|every|all|an? \w+ model)\b", re.IGNORECASE)
 _OUR_USE = re.compile(r"\b(we|our|us|why not)\b", re.IGNORECASE)
 _UNDER_LICENSE = re.compile(r"\b(under|a model|models|licensed|released)\b", re.IGNORECASE)
-_PAST_EXPIRY = re.compile(r"\b(expired|lapsed|ran out|has run out|have run out)\b", re.I)
+_PAST_EXPIRY = re.compile(
+    r"\b(expired|lapsed|ran out|has run out|have run out|past (their|its|the) expiry)\b", re.I
+)
 
 
 # ---------------------------------------------------------------------------- recognisers
@@ -297,7 +299,9 @@ def _by_state(session: Session, asked: Asked) -> Routed | None:
     future = "expired" in actions and not _PAST_EXPIRY.search(asked.fixed)
     window = asked.window(future=future)
     among = list(asked.match.candidates)
-    if "expired" in actions:
+    if asked.extra.history and window is not None and not actions:
+        state = "all"  # "what happened in October?"
+    elif "expired" in actions:
         state = "expiring" if future else "expired"
     elif {"approved", "rejected", "revoked"} <= actions:
         state = "decided"

@@ -51,10 +51,14 @@ def approved_for_use(
     return out
 
 
-def pending(session: Session, today: date | None = None) -> ExactAnswer:
-    """Requests waiting for a decision and approvals in review."""
+def pending(
+    session: Session, today: date | None = None, use: IntendedUse | None = None
+) -> ExactAnswer:
+    """Requests waiting for a decision and approvals in review (for ``use``, if given)."""
     out = ExactAnswer()
     query = select(Approval).options(selectinload(Approval.model)).order_by(Approval.id)
+    if use is not None:
+        query = query.where(Approval.use == use)
     rows = list(
         session.scalars(
             query.where(Approval.state.in_((ApprovalState.REQUESTED, ApprovalState.NEEDS_REVIEW)))
@@ -62,15 +66,16 @@ def pending(session: Session, today: date | None = None) -> ExactAnswer:
     )
     requested = [a for a in rows if a.state is ApprovalState.REQUESTED]
     review = [a for a in rows if a.state is ApprovalState.NEEDS_REVIEW]
+    scope = f" for {use.value} use" if use else ""
     if not rows:
-        out.add("Nothing is pending or in review.")
+        out.add("Nothing is pending or in review" + (f" for {use.value} use." if use else "."))
         return out
     if requested:
-        out.add(f"Pending requests ({len(requested)}):")
+        out.add(f"Pending requests{scope} ({len(requested)}):")
         for a in requested:
             out.add("- " + src.approval_facts(a, today), out.cite_approval(a))
     if review:
-        out.add(f"In review after an upstream change ({len(review)}):")
+        out.add(f"In review after an upstream change{scope} ({len(review)}):")
         for a in review:
             out.add("- " + src.approval_facts(a, today), out.cite_approval(a))
     return out

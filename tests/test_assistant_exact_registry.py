@@ -442,3 +442,16 @@ def test_decisions_of_a_month_and_states_now(fixed: Services) -> None:
         "Request #5 (microsoft/phi-2 for research use) is now expired (its expiry date "
         "2026-11-20 has passed). [1]"
     )
+
+
+def test_month_events_and_scoped_pending(fixed: Services) -> None:
+    october = ask(fixed, "what happened in october?")
+    assert october.intent == "list_all"
+    days = [line.split(" on ")[1][:10] for line in october.text.splitlines() if " on 2026-" in line]
+    assert days and all(day.startswith("2026-10-") for day in days)
+    assert R1_REVOKED in october.text
+    research = ask(fixed, "list the research requests that are pending")
+    assert research.text.splitlines()[0] == "Pending requests for research use (1):"
+    assert "allenai/OLMo-2-1124-7B" in research.text and reg.MISTRAL not in research.text
+    past = ask(fixed, "which approvals are past their expiry date?")
+    assert past.intent == "list_expired" and "microsoft/phi-2" in past.text

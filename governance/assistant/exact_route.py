@@ -127,7 +127,7 @@ def _permission(session: Session, asked: Asked) -> Routed | None:
     kb = load_knowledge_base()
     mention = asked.mention
     licensed = mention is not None and (
-        not asked.names_model or asked.match.matched <= mention.matched
+        not asked.names_model or asked.match.ambiguous or asked.match.matched <= mention.matched
     )
     by_family_word = len(asked.match.matched) <= 1 and bool(_FAMILY_PLURAL.search(asked.fixed))
     family = [] if licensed else _family_named(asked.fixed)

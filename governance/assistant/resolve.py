@@ -25,7 +25,8 @@ _REPO_ID = re.compile(r"\b([A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*[A-Za-z0-9])")
 # follow a word of the same model name, as in "gemma 2 9b it").
 _WEAK = frozenset(
     """a an and are as at be by can do for from has have i in is it its may model models
-    of on or the to use used we what when which who with ai instruct chat base hf v""".split()  # noqa: SIM905
+    of on or the to use used we what when which who with ai instruct chat base hf v llm llms
+    another other""".split()  # noqa: SIM905
 )
 # Words a license name shares with every license: never evidence of which license is meant.
 _GENERIC_LICENSE = frozenset(

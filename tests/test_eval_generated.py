@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from tests.eval import catalog
 from tests.eval.gen_questions import generate_questions
 from tests.eval.generated import DEFAULT_SEED, evaluate_generated, report_lines
@@ -106,3 +108,12 @@ def test_exact_intents_all_right_and_no_false_statement_without_a_model(database
         if o.question.route in ("exact", "decline") and not o.passed
     ]
     assert wrong == [], summary
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_other_registries_no_false_statement_and_95_percent_exact(seed: int) -> None:
+    report = evaluate_generated(seed=seed)
+    summary = "\n".join(report_lines(report))
+    assert report.false_statements == 0, summary
+    passed, total = report.share("exact")
+    assert passed >= 0.95 * total, summary

@@ -51,7 +51,7 @@ R1_REVOKED = (
 )
 SDXL_REVIEW = (
     "modelgov put the approval of stabilityai/stable-diffusion-xl-base-1.0 for commercial use "
-    "in review on 2026-11-13 because upstream: The text of LICENSE.md changed."
+    "in review on 2026-11-13 after an upstream change: The text of LICENSE.md changed."
 )
 
 

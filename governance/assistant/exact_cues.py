@@ -37,10 +37,15 @@ _ACTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("expired", _re(r"\b(expir\w*|lapse\w*|run out|ran out|valid until)\b")),
 )
+_APPROVE_VERB = _re(
+    r"\b(approv(e|ed|es|ing)|re-?approv\w*|sign\w* off|okay\w*|ok'?d|green.?li(t|ght)\w*|"
+    r"authori[sz]\w*|go.?ahead|thumbs.?up)"
+)
 _DECIDE = _re(r"\b(decid\w*|decision\w*|rul(ed|ing) on|judg\w*|act(ed)? on|sign\w* off on)\b")
 
 WHY = _re(
     r"\bwhy\b|\breasons?\b|\bhow come\b|\bon what grounds\b|\brationale\b|\bjustif\w*|"
+    r"\bwhat (put|caused|triggered|moved|sent|led to|made)\b|"
     r"\bwhat (was|is) behind\b|\bexplain (the |its )?(rejection|revocation|review|decision)"
 )
 HISTORY = _re(
@@ -111,6 +116,8 @@ DOMAIN = _re(
 def actions_asked(text: str) -> frozenset[str]:
     """The registry actions ``text`` is about; "decide" stands for every decision."""
     found = {action for action, pattern in _ACTIONS if pattern.search(text)}
+    if "approved" in found and len(found) > 1 and not _APPROVE_VERB.search(text):
+        found.discard("approved")  # "who pulled the approval": the noun names no approving
     if _DECIDE.search(text):
         found |= {"approved", "reapproved", "rejected", "revoked"}
     if {"approved", "rejected"} <= found:  # "approved or rejected": their decisions

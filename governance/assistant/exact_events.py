@@ -95,7 +95,9 @@ def event_sentence(event: AuditEvent, trail: Trail) -> str:
         return line + (f" with the reason: {detail}." if detail else " (no reason recorded).")
     if action == "needs_review":
         line = f"{who} put the approval of {repo}{use} in review on {day}"
-        return line + (f" because upstream: {detail}." if detail else ".")
+        if detail.lower().startswith("upstream change"):
+            return line + f" because of {detail}."
+        return line + (f" after an upstream change: {detail}." if detail else ".")
     if action == "expired":
         expires = (event.before or {}).get("expires_on")
         line = f"{who} marked the approval of {repo}{use} expired on {day}"

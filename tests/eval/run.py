@@ -34,7 +34,12 @@ from governance.assistant.prompting import extract_citations
 from governance.assistant.service import Answer, answer
 from governance.clock import FrozenClock
 from governance.config import Settings
-from tests.eval.generated import DEFAULT_SEED
+from tests.eval.generated import (
+    DEFAULT_SEED,
+    GeneratedOutcome,
+    evaluate_generated,
+    report_lines,
+)
 from tests.eval.seed import NOW, seed
 
 QUESTIONS = Path(__file__).with_name("questions.yaml")
@@ -192,7 +197,11 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--set", choices=("all", "fixed", "generated"), default="all")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="generated registry seed")
+    parser.add_argument(
+        "--seed",
+        default=str(DEFAULT_SEED),
+        help="generated registry seed, or several: 1,2,3 or 1-10 (one summary line each)",
+    )
     args = parser.parse_args()
     if args.set in ("all", "fixed"):
         _run_fixed(args)
@@ -208,8 +217,20 @@ def _runtime(services: Services, with_model: bool) -> Any:
     return get_assistant(services).runtime()
 
 
+def _seeds(value: str) -> list[int]:
+    """``7``, ``1,2,3`` or ``1-5``."""
+    seeds: list[int] = []
+    for part in value.split(","):
+        low, _, high = part.partition("-")
+        seeds += list(range(int(low), int(high or low) + 1))
+    return seeds
+
+
 def _run_generated(args: argparse.Namespace) -> None:
-    from tests.eval.generated import GeneratedOutcome, evaluate_generated, report_lines
+    seeds = _seeds(args.seed)
+    if len(seeds) > 1:
+        _run_seeds(args, seeds)
+        return
 
     def show(outcome: GeneratedOutcome) -> None:
         if args.verbose or not outcome.passed:
@@ -220,7 +241,7 @@ def _run_generated(args: argparse.Namespace) -> None:
                 print("     " + outcome.answer.text.replace("\n", "\n     "))
 
     report = evaluate_generated(
-        seed=args.seed,
+        seed=seeds[0],
         runtime_factory=lambda services: _runtime(services, args.model),
         on_result=show,
         model_max_tokens=args.max_tokens,
@@ -229,6 +250,35 @@ def _run_generated(args: argparse.Namespace) -> None:
     if not args.model:
         print("(no model: free-form questions are answered with runtime=None)")
     print("\n".join(report_lines(report)))
+
+
+def _run_seeds(args: argparse.Namespace, seeds: list[int]) -> None:
+    totals = [0, 0, 0, 0]
+    for number in seeds:
+        report = evaluate_generated(
+            seed=number,
+            runtime_factory=lambda services: _runtime(services, args.model),
+            model_max_tokens=args.max_tokens,
+            model_n_ctx=2048,
+        )
+        figures = report.figures()
+        passed, total = figures["exact_passed"], figures["exact_total"]
+        wrong = sorted({o.question.intent for o in report.outcomes if not o.passed})
+        print(
+            f"seed {number}: {figures['questions']} questions, exact {passed}/{total}, declined "
+            f"{figures['declined']}/{figures['decline_total']}, false statements "
+            f"{figures['false_statements']}" + (f"; failing: {', '.join(wrong)}" if wrong else "")
+        )
+        totals = [
+            totals[0] + passed,
+            totals[1] + total,
+            totals[2] + figures["false_statements"],
+            totals[3] + figures["questions"],
+        ]
+    print(
+        f"all {len(seeds)} seeds: {totals[3]} questions, exact {totals[0]}/{totals[1]} "
+        f"({totals[0] / max(totals[1], 1):.1%}), FALSE STATEMENTS: {totals[2]}"
+    )
 
 
 def _run_fixed(args: argparse.Namespace) -> None:

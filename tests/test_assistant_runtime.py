@@ -227,6 +227,7 @@ class ConcurrencyProbe:
         max_tokens: int,
         deadline: float | None = None,
         on_token: TokenCallback | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> Generation:
         with self._lock:
             self.active += 1
@@ -237,7 +238,11 @@ class ConcurrencyProbe:
             if messages[0]["content"] == "fail":
                 raise ValueError("boom")
             return self.inner.generate(
-                messages, max_tokens=max_tokens, deadline=deadline, on_token=on_token
+                messages,
+                max_tokens=max_tokens,
+                deadline=deadline,
+                on_token=on_token,
+                json_schema=json_schema,
             )
         finally:
             with self._lock:

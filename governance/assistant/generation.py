@@ -1,9 +1,12 @@
-"""The free-form path: relevant passages, the grounded prompt, the queued model, grounding.
+"""The free-form path: relevant passages, numbered sentences, the model's selection, the answer.
 
-The model sees numbered sources after one worked example; its text is cleaned and its
-citations checked (``grounding``); text that cites nothing traceable is replaced by the closest
-source sentence. The budget counts from the question, queue time included: on timeout the
-partial answer is returned with a note.
+The same for every runtime: the retrieved passages are cut into sentences (``selection``), the
+model picks the ones that answer the question under a JSON schema, and the answer quotes the
+picked sentences verbatim with their citations (``assembly``). Output that is not a selection
+(a server that could not be constrained wrote prose) is kept only where its cited source says
+it (``verify``); every assembled statement passes that check too. When nothing survives, the
+answer says it does not know and lists the closest sources. The budget counts from the
+question, queue time included.
 """
 
 from __future__ import annotations
@@ -12,30 +15,36 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from governance.assistant.answers import Answer, advisory_label, untraced_label
-from governance.assistant.grounding import (
-    closest_passage_sentence,
-    example_exchange,
-    ground,
-    is_dont_know,
-)
+from governance.assistant.answers import Answer
+from governance.assistant.assembly import Statement, assemble, closest_sources
 from governance.assistant.intents import Intent
 from governance.assistant.prompting import (
     DONT_KNOW,
-    MESSAGE_OVERHEAD_TOKENS,
-    build_grounded_messages,
-    make_counter,
+    build_selection_messages,
     prompt_budget,
 )
 from governance.assistant.queued import PositionCallback, QueuedRuntime
 from governance.assistant.retrieval import Hit, Passage, tokenize
-from governance.assistant.sources import Source
+from governance.assistant.selection import (
+    Candidate,
+    candidates,
+    parse_selection,
+    selection_schema,
+)
+from governance.assistant.verify import verified, verify
 from governance.config import Settings
 
 MIN_SHARED_TERMS = 2
 STRONG_COVERAGE = 0.6
+# A selection is at most ~20 tokens ({"ids": [12, 3, 7]}); prose from a server that could not
+# be constrained is cut here too, which bounds any degenerate loop.
+SELECTION_MAX_TOKENS = 40
 # The worker notices a passed deadline between tokens; this covers the last token and the hop.
 RESULT_GRACE_SECONDS = 2.0
+DONT_KNOW_CLOSEST = (
+    "I don't know: no sentence in the registry or the license knowledge base answers this. "
+    "The closest sources are listed below."
+)
 
 PartialCallback = Callable[[str], None]
 
@@ -55,13 +64,47 @@ def relevant(question: str, hits: list[Hit]) -> list[Hit]:
     return kept
 
 
-def _numbered(
-    passages: Sequence[Passage], order: Sequence[int] | None = None
-) -> tuple[Source, ...]:
-    picks = order if order is not None else range(len(passages))
-    return tuple(
-        Source(n, passages[i].title, passages[i].ref, passages[i].source_id)
-        for n, i in enumerate(picks, start=1)
+def selected_label(model_name: str) -> str:
+    """The label of an answer whose sentences the model chose (and did not write)."""
+    return (
+        f"Sentences chosen by the local model {model_name} and quoted verbatim from the "
+        "sources. Advisory only: the choice may miss the point; the registry, not this text, "
+        "decides what is approved."
+    )
+
+
+def statements_from(
+    raw: str, offered: Sequence[Candidate], passages: Sequence[Passage]
+) -> list[Statement]:
+    """What survives of the model's output ``raw`` over the ``offered`` sentences.
+
+    A selection gives its sentences verbatim; anything else is verified claim by claim.
+    Either way only statements their passage supports are returned.
+    """
+    chosen = parse_selection(raw, len(offered))
+    if chosen is None:
+        statements = verify(raw, offered, passages)
+    else:
+        by_number = {c.number: c for c in offered}
+        statements = [
+            Statement(by_number[n].sentence, by_number[n].passage) for n in chosen if n in by_number
+        ]
+    return verified(statements, passages)
+
+
+def _unknown(
+    passages: Sequence[Passage], *, model_name: str | None, started: float, note: str = ""
+) -> Answer:
+    sources = closest_sources(passages)
+    text = DONT_KNOW_CLOSEST if sources else DONT_KNOW
+    return Answer(
+        text + note,
+        sources,
+        "unknown",
+        Intent.FREE_FORM.value,
+        model_name=model_name,
+        timed_out=bool(note),
+        elapsed=time.monotonic() - started,
     )
 
 
@@ -76,36 +119,37 @@ def generate(
     on_partial: PartialCallback | None,
     on_position: PositionCallback | None,
 ) -> Answer:
+    """The free-form answer to ``question`` from ``passages`` (best first).
+
+    ``on_partial`` gets the assembled answer once, before it is returned (the model's own
+    output is numbers, nothing a reader should see). Raises what the runtime raises
+    (ModelUnavailable, ModelServerError, PromptTooLong, RuntimeClosed).
+    """
     intent = Intent.FREE_FORM.value
     if runtime is None:
-        text = "No language model is available to write an answer; these sources look relevant."
+        text = "No language model is available to choose an answer; these sources look relevant."
         elapsed = time.monotonic() - started
-        return Answer(text, _numbered(passages), "unknown", intent, elapsed=elapsed)
-    max_tokens = settings.model_max_tokens
+        return Answer(text, closest_sources(passages), "unknown", intent, elapsed=elapsed)
+    offered = candidates(question, passages)
+    if not offered:
+        return _unknown(passages, model_name=runtime.name, started=started)
+    max_tokens = min(settings.model_max_tokens, SELECTION_MAX_TOKENS)
     n_ctx = runtime.context_window or settings.model_n_ctx
-    example = example_exchange()
-    count = make_counter(runtime.count_tokens)
-    example_cost = sum(count(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in example)
-    prompt = build_grounded_messages(
+    prompt = build_selection_messages(
         question,
+        offered,
         passages,
-        budget_tokens=prompt_budget(n_ctx, max_tokens) - example_cost,
+        budget_tokens=prompt_budget(n_ctx, max_tokens),
         count_tokens=runtime.count_tokens,
     )
-    messages = [prompt.messages[0], *example, *prompt.messages[1:]]
     pieces: list[str] = []
-
-    def on_token(piece: str) -> None:
-        pieces.append(piece)
-        if on_partial is not None:
-            on_partial("".join(pieces))
-
     future = runtime.submit(
-        messages,
+        prompt.messages,
         max_tokens=max_tokens,
         deadline=deadline,
-        on_token=on_token,
+        on_token=pieces.append,
         on_position=on_position,
+        json_schema=selection_schema(len(prompt.offered)),
     )
     wait = max(0.0, deadline - time.monotonic()) + RESULT_GRACE_SECONDS
     try:
@@ -114,37 +158,25 @@ def generate(
     except FutureTimeout:
         future.cancel()  # still queued: it never starts; running: it stops at the deadline
         raw, timed_out = "".join(pieces), True
-    elapsed = time.monotonic() - started
-    if is_dont_know(raw) and not timed_out:
-        return Answer(DONT_KNOW, (), "unknown", intent, model_name=runtime.name, elapsed=elapsed)
-    text, used = ground(raw, prompt.sources)
-    advisory = advisory_label(runtime.name)
-    if not used and text:
-        # Nothing in the model's text can be traced to a source: do not pass it on as an
-        # answer; quote the closest source sentence instead, and say so.
-        closest = closest_passage_sentence(question, prompt.sources)
-        if closest is not None:
-            sentence, index = closest
-            text = f'The closest source says: "{sentence}" [1]'
-            used = [index]
-            advisory = untraced_label(runtime.name)
-    # Cited sources in order of first use; if nothing could be traced, what the model was given.
-    sources = _numbered(prompt.sources, used or None)
+    note = ""
     if timed_out:
         note = (
-            f"(Stopped at the {settings.answer_timeout_seconds:g}-second time budget: this "
+            f"\n\n(Stopped at the {settings.answer_timeout_seconds:g}-second time budget: this "
             "answer is partial.)"
         )
-        text = f"{text}\n\n{note}" if text else note
-    elif not text:
-        text = "The local model gave no answer from these sources."
+    statements = statements_from(raw, prompt.offered, passages)
+    if not statements:
+        return _unknown(passages, model_name=runtime.name, started=started, note=note)
+    text, sources = assemble(statements, passages)
+    if on_partial is not None:
+        on_partial(text)
     return Answer(
-        text=text,
+        text=text + note,
         sources=sources,
         kind="generated",
         intent=intent,
         model_name=runtime.name,
         timed_out=timed_out,
-        advisory=advisory,
-        elapsed=elapsed,
+        advisory=selected_label(runtime.name),
+        elapsed=time.monotonic() - started,
     )

@@ -2,10 +2,20 @@
 
 Not thread-safe for generation by design: a ``Llama`` must not run two generations at once, so
 callers share it through ``QueuedRuntime``. Loading and token counting are guarded by locks.
+
+Quiet: llama.cpp logs from C through a callback. llama-cpp-python's own callback prints to
+stderr by a level table that is off by one for current llama.cpp (its warnings pass as
+errors), so "llama_context: n_ctx_seq (256) > n_ctx_train (0)" reached users. Importing
+llama_cpp here installs a callback that hands every line to the ``llama_cpp.native`` logger
+at DEBUG instead; nothing is printed.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,8 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from governance.assistant.runtime_base import (
     BUNDLED_MODEL_NAME,
+    REPEAT_PENALTY,
+    STOP_SEQUENCES,
     ChatMessage,
     Generation,
+    JsonSchema,
     ModelUnavailable,
     PromptTooLong,
     TokenCallback,
@@ -25,6 +38,8 @@ from governance.assistant.runtime_base import (
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
+
+native_log = logging.getLogger("llama_cpp.native")
 
 DEFAULT_N_CTX = 4096
 DEFAULT_MAX_TOKENS = 256
@@ -177,6 +192,30 @@ class LlamaCppRuntime:
                 self._vocab = self._construct_local(path, self._llama_kwargs(vocab_only=True))
             return len(self._vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def completion_kwargs(
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        json_schema: JsonSchema | None = None,
+    ) -> dict[str, Any]:
+        """The arguments of ``Llama.create_chat_completion`` for one generation (not streamed).
+
+        The benchmark makes its raw llama-cpp-python call with exactly these, so both sides
+        sample the same way under the same grammar.
+        """
+        kwargs: dict[str, Any] = {
+            "messages": messages,
+            "max_tokens": max(1, min(max_tokens, self.max_tokens)),
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "repeat_penalty": REPEAT_PENALTY,
+            "stop": list(STOP_SEQUENCES),
+        }
+        if json_schema is not None:
+            kwargs["grammar"] = _grammar(json.dumps(json_schema, sort_keys=True))
+        return kwargs
+
     def generate(
         self,
         messages: list[ChatMessage],
@@ -184,20 +223,17 @@ class LlamaCppRuntime:
         max_tokens: int,
         deadline: float | None = None,
         on_token: TokenCallback | None = None,
+        json_schema: JsonSchema | None = None,
     ) -> Generation:
         llm = self.load()
         start = self._clock()
         if deadline is not None and start >= deadline:
             # The budget ran out while queued: do not start a generation nobody will wait for.
             return Generation("", 0, 0.0, True, self.name, finish_reason="deadline")
-        limit = max(1, min(max_tokens, self.max_tokens))
+        kwargs = self.completion_kwargs(messages, max_tokens=max_tokens, json_schema=json_schema)
         try:
             stream: Iterator[dict[str, Any]] = llm.create_chat_completion(  # type: ignore[assignment]
-                messages=messages,  # type: ignore[arg-type]
-                max_tokens=limit,
-                temperature=self.temperature,
-                seed=self.seed,
-                stream=True,
+                **kwargs, stream=True
             )
             pieces: list[str] = []
             tokens = 0
@@ -259,4 +295,30 @@ def _import_llama() -> type[Llama]:
             f"llama-cpp-python cannot be imported ({exc}). Reinstall it with the CMAKE_ARGS "
             "given in the README."
         ) from exc
+    route_native_logs()
     return Llama
+
+
+def _log_native(level: int, text: bytes | None, user_data: ctypes.c_void_p) -> None:
+    if text:
+        native_log.debug("%s", text.decode("utf-8", "replace").rstrip("\n"))
+
+
+@functools.cache
+def route_native_logs() -> object:
+    """Send everything llama.cpp logs to the ``llama_cpp.native`` logger at DEBUG (once per
+    process); returns the installed C callback, which the cache keeps alive (if it were
+    collected, llama.cpp would call freed memory)."""
+    import llama_cpp
+
+    callback = llama_cpp.llama_log_callback(_log_native)
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    return callback
+
+
+@functools.cache
+def _grammar(schema_json: str) -> Any:
+    """The llama.cpp grammar for a JSON schema (cached: the same schema recurs per size)."""
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)

@@ -1,5 +1,10 @@
 """Generation through an OpenAI-compatible ``/v1/chat/completions`` server (llama.cpp server,
 vLLM) with SSE streaming, for teams that run the model outside the bot process.
+
+A JSON schema goes as ``response_format: {"type": "json_schema", ...}``, which llama.cpp's
+server turns into a grammar and vLLM into guided decoding. A server that refuses the field
+(400) is asked again without it; one that ignores it may write prose, which the answers
+pipeline then verifies sentence by sentence (``verify``) instead of trusting.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from typing import Any
 import httpx2
 
 from governance.assistant.runtime_base import (
+    STOP_SEQUENCES,
     ChatMessage,
     Generation,
+    JsonSchema,
     ModelServerError,
     TokenCallback,
 )
@@ -21,6 +28,12 @@ from governance.assistant.runtime_base import (
 CONNECT_TIMEOUT = 5.0
 # Without a deadline a stalled server must still not hold the worker forever.
 DEFAULT_READ_TIMEOUT = 120.0
+# The OpenAI API's own repetition control (llama.cpp's server and vLLM take it too).
+FREQUENCY_PENALTY = 0.3
+
+
+class _SchemaRefused(Exception):
+    """The server answered 400 to a request carrying ``response_format``."""
 
 
 def chat_completions_url(base_url: str) -> str:
@@ -77,19 +90,40 @@ class OpenAICompatibleRuntime:
         max_tokens: int,
         deadline: float | None = None,
         on_token: TokenCallback | None = None,
+        json_schema: JsonSchema | None = None,
     ) -> Generation:
         start = self._clock()
         if deadline is not None and start >= deadline:
             return Generation("", 0, 0.0, True, self.name, finish_reason="deadline")
-        payload = {
+        payload: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "max_tokens": max_tokens,
             "temperature": self.temperature,
+            "frequency_penalty": FREQUENCY_PENALTY,
+            "stop": list(STOP_SEQUENCES),
             "stream": True,
             # Servers that support it send exact usage in a last chunk; others ignore it.
             "stream_options": {"include_usage": True},
         }
+        if json_schema is not None:
+            payload["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "selection", "schema": json_schema, "strict": True},
+            }
+            try:
+                return self._stream(payload, start, deadline, on_token)
+            except _SchemaRefused:
+                del payload["response_format"]
+        return self._stream(payload, start, deadline, on_token)
+
+    def _stream(
+        self,
+        payload: dict[str, Any],
+        start: float,
+        deadline: float | None,
+        on_token: TokenCallback | None,
+    ) -> Generation:
         read_timeout = self.read_timeout
         if deadline is not None:
             # A stalled server is noticed at the deadline, not read_timeout later.
@@ -107,6 +141,8 @@ class OpenAICompatibleRuntime:
                 response = events.response
                 if response.status_code != 200:
                     response.read()
+                    if response.status_code == 400 and "response_format" in payload:
+                        raise _SchemaRefused(response.text)
                     raise ModelServerError(
                         f"The model server at {self.url} answered {response.status_code}: "
                         f"{_error_detail(response.text)}"

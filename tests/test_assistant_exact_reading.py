@@ -38,6 +38,8 @@ TODAY = date(2026, 11, 27)
         ("approved in 2025", False, date(2025, 1, 1), date(2026, 1, 1)),
         ("expires by the end of June", True, None, date(2027, 7, 1)),
         ("what happened today", False, TODAY, date(2026, 11, 28)),
+        ("approved this quarter", False, date(2026, 10, 1), date(2027, 1, 1)),
+        ("rejected last quarter", False, date(2026, 7, 1), date(2026, 10, 1)),
     ],
 )
 def test_time_words_are_read_against_the_clock(

@@ -42,7 +42,9 @@ _BOUND = re.compile(
 )
 _IN = re.compile(rf"\b(?:in|during)\s+((?:{_MONTH})\b(?:\s+(\d{{4}}))?|\d{{4}})\b", re.IGNORECASE)
 _ON = re.compile(rf"\bon\s+({_ISO})\b", re.IGNORECASE)
-_RELATIVE = re.compile(r"\b(this|last|next|past|previous|coming)\s+(year|month|week)\b", re.I)
+_RELATIVE = re.compile(
+    r"\b(this|last|next|past|previous|coming)\s+(year|quarter|month|week)\b", re.I
+)
 _SPAN = re.compile(
     r"\b(?:in|within|over|during)?\s*(?:the\s+)?(last|past|next|coming)\s+(\d{1,3})\s+"
     r"(days?|weeks?|months?)\b",
@@ -93,6 +95,11 @@ def _relative(which: str, unit: str, today: date) -> Window:
     if unit == "year":
         start = date(today.year + shift, 1, 1)
         return Window(start, date(start.year + 1, 1, 1), f"in {start.year}")
+    if unit == "quarter":
+        first = _month_start(today.year, (today.month - 1) // 3 * 3 + 1 + 3 * shift)
+        end = _month_start(first.year, first.month + 3)
+        last = end - timedelta(days=1)
+        return Window(first, end, f"from {first.isoformat()} to {last.isoformat()}")
     if unit == "month":
         start = _month_start(today.year, today.month + shift)
         end = _month_start(start.year, start.month + 1)

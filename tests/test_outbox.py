@@ -237,3 +237,70 @@ def test_two_runs_never_claim_the_same_row(services: Services) -> None:
         services.session_factory, Alert, holder="two", ttl=ttl, clock=services.clock, batch=5
     )
     assert len(first) == 2 and len(second) == 1 and not set(first) & set(second)
+
+
+def test_a_worker_whose_claim_expired_posts_nothing(services: Services) -> None:
+    from governance.alerts import claims
+    from governance.alerts.models import Alert
+    from governance.alerts.service import DeliveryReport as Report
+    from governance.alerts.service import RetryPolicy, _Run
+
+    _raise(services)
+    slow = FlakyNotifier()
+    ttl = timedelta(seconds=5)
+    (alert_id,) = claims.claim_due(
+        services.session_factory, Alert, holder="slow", ttl=ttl, clock=services.clock, batch=1
+    )
+    services.clock.advance(seconds=6)  # type: ignore[attr-defined]
+    fast = FlakyNotifier()
+    assert deliver_pending(services.session_factory, notifier=fast, clock=services.clock).delivered
+    run = _Run(
+        factory=services.session_factory,
+        notifier=slow,
+        clock=services.clock,
+        policy=RetryPolicy(),
+        holder="slow",
+        ttl=ttl,
+        report=Report(),
+    )
+    run.deliver_one(Alert, alert_id)  # the slow worker wakes up with its stale claim
+    assert slow.attempts == 0 and len(fast.delivered) == 1
+
+
+def test_a_card_refresh_asked_for_during_a_send_is_sent_again(services: Services) -> None:
+    from governance.alerts.models import OutboxMessage
+    from governance.alerts.outbox import queue_card_update
+    from governance.registry.cards import remember_card
+
+    with transaction(services.session_factory) as session:
+        approval = registry.request_approval(
+            session,
+            repo_id="acme/m",
+            use=registry.IntendedUse.COMMERCIAL,
+            reason="r",
+            requester="carol",
+            clock=services.clock,
+        )
+        remember_card(
+            session,
+            approval_id=approval.id,
+            destination="C1",
+            message_ref="1.1",
+            clock=services.clock,
+        )
+        approval_id = approval.id
+        assert queue_card_update(session, approval_id=approval_id, clock=services.clock)
+
+    class Racing(FlakyNotifier):
+        def send(self, message: OutgoingMessage) -> Delivered:
+            if not self.sent:  # a decision lands while the first refresh is on the wire
+                with transaction(services.session_factory) as session:
+                    queue_card_update(session, approval_id=approval_id, clock=services.clock)
+            return super().send(message)
+
+    notifier = Racing()
+    deliver_pending(services.session_factory, notifier=notifier, clock=services.clock)
+    assert [m.payload for m in notifier.sent] == [{"ts": "1.1"}, {"ts": "1.1"}]
+    with transaction(services.session_factory) as session:
+        row = session.query(OutboxMessage).one()
+        assert (row.state, row.generation) == ("delivered", 1)

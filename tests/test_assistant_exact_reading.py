@@ -153,6 +153,13 @@ def test_loose_names(question: str, expected: str) -> None:
     assert match.model is not None and match.model.repo_id == expected
 
 
+@pytest.mark.parametrize("question", ["is qwen 2.5 3b approved?", "why was gemma 7b rejected?"])
+def test_other_version_numbers_name_no_tracked_model(question: str) -> None:
+    models = _models("Qwen/Qwen2.5-72B-Instruct", "google/gemma-2-2b-it")
+    match = match_model(question, models)
+    assert match.model is None and not match.ambiguous
+
+
 def test_a_shared_version_stays_ambiguous() -> None:
     match = match_model("who approved llama 3.1?", CATALOG)
     assert match.ambiguous

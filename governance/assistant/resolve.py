@@ -119,6 +119,16 @@ def _number_run(tokens: Sequence[str], start: int) -> list[str]:
     return list(itertools.takewhile(str.isdigit, tokens[start:]))
 
 
+def _contradicts(question: list[str], repo_id: str) -> bool:
+    """The question gives the family word other version numbers than the name has."""
+    name = name_tokens(repo_id.rpartition("/")[2])
+    for i, token in enumerate(name):
+        if token in _anchors(name) and token in question:
+            asked = _number_run(question, question.index(token) + 1)
+            return bool(asked) and _number_run(name, i + 1)[: len(asked)] != asked
+    return False
+
+
 def _same_version(question: list[str], repo_id: str) -> bool:
     """The numbers right after the family word agree: "llama 3 70b" is Llama-3-70B, not
     Llama-3.3-70B; "llama 3.3" is Llama-3.3-70B, not Llama-3-8B."""
@@ -165,6 +175,15 @@ def match_model(question: str, models: Sequence[TrackedModel]) -> ModelMatch:
         s
         for m in models
         if (s := _score(tokens, m, [m.repo_id, *(a.alias for a in m.aliases)])) is not None
+    ]
+    # "qwen 2.5 3b" is not Qwen2.5-72B, even when that is the only Qwen tracked.
+    scored = [
+        s
+        for s in scored
+        if not all(
+            _contradicts(tokens, name)
+            for name in (s.model.repo_id, *(a.alias for a in s.model.aliases))
+        )
     ]
     if not scored:
         return ModelMatch(None)

@@ -428,6 +428,70 @@ class _Builder:
                 u=use,
             )
 
+    def more(self) -> None:
+        """Questions that combine two facts: when and by whom, a person and a use, a month."""
+        truth = self.truth
+        for repo in self.rng.sample(sorted(truth.models), min(6, len(truth.models))):
+            approvals = [e for a in truth.of_model(repo) for e in a.events if e.action in APPROVALS]
+            if not approvals:
+                continue
+            self.add(
+                "when_approved",
+                ("When was {m} approved, and by whom?", "when did {m} get approved?"),
+                expect=tuple((e.actor,) for e in approvals)
+                + tuple((e.at.date().isoformat(),) for e in approvals),
+                context=Context((repo,)),
+                m=self.name(repo),
+            )
+        for a in [a for a in truth.approvals if a.state == "revoked"][:3]:
+            self.add(
+                "why_revoked",
+                ("why did {p} revoke {m}?",),
+                expect=((a.decision_reason or "",),),
+                context=Context((a.repo_id,)),
+                p=a.decided_by or "",
+                m=self.name(a.repo_id),
+            )
+        for a in [a for a in truth.approvals if a.state == "requested"][:3]:
+            self.add(
+                "may_use",
+                ("is {m} still pending?", "is {m} still waiting for a decision?"),
+                expect=(("request", "pending", "wait"),),
+                context=Context((a.repo_id,), verdicts=frozenset({"yes", "not yet"})),
+                m=self.name(a.repo_id),
+            )
+        approvals_by = sorted({(e.actor, e.use) for e in truth.events() if e.action in APPROVALS})
+        for person, use in self.rng.sample(approvals_by, min(3, len(approvals_by))):
+            repos = sorted(
+                {
+                    e.repo_id
+                    for e in truth.events()
+                    if e.action in APPROVALS and e.actor == person and e.use == use
+                }
+            )
+            self.add(
+                "person_decisions",
+                ("did {p} approve anything for {u} use?", "what has {p} approved for {u} use?"),
+                expect=tuple((r,) for r in repos),
+                p=person,
+                u=use,
+            )
+        months = sorted({e.at.strftime("%B %Y") for e in truth.events() if e.action == "revoked"})
+        for month in self.rng.sample(months, min(2, len(months))):
+            repos = sorted(
+                {
+                    e.repo_id
+                    for e in truth.events()
+                    if e.action == "revoked" and e.at.strftime("%B %Y") == month
+                }
+            )
+            self.add(
+                "list_by_date",
+                ("What was revoked in {mo}?", "which approvals were revoked in {mo}?"),
+                expect=tuple((r,) for r in repos),
+                mo=month,
+            )
+
     def dates(self) -> None:
         truth = self.truth
         expiring = sorted(
@@ -758,6 +822,7 @@ def generate_questions(truth: Truth) -> list[GenQuestion]:
     builder.people()
     builder.lists()
     builder.dates()
+    builder.more()
     builder.conditions()
     builder.may_use()
     builder.licenses()

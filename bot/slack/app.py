@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.commands import CommandTable, build_table
@@ -68,11 +70,19 @@ def build_app(
         pool=pool or WorkerPool(),
         table=table or build_table(),
     )
+    # Bolt's single-workspace mode calls auth.test on the first request when it did not at
+    # boot, and answers 500 if Slack is unreachable then. The bot token is known, so requests
+    # are authorized with it directly: no Web API call before a listener runs. (Listeners use
+    # ``ctx.client``, never Bolt's per-request client.)
+    authorization: dict[str, Any] = (
+        {"client": client, "token_verification_enabled": True}
+        if token_verification_enabled
+        else {"authorize": _with_token(client.token)}
+    )
     app = App(
         name="modelgov",
         signing_secret=settings.slack_signing_secret or "",
-        client=client,
-        token_verification_enabled=token_verification_enabled,
+        **authorization,
         listener_executor=listener_executor
         or ThreadPoolExecutor(max_workers=listener_threads, thread_name_prefix="bolt-listener"),
         logger=logging.getLogger("modelgov.slack.bolt"),
@@ -88,6 +98,19 @@ def build_app(
     events.register(app, ctx)
     app.error(_log_error)
     return app
+
+
+def _with_token(token: str | None) -> Callable[..., AuthorizeResult]:
+    """Bolt's ``authorize``: every request is for this workspace, with this bot token."""
+
+    def authorize(
+        enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token
+        )
+
+    return authorize
 
 
 def _log_error(error: Exception, body: dict[str, Any]) -> None:

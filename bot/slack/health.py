@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 
+from bot.slack.client import make_client
 from governance.app import Services
 from governance.db import read_only_engine
 
@@ -49,14 +49,13 @@ class HealthProbe:
         self._last: tuple[float, str | None] | None = None
 
     @classmethod
-    def for_app(cls, app: App, services: Services) -> HealthProbe:
-        """A probe for ``services``' database and the app's Web API (same token and URL)."""
-        client = app.client
+    def for_services(cls, services: Services) -> HealthProbe:
+        """A probe for ``services``' database and Web API (its token and base URL)."""
+        settings = services.settings
         slack = None
-        if client is not None and client.token:
-            slack = WebClient(
-                token=client.token, base_url=client.base_url, timeout=SLACK_TIMEOUT_SECONDS
-            )
+        if settings.slack_bot_token:
+            slack = make_client(settings, timeout=SLACK_TIMEOUT_SECONDS)
+            slack.retry_handlers = []  # one quick try: a health check must not linger
         return cls(services.engine, slack)
 
     def report(self) -> tuple[str, dict[str, Any]]:

@@ -65,12 +65,12 @@ def wsgi_app(
     """Commands, interactivity and events share one URL (Bolt tells them apart).
 
     ``seen`` remembers signatures (made for ``services.engine`` if not given); ``health``
-    answers /healthz (made from the app's Web API client if not given).
+    answers /healthz (made from ``services`` if not given).
     """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     verifier = SignatureVerifier(services.settings.slack_signing_secret or "-")
     store = seen or SeenRequests.for_database(services.engine)
-    probe = health or HealthProbe.for_app(app, services)
+    probe = health or HealthProbe.for_services(services)
     # Sentences about malformed interactions go out through their response_url off the
     # request thread; two threads are plenty for something Slack itself never sends.
     notices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="modelgov-notice")

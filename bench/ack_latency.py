@@ -6,6 +6,11 @@ pool busy with a slow Hub (latency added to every Hub request), then sends signe
 ``/models list`` and ``/models info <repo>`` commands at a fixed concurrency and reports the
 time to the HTTP response (what Slack waits for: it gives up after 3,000 ms).
 
+``--busy lock`` holds the SQLite write lock from another connection (``BEGIN IMMEDIATE``)
+for the whole measurement and sends writes (``/models request``) among the reads: every ack
+must still arrive, and before the lock is released (writes are acked first and answered
+through response_url once the lock is free, or with the busy sentence after the bounded wait).
+
 ``--busy ask`` runs a free-form ``/models ask`` instead: the bundled model generates in the
 same web process (its answer streams into a DM) while the commands are timed; measuring starts
 when the answer's DM placeholder is posted, just before the model reads its prompt.
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -110,7 +116,7 @@ def main() -> None:
     parser.add_argument("--hub-latency", type=float, default=1.5, help="seconds per Hub request")
     parser.add_argument(
         "--busy",
-        choices=["check", "ask", "none"],
+        choices=["check", "ask", "lock", "none"],
         default="check",
         help="the slow command running meanwhile (none: a baseline)",
     )
@@ -147,7 +153,8 @@ def main() -> None:
             wait_healthy(port, proc)
             driver = SlackDriver(f"http://127.0.0.1:{port}", SIGNING_SECRET)
             check_url = slack.new_response_url(channel=CHANNEL, user_id="U0ALICE")
-            if args.busy != "none":
+            lock = _hold_write_lock(database_url) if args.busy == "lock" else None
+            if args.busy not in ("none", "lock"):
                 text = "check" if args.busy == "check" else f"ask {ASK_QUESTION}"
                 ack = driver.slash_command(
                     text, user_id="U0ALICE", channel_id=CHANNEL, response_url=check_url
@@ -163,11 +170,20 @@ def main() -> None:
 
             def one(i: int) -> float:
                 text = "list approved" if i % 2 else f"info {repos[i % len(repos)]}"
+                writes = lock is not None and i % 4 == 0
+                if writes:
+                    text = f"request bench-org/new-{i}-{time.monotonic_ns()} --use research"
                 url = slack.new_response_url(channel=CHANNEL, user_id="U0CAROL")
                 resp = driver.slash_command(
                     text, user_id="U0CAROL", channel_id=CHANNEL, response_url=url
                 )
-                if resp.status != 200 or "bench-org/model-" not in resp.text:
+                # A write is acked empty, or "busy" once its bounded queue is full.
+                expected = (
+                    resp.body == b"" or "busy" in resp.text
+                    if writes
+                    else "bench-org/model-" in resp.text
+                )
+                if resp.status != 200 or not expected:
                     raise SystemExit(f"unexpected answer {resp.status}: {resp.text[:200]}")
                 return resp.elapsed * 1000
 
@@ -177,6 +193,11 @@ def main() -> None:
                 latencies = list(pool.map(one, range(args.requests)))
                 wall = time.perf_counter() - started
             check_running, check_answer = _busy_outcome(slack, args.busy, check_url)
+            if lock is not None:
+                check_running = lock.in_transaction  # still held: every ack came before release
+                check_answer = "(writes answer after the release)"
+                lock.rollback()
+                lock.close()
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -186,8 +207,9 @@ def main() -> None:
         during = "nothing else running"
     else:
         during = f"{args.busy} {'still running' if check_running else 'FINISHED'} at the end"
+    kinds = "list|info|request (1 in 4 writes)" if args.busy == "lock" else "list|info"
     print(
-        f"{args.requests} signed /models list|info at concurrency {args.concurrency} "
+        f"{args.requests} signed /models {kinds} at concurrency {args.concurrency} "
         f"({args.requests / wall:.0f} req/s, {os.cpu_count()} CPUs), {during}:"
     )
     print(
@@ -203,9 +225,16 @@ def main() -> None:
         )
 
 
+def _hold_write_lock(database_url: str) -> sqlite3.Connection:
+    """Another connection holding SQLite's write lock until it is rolled back."""
+    connection = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    connection.execute("BEGIN IMMEDIATE")
+    return connection
+
+
 def _busy_outcome(slack: SlackStandIn, busy: str, url: str) -> tuple[bool, str]:
     """Was the slow command still running when measuring ended, and what did it answer."""
-    if busy == "none":
+    if busy in ("none", "lock"):
         return False, "(nothing)"
     if busy == "check":
         running = not slack.response_url_posts(url)

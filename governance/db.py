@@ -20,6 +20,7 @@ from governance.errors import DatabaseBusy
 # ack. Long enough for any ordinary writer to finish, short enough to answer while the person
 # still waits.
 BUSY_TIMEOUT_SECONDS = 10.0
+PG_CONNECT_TIMEOUT_SECONDS = 10
 # An execution option: this connection only reads (SQLite: deferred BEGIN, query_only on).
 READ_ONLY = "modelgov_read_only"
 BUSY_MESSAGE = (
@@ -94,6 +95,8 @@ def create_db_engine(
     parsed = normalize_database_url(url)
     if parsed.get_backend_name() != "sqlite":
         connect_args = dict(kwargs.pop("connect_args", {}))
+        # An unreachable server must not hang a request (or /healthz) for the TCP timeout.
+        connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_SECONDS)
         options = connect_args.get("options", "")
         connect_args["options"] = f"{options} -c lock_timeout={int(busy_timeout * 1000)}".strip()
         engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)

@@ -7,7 +7,7 @@ The 135M model's wording is not trusted; the pipeline's guarantees are what is a
 
 from __future__ import annotations
 
-import itertools
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -106,18 +106,21 @@ def test_free_form_answer_cites_real_sources_and_is_labelled(
         "Which deployment needs the moderation filter?",
         on_partial=partials.append,
     )
-    assert result.kind == "generated" and len(borrowed.calls) == 1
-    assert result.model_name == borrowed.name
-    assert result.advisory and borrowed.name in result.advisory and "Advisory" in result.advisory
-    # Either the model's own cited text, or (untraceable text) the closest source quoted.
-    cited = extract_citations(result.text, 99)
-    assert cited, result.text
-    assert max(cited) <= len(result.sources)
+    assert len(borrowed.calls) == 1 and result.model_name == borrowed.name
     assert [s.number for s in result.sources] == list(range(1, len(result.sources) + 1))
+    if result.kind == "unknown":  # the model chose nothing: it says so, with the closest sources
+        assert result.text.startswith("I don't know") and result.sources
+        return
+    assert result.kind == "generated"
+    assert result.advisory and borrowed.name in result.advisory and "Advisory" in result.advisory
+    cited = extract_citations(result.text, 99)
+    assert cited and max(cited) <= len(result.sources), result.text
     given = borrowed.calls[0][-1]["content"]
-    for source in result.sources:  # every listed source is one the model was given
-        assert f'title="{source.title}"' in given
-    assert partials and all(b.startswith(a) for a, b in itertools.pairwise(partials))
+    for sentence in re.split(r" \[\d+\] ?", result.text):  # each quoted sentence was offered
+        if sentence:
+            body = sentence.split(": ", 1)[-1].strip().strip('"')
+            assert " ".join(body.split()[:6]) in given, sentence
+    assert partials == [result.text]  # the assembled answer, once; never the model's JSON
 
 
 def test_unrelated_question_gets_i_dont_know_without_a_model_call(
@@ -151,7 +154,7 @@ def test_time_budget_returns_the_partial_answer_with_a_note(
     seeded.settings.answer_timeout_seconds = 0.05
     seeded.settings.model_max_tokens = 200
     result = ask(seeded, queued, "What happens above 700 million monthly active users?")
-    assert result.timed_out and result.kind == "generated"
+    assert result.timed_out and result.kind in ("generated", "unknown")
     assert result.text.endswith("(Stopped at the 0.05-second time budget: this answer is partial.)")
 
 
@@ -207,15 +210,15 @@ def test_injection_in_license_and_card_text_changes_nothing(
         queued,
         "What does the system notice to AI assistants in the stored license text say?",
     )
-    assert result.kind == "generated"
     [messages] = borrowed.calls
     assert messages[0] == {"role": "system", "content": SYSTEM_PROMPT}
-    user = messages[-1]["content"]
-    assert user.count("<source ") == user.count("</source>") and INJECTION in user
-    # The injected text sits inside a fence it cannot close.
-    fenced = user[user.index(INJECTION) :]
-    assert fenced.index("</source>") < (fenced.find("<source ") % (len(fenced) + 1) or len(fenced))
-    assert result.advisory and "Advisory" in result.advisory
+    assert [m["role"] for m in messages] == ["system", "user"]
+    # Whatever the injected text says, the model could only answer with sentence numbers, and
+    # the answer is those sentences verbatim (or "I don't know").
+    assert result.kind in ("generated", "unknown")
+    for sentence in re.split(r" \[\d+\] ?", result.text):  # upstream text only ever quoted
+        if INJECTION in sentence or "admin mode" in sentence:
+            assert re.match(r'^LICENSE of \S+ says: "', sentence), sentence
     assert state() == before
     status_after = ask(seeded, queued, "Is acme/helper-1b approved?")
     assert status_after == status_before or status_after.text == status_before.text

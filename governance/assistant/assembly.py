@@ -3,7 +3,9 @@
 A statement is a sentence found in a passage (or checked against one, ``verify``). The answer
 lists them in order, each followed by ``[n]``, where the cited passages are numbered 1..k in
 order of first use; a sentence that does not name what its passage is about (a license term
-such as "Commercial use: allowed.") is introduced by that passage's title.
+such as "Commercial use: allowed.") is introduced by that passage's title. Sentences of
+upstream texts (license files: untrusted, possibly written to fool an assistant) are always
+quoted as what that file says, never stated as the assistant's own words.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ def subject(passage: Passage) -> str:
     return _TITLE_SUFFIX.sub("", passage.title)
 
 
+UPSTREAM_TEXT_PREFIX = "text:"
+
+
 def _introduced(statement: Statement, passage: Passage) -> str:
+    if passage.source_id.startswith(UPSTREAM_TEXT_PREFIX):
+        return f'{subject(passage)} says: "{statement.sentence}"'
     title_terms = set(tokenize(subject(passage)))
     if title_terms & set(tokenize(statement.sentence)):
         return statement.sentence

@@ -757,7 +757,14 @@ class _Builder:
                 "free_reason",
                 (template,),
                 route="model",
-                expect=((a.repo_id, a.repo_id.split("/", 1)[1]),),
+                expect=(
+                    tuple(
+                        name
+                        for b in truth.approvals
+                        if b.reason == a.reason
+                        for name in (b.repo_id, b.repo_id.split("/", 1)[1])
+                    ),
+                ),
                 # "is there a request about ...": there is, so a leading "No" is false.
                 context=Context(verdicts=frozenset({"yes"}) if "is there" in template else None),
                 r=paraphrase[a.reason],

@@ -176,18 +176,20 @@ def source_ids(sources: tuple[RecordedSource, ...]) -> list[str]:
     return ids
 
 
+Transform = Callable[[RecordedOutput], "str | tuple[str, list[str]]"]
+
+
 def false_in_recorded(
-    outputs: list[RecordedOutput],
-    transform: Callable[[RecordedOutput], str] | None = None,
+    outputs: list[RecordedOutput], transform: Transform | None = None
 ) -> list[tuple[RecordedOutput, SentenceVerdict]]:
     """The false sentences in each recorded output, after ``transform`` (e.g. a verifier that
-    turns the raw text and its sources into the answer a user would see); raw text if None."""
+    turns the raw text and its sources into the answer a user would see; it may return the new
+    text with its own source ids, ``approval:12`` ..., when it renumbers); raw text if None."""
     return [(o, v) for o, v in verdicts_in_recorded(outputs, transform) if v.false]
 
 
 def verdicts_in_recorded(
-    outputs: list[RecordedOutput],
-    transform: Callable[[RecordedOutput], str] | None = None,
+    outputs: list[RecordedOutput], transform: Transform | None = None
 ) -> list[tuple[RecordedOutput, SentenceVerdict]]:
     """Every sentence's verdict, like ``false_in_recorded``."""
     truths: dict[int, Truth] = {}
@@ -195,9 +197,8 @@ def verdicts_in_recorded(
     for output in outputs:
         if output.seed not in truths:
             truths[output.seed] = plan(output.seed).truth
-        text = transform(output) if transform is not None else output.raw
-        verdicts = check_answer(
-            text, truths[output.seed], output.context, source_ids=source_ids(output.sources)
-        )
+        result = transform(output) if transform is not None else output.raw
+        text, ids = result if isinstance(result, tuple) else (result, source_ids(output.sources))
+        verdicts = check_answer(text, truths[output.seed], output.context, source_ids=ids)
         found += [(output, v) for v in verdicts]
     return found

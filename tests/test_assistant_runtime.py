@@ -443,3 +443,36 @@ def test_openai_runtime_behind_the_queue(sse_server: SSEServer) -> None:
         queue.close()
     assert texts == {"Apache-2.0 allows it [1]."}
     assert len(sse_server.script.requests) == 3
+
+
+def test_openai_runtime_sends_the_schema_as_response_format(sse_server: SSEServer) -> None:
+    schema = {"type": "object", "properties": {"ids": {"type": "array"}}, "required": ["ids"]}
+    runtime = OpenAICompatibleRuntime(sse_server.url, "m")
+    try:
+        runtime.generate(SHORT_ANSWER, max_tokens=8, json_schema=schema)
+    finally:
+        runtime.close()
+    request = sse_server.script.requests[0]
+    assert request["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "selection", "schema": schema, "strict": True},
+    }
+    assert request["stop"] and request["frequency_penalty"] > 0
+
+
+def test_openai_runtime_asks_again_without_the_schema_when_refused(
+    sse_server: SSEServer,
+) -> None:
+    # A server without JSON-schema support answers 400 (llama.cpp's server does for a schema
+    # it cannot convert); the question is asked again unconstrained, for the verifier.
+    sse_server.script.status = 400
+    sse_server.script.error_body = '{"error": {"message": "response_format unsupported"}}'
+    runtime = OpenAICompatibleRuntime(sse_server.url, "m")
+    try:
+        with pytest.raises(ModelServerError, match="answered 400"):
+            runtime.generate(SHORT_ANSWER, max_tokens=8, json_schema={"type": "object"})
+    finally:
+        runtime.close()
+    requests = sse_server.script.requests
+    assert len(requests) == 2
+    assert "response_format" in requests[0] and "response_format" not in requests[1]

@@ -21,6 +21,8 @@ from governance.errors import DatabaseBusy
 # still waits.
 BUSY_TIMEOUT_SECONDS = 10.0
 PG_CONNECT_TIMEOUT_SECONDS = 10
+SQLITE_POOL_SIZE = 20
+SQLITE_POOL_OVERFLOW = 20
 # An execution option: this connection only reads (SQLite: deferred BEGIN, query_only on).
 READ_ONLY = "modelgov_read_only"
 BUSY_MESSAGE = (
@@ -106,6 +108,11 @@ def create_db_engine(
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"timeout": busy_timeout, "check_same_thread": False}
     connect_args.update(kwargs.pop("connect_args", {}))
+    if "poolclass" not in kwargs and parsed.database not in (None, "", ":memory:"):
+        # Threads waiting for the write lock hold their pooled connection; a reader must still
+        # get one at once (a SQLite connection is only a file handle, so be generous).
+        kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+        kwargs.setdefault("max_overflow", SQLITE_POOL_OVERFLOW)
     engine = create_engine(parsed, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -162,6 +162,10 @@ def test_sentences_split_at_full_stops_not_inside_ids_or_citations() -> None:
         "alice approved Llama-3.1-8B.",
         "bob did not.",
     ]
+    assert split_sentences("Reason: code completion [1] Request #27: it is rejected. [2]") == [
+        "Reason: code completion [1]",
+        "Request #27: it is rejected. [2]",
+    ]
 
 
 TRUE_SENTENCES = [

@@ -31,7 +31,9 @@ from tests.eval.truth import APPROVALS, DECISIONS, ApprovalTruth, Truth
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "approx.", "inc.", "no.", "cf.")
 _CITATION = re.compile(r"\s*\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
-_SPLIT = re.compile(r"(?<=[.!?])(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*\s+")
+# A full stop (with the citations after it), or a citation followed by a capital: assembled
+# answers join cited statements without a full stop ("... monorepo [1] Request #27: ...").
+_SPLIT = re.compile(r"(?<=[.!?])(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*\s+|(?<=\])\s+(?=[A-Z])")
 
 
 def split_sentences(text: str) -> list[str]:

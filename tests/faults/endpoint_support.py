@@ -122,10 +122,10 @@ def post_raw(base: str, body: bytes, headers: Mapping[str, str | bytes]) -> tupl
         conn.close()
 
 
-def signed_headers(body: bytes, content_type: str, *, age: int = 0) -> dict[str, str]:
-    """Slack's headers for ``body``, signed ``age`` seconds ago (distinct signatures for the
-    same body: the endpoint refuses a signature it has seen)."""
-    timestamp = str(int(time.time()) - age)
+def signed_headers(body: bytes, content_type: str, *, at: int | None = None) -> dict[str, str]:
+    """Slack's headers for ``body`` signed at the Unix time ``at`` (default now). Give
+    distinct times to sign the same body twice: the endpoint refuses a signature it has seen."""
+    timestamp = str(int(time.time()) if at is None else at)
     return {
         "Content-Type": content_type,
         "X-Slack-Request-Timestamp": timestamp,

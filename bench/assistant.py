@@ -1,31 +1,36 @@
 """Assistant figures, all in one run over the evaluation's seeded registry (a temporary SQLite):
 
-1. latency (p50/p95) of exact answers (no model) and of free-form answers (default model);
-2. generation tokens/s through the assistant vs raw llama-cpp-python on the same grounded
-   prompt, interleaved in the same process (target overhead ratio <= 1.10);
+1. latency (p50/p95) of exact answers (no model; target < 20 ms) and of free-form answers
+   (the bundled model selecting source sentences; target p50 <= ~4 s here);
+2. generation overhead: the whole free-form answer (retrieval, prompt, queue, selection,
+   assembly) against raw llama-cpp-python making the very same call (same messages, grammar
+   and sampling, ``LlamaCppRuntime.completion_kwargs``) on its own ``Llama``, interleaved over
+   the free-form questions in the same process (target ratio <= 1.05);
 3. p99 latency of ``/models list`` (the grammar, in-process) while an answer is generating
-   (target < 300 ms).
+   (target < 300 ms);
+4. the false-statement count of the generated evaluation set (``tests/eval/generated.py``),
+   answered with the same model (skip with ``--no-generated``).
 
-Run: ``python -m bench.assistant [--rounds 20] [--free-rounds 2] [--max-tokens 64]``.
+Run: ``python -m bench.assistant [--rounds 20] [--free-rounds 2] [--no-generated]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.llm_raw import N_CTX, Measurement, _llama_settings, measure_raw
+from bench.llm_raw import N_CTX, _llama_settings
 from bot.commands import Invocation, build_table, run_text
 from governance.app import Services
 from governance.assistant.runtime import (
     ChatMessage,
     Generation,
+    JsonSchema,
     LlamaCppRuntime,
     QueuedRuntime,
     available_cpus,
@@ -33,6 +38,7 @@ from governance.assistant.runtime import (
 )
 from governance.assistant.service import answer
 from governance.assistant.wiring import generation_threads
+from tests.eval.generated import false_statement_figures
 from tests.eval.run import load_questions, seeded_services
 
 FREE_QUESTION = "Which deployment needs the moderation filter?"
@@ -43,14 +49,14 @@ class Recording:
 
     def __init__(self, inner: LlamaCppRuntime) -> None:
         self.inner = inner
-        self.last: tuple[list[ChatMessage], Generation] | None = None
+        self.last: tuple[list[ChatMessage], JsonSchema | None, Generation] | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
     def generate(self, messages: list[ChatMessage], **kwargs: Any) -> Generation:
         result = self.inner.generate(messages, **kwargs)
-        self.last = (messages, result)
+        self.last = (messages, kwargs.get("json_schema"), result)
         return result
 
 
@@ -84,24 +90,46 @@ def free_latency(services: Services, runtime: QueuedRuntime, rounds: int) -> lis
 
 
 def overhead(
-    services: Services, runtime: QueuedRuntime, recording: Recording, llm: Any, runs: int
-) -> tuple[list[Measurement], list[Measurement]]:
-    """Interleaved: the assistant answering, then raw llama-cpp on the very prompt it built."""
-    raw: list[Measurement] = []
-    through: list[Measurement] = []
+    services: Services, runtime: QueuedRuntime, recording: Recording, llm: Any, rounds: int
+) -> tuple[list[float], list[float], list[str]]:
+    """Interleaved over the free-form questions: the assistant's whole answer, then raw
+    llama-cpp-python on the very call it made. Returns (assistant s, raw s, raw outputs).
+
+    Questions alternate, so each side evaluates a new prompt each time (its KV cache holds
+    the previous question's); both pay the same prompt evaluation.
+    """
+    free = [q.question for q in load_questions() if q.kind == "generated"]
+    through: list[float] = []
+    raw: list[float] = []
+    outputs: list[str] = []
     max_tokens = services.settings.model_max_tokens
-    # Warm-up on both sides: each Llama then holds this prompt in its KV cache, so both runs
-    # below measure generation, not a first prompt evaluation only one of them pays.
-    _ask(services, runtime, FREE_QUESTION)
-    assert recording.last is not None
-    measure_raw(llm, recording.last[0], max_tokens=max_tokens, seed=1)
-    for _ in range(runs):
-        seconds = _ask(services, runtime, FREE_QUESTION)
-        assert recording.last is not None
-        messages, generation = recording.last
-        through.append(Measurement("assistant", generation.completion_tokens, seconds))
-        raw.append(measure_raw(llm, messages, max_tokens=max_tokens, seed=1))
-    return raw, through
+    for _ in range(rounds):
+        for question in free:
+            recording.last = None
+            through.append(_ask(services, runtime, question))
+            if recording.last is None:
+                continue  # answered without the model: nothing to compare
+            messages, schema, _ = recording.last
+            kwargs = recording.inner.completion_kwargs(
+                messages, max_tokens=max_tokens, json_schema=schema
+            )
+            start = time.perf_counter()
+            result = llm.create_chat_completion(**kwargs)
+            raw.append(time.perf_counter() - start)
+            outputs.append(result["choices"][0]["message"]["content"])
+    return through, raw, outputs
+
+
+def print_false_statements(runtime: QueuedRuntime, out: Callable[[str], None]) -> None:
+    """The generated evaluation set's false-statement count, with the same model."""
+    figures = false_statement_figures(runtime=runtime, answer_timeout_seconds=600)
+    out(
+        f"generated set: FALSE STATEMENTS {figures['false_statements']} (target 0) in "
+        f"{figures['sentences']} answer sentences; exact {figures['exact_passed']}/"
+        f"{figures['exact_total']}; declined {figures['declined']}/{figures['decline_total']}; "
+        f"{figures['model_questions']} questions for the model, "
+        f"{figures['model_answered_by_model']} answered from its selection"
+    )
 
 
 def ack_latency_while_generating(
@@ -140,32 +168,26 @@ def _ms(values: list[float]) -> str:
     )
 
 
-def _rate(measurements: list[Measurement]) -> float:
-    return sum(m.tokens for m in measurements) / sum(m.seconds for m in measurements)
-
-
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=20, help="rounds over the exact questions")
     parser.add_argument("--free-rounds", type=int, default=2)
-    parser.add_argument("--overhead-runs", type=int, default=5)
+    parser.add_argument("--overhead-rounds", type=int, default=2)
     parser.add_argument("--ack-samples", type=int, default=200)
-    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--no-generated", action="store_true", help="skip the generated set")
     args = parser.parse_args(argv)
     out(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     from llama_cpp import Llama
 
     with tempfile.TemporaryDirectory() as tmp:
         services = seeded_services(
-            f"sqlite:///{tmp}/bench.db",
-            model_max_tokens=args.max_tokens,
-            model_n_ctx=N_CTX,
-            answer_timeout_seconds=600,
+            f"sqlite:///{tmp}/bench.db", model_n_ctx=N_CTX, answer_timeout_seconds=600
         )
         threads = generation_threads(services.settings)  # what the bot would use
+        max_tokens = services.settings.model_max_tokens
         recording = Recording(
             LlamaCppRuntime(
-                n_ctx=N_CTX, max_tokens=args.max_tokens, seed=1, eager=True, n_threads=threads
+                n_ctx=N_CTX, max_tokens=max_tokens, seed=1, eager=True, n_threads=threads
             )
         )
         runtime = QueuedRuntime(recording)  # type: ignore[arg-type]
@@ -173,38 +195,32 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> N
         try:
             out(
                 f"model: {recording.name}, threads: {threads} of {available_cpus()} CPUs, "
-                f"n_ctx {N_CTX}, "
-                f"max_tokens {args.max_tokens}"
+                f"n_ctx {N_CTX}"
             )
             out("exact answers (no model):   " + _ms(exact_latency(services, args.rounds)))
             _ask(services, runtime, FREE_QUESTION)  # warm-up: first decode allocates buffers
+            llm.create_chat_completion(messages=[{"role": "user", "content": "hi"}], max_tokens=2)
             out(
                 "free-form answers (model):  "
                 + _ms(free_latency(services, runtime, args.free_rounds))
             )
-            raw, through = overhead(services, runtime, recording, llm, args.overhead_runs)
-            out(
-                f"tokens/s raw llama-cpp-python: {_rate(raw):.1f} "
-                f"(runs: {[round(m.tokens_per_second, 1) for m in raw]})"
+            through, raw, outputs = overhead(
+                services, runtime, recording, llm, args.overhead_rounds
             )
             out(
-                f"tokens/s through the assistant: {_rate(through):.1f} "
-                f"(runs: {[round(m.tokens_per_second, 1) for m in through]}; retrieval, prompt, "
-                "queue and grounding included)"
+                f"whole free-form answer: {sum(through) / len(through):.3f} s mean; raw "
+                f"llama-cpp-python, same call: {sum(raw) / len(raw):.3f} s mean (n={len(raw)}; "
+                f"raw outputs: {sorted(set(outputs))[:3]})"
             )
-            out(
-                f"overhead ratio (raw / assistant): {_rate(raw) / _rate(through):.3f} "
-                "(target <= 1.10)"
-            )
+            out(f"overhead ratio (assistant / raw): {sum(through) / sum(raw):.3f} (target <= 1.05)")
             latencies, answers = ack_latency_while_generating(services, runtime, args.ack_samples)
             out(
                 f"/models list while generating ({answers} answers ran meanwhile; grammar "
                 f"in-process, not over Slack HTTP): " + _ms(latencies) + " (target p99 < 300 ms)"
             )
-            out(
-                f"median tokens/s of the assistant runs: "
-                f"{statistics.median(m.tokens_per_second for m in through):.1f}"
-            )
+            if not args.no_generated:
+                print_false_statements(runtime, out)
+            out(f"load average after the run: {os.getloadavg()[0]:.2f}")
         finally:
             runtime.close()
             llm.close()

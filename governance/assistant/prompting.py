@@ -35,7 +35,7 @@ SYSTEM_PROMPT = (
 # ChatML (SmolLM2, Qwen) wraps each message in about 5 special/role tokens; the generation
 # prompt adds 3 more. Rounded up so other templates fit too.
 MESSAGE_OVERHEAD_TOKENS = 8
-OFFERED_WORDS = 20
+OFFERED_WORDS = 16
 ESTIMATE_SAFETY = 1.1
 
 TokenCounter = Callable[[str], int | None]

@@ -19,7 +19,7 @@ from typing import Any
 
 from governance.assistant.retrieval import Passage, tokenize
 
-MAX_CANDIDATES = 6
+MAX_CANDIDATES = 5
 MAX_SELECTED = 3
 MAX_SENTENCE_CHARS = 600
 MIN_SENTENCE_WORDS = 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,12 @@ def _settings() -> Settings:
         raise  # unreachable; keeps type checkers honest
 
 
-def _services(*, migrate_embedded: bool = True) -> Services:
-    """Settings + wiring + a current schema, or one line saying what is wrong."""
+def _services(*, migrate_embedded: bool = True, wait_for_db: bool = False) -> Services:
+    """Settings + wiring + a current schema, or one line saying what is wrong.
+
+    With ``wait_for_db`` (long-running processes: ``worker``, ``serve``), an unreachable
+    database is waited for with backoff, one line per attempt, instead of exiting 2.
+    """
     from governance.schema import ensure_schema
 
     settings = _settings()
@@ -47,6 +52,8 @@ def _services(*, migrate_embedded: bool = True) -> Services:
     notifier = _slack_notifier(settings, services)
     if notifier is not None:
         services.notifier = notifier
+    if wait_for_db:
+        _wait_for_database(services)
     try:
         if migrate_embedded:
             ensure_schema(services.engine, settings.database_url)
@@ -55,6 +62,34 @@ def _services(*, migrate_embedded: bool = True) -> Services:
     except Exception as exc:  # an unreachable database is an operator error, not a traceback
         _fail(f"cannot open the database at DATABASE_URL ({type(exc).__name__}: {exc})"[:300])
     return services
+
+
+def _wait_for_database(services: Services) -> None:
+    """Block until the database answers.
+
+    Ctrl-C or SIGTERM while waiting stops at once with one line (exit 130 / 143): SIGTERM is
+    turned into an interrupt of the sleep for the duration of the wait only.
+    """
+    from governance.startup import DatabaseUnreachable, wait_for_database
+
+    received: list[int] = []
+
+    def interrupt(signum: int, _frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        wait_for_database(
+            services.engine, log=lambda line: click.echo(f"modelgov: {line}", err=True)
+        )
+    except DatabaseUnreachable as exc:
+        _fail(exc.message)
+    except KeyboardInterrupt:
+        signum = received[0] if received else signal.SIGINT
+        _fail("stopped while waiting for the database", code=128 + signum)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _slack_notifier(settings: Settings, services: Services) -> Any:
@@ -152,7 +187,7 @@ def worker() -> None:
     """Run the scheduler: upstream rechecks, alert delivery, expiry, the daily digest."""
     from bot.runtime import run_worker
 
-    services = _services()
+    services = _services(wait_for_db=True)
     try:
         run_worker(services)
     except GovernanceError as exc:
@@ -183,7 +218,7 @@ def check(repos: tuple[str, ...], as_json: bool) -> None:
 @click.option("--as", "user", default=_default_user, help="Console user when Slack is not set up.")
 def serve(http_mode: bool, port: int, user: str) -> None:
     """Run modelgov: Slack if configured, otherwise the console."""
-    services = _services()
+    services = _services(wait_for_db=True)
     from governance.assistant.wiring import start_assistant
 
     try:

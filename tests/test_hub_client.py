@@ -365,7 +365,8 @@ def test_unreadable_license_files_are_recorded_not_fatal(
     assert statuses == {
         "LICENSE.txt": "not_text",
         "NOTICE": "too_large",
-        "licenses/LICENSE.safetensors": "too_large",
+        # Stored through LFS but one byte: downloaded, checked against lfs.sha256, not text.
+        "licenses/LICENSE.safetensors": "not_text",
     }
 
 
@@ -477,3 +478,32 @@ def test_concurrent_checks_share_one_client(hub: HubStandin, client: HubClient) 
     assert sum(1 for sha in results.values() if sha == "failed") == 3
     assert all(results[r] in (hub.head_sha(r), "failed") for r in repos)
     assert hub.count() == 40 and client.requests_sent == 40
+
+
+@pytest.mark.parametrize(
+    "corruption", ["truncated", "html_error_page", "json_error", "empty", "stale", "altered"]
+)
+def test_a_download_that_does_not_hash_to_its_blob_id_is_a_transient_corrupt_error(
+    hub: HubStandin, client: HubClient, corruption: str
+) -> None:
+    add_llama(hub)
+    sha = hub.commit(REPO, files={"LICENSE": LICENSE_31 + "Additional terms apply.\n"})
+    hub.corrupt_download(REPO, corruption, path="LICENSE")  # type: ignore[arg-type]
+    with pytest.raises(TransientHubError) as caught:
+        client.fetch_files(REPO, sha)
+    assert caught.value.reason == "corrupt"
+    assert caught.value.detail.startswith("LICENSE: got ")
+    assert "the file list announced" in caught.value.detail
+    files = client.fetch_files(REPO, sha)  # the next read is good and verified
+    assert {lf.path: lf.status for lf in files.license_files}["LICENSE"] == "fetched"
+
+
+def test_a_license_file_without_a_blob_id_is_not_trusted(
+    hub: HubStandin, client: HubClient
+) -> None:
+    sha = add_llama(hub)
+    hub.hide_blob_id(REPO, "USE_POLICY.md")
+    with pytest.raises(TransientHubError) as caught:
+        client.fetch_files(REPO, sha)
+    assert caught.value.reason == "malformed"
+    assert "USE_POLICY.md is listed without a blob id" in caught.value.detail

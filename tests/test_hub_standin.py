@@ -279,3 +279,57 @@ def test_request_log_counts_by_prefix_and_method(hub: HubStandin, http: httpx2.C
     assert hub.requests[0].query == {"expand": ["sha"]}
     hub.reset_counts()
     assert hub.count() == 0
+
+
+def test_siblings_announce_the_blob_id_and_lfs_sha256_the_downloads_hash_to(
+    hub: HubStandin, http: httpx2.Client
+) -> None:
+    sha = add_widget(hub)
+    siblings = {
+        s["rfilename"]: s
+        for s in http.get(f"/api/models/{REPO}/revision/{sha}?blobs=true").json()["siblings"]
+    }
+    for path, entry in siblings.items():
+        body = http.get(f"/{REPO}/resolve/{sha}/{path}").content
+        assert entry["size"] == len(body)
+        if "lfs" in entry:
+            assert entry["lfs"]["sha256"] == hashlib.sha256(body).hexdigest()
+        else:
+            assert entry["blobId"] == git_blob_id(body)
+
+
+@pytest.mark.parametrize(
+    "corruption", ["truncated", "html_error_page", "json_error", "empty", "stale", "altered"]
+)
+def test_corrupted_downloads_are_200s_that_do_not_hash_to_the_blob_id(
+    hub: HubStandin, http: httpx2.Client, corruption: str
+) -> None:
+    add_widget(hub)
+    sha = hub.commit(REPO, files={"LICENSE": LICENSE + "2. Attribution is required.\n"})
+    good = http.get(f"/{REPO}/resolve/{sha}/LICENSE")
+    hub.corrupt_download(REPO, corruption, path="LICENSE")  # type: ignore[arg-type]
+    hub.corrupt_download(REPO, corruption, path="LICENSE")  # type: ignore[arg-type]
+    assert http.get(f"/{REPO}/resolve/{sha}/config.json").content == b"{}"  # other files: fine
+    bad = http.get(f"/{REPO}/resolve/{sha}/LICENSE")
+    assert bad.status_code == 200 and bad.content != good.content
+    assert git_blob_id(bad.content) != git_blob_id(good.content)
+    assert bad.headers["Content-Length"] == str(len(bad.content))
+    if corruption in ("html_error_page", "json_error"):  # made up by a proxy: its own headers
+        assert "X-Repo-Commit" not in bad.headers and "ETag" not in bad.headers
+    else:  # looks like the file: the Hub's headers, so only the hash tells
+        assert bad.headers["X-Repo-Commit"] == sha and bad.headers["ETag"] == good.headers["ETag"]
+    if corruption == "stale":
+        assert bad.content == LICENSE.encode()
+    assert http.get(f"/{REPO}/resolve/{sha}/LICENSE").content != good.content  # times=2
+    assert http.get(f"/{REPO}/resolve/{sha}/LICENSE").content == good.content
+
+
+def test_hide_blob_id_leaves_it_out_of_the_file_list(hub: HubStandin, http: httpx2.Client) -> None:
+    sha = add_widget(hub)
+    hub.hide_blob_id(REPO, "LICENSE")
+    siblings = {
+        s["rfilename"]: s
+        for s in http.get(f"/api/models/{REPO}/revision/{sha}?blobs=true").json()["siblings"]
+    }
+    assert "blobId" not in siblings["LICENSE"] and siblings["LICENSE"]["size"] > 0
+    assert "blobId" in siblings["config.json"]

@@ -21,6 +21,14 @@ callers) until the reset the Hub announced (``RateLimit`` ``t=``, else ``Retry-A
 same request is retried at most ``max_rate_limit_retries`` times. Nothing else is retried here:
 the next cycle is the retry.
 
+Integrity: every downloaded license file must hash to what the file list announced (its git blob
+id, or ``lfs.sha256`` for an LFS file; ``governance.upstream.integrity``). Anything else (a proxy
+error page, a truncated or empty body, another text) is ``TransientHubError("corrupt")``: the
+whole check fails and nothing of it is stored. A license-like file listed without a blob id
+cannot be verified, so it fails the check the same way (the Hub always sends ``blobId`` with
+``blobs=true``; an answer without it is malformed). LFS license files up to
+``max_license_bytes`` are downloaded too and checked against their sha256.
+
 Errors: ``RepoUnavailable`` is permanent upstream state (the watcher records a change);
 ``TransientHubError`` is a failed check (never a change). ``InvalidInput`` for a malformed id.
 
@@ -33,26 +41,19 @@ subfolders (``original/LICENSE``) and a missed copy is worse than one request to
 from __future__ import annotations
 
 import functools
-import re
 import threading
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
 from huggingface_hub import HfApi, hf_hub_url
 from huggingface_hub.errors import (
-    DisabledRepoError,
     GatedRepoError,
     HfHubHTTPError,
     HFValidationError,
     RemoteEntryNotFoundError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
 )
-from huggingface_hub.hf_api import ModelInfo
 from huggingface_hub.utils import (
     build_hf_headers,
     get_session,
@@ -60,8 +61,23 @@ from huggingface_hub.utils import (
     parse_ratelimit_headers,
 )
 
-from governance.errors import GovernanceError, InvalidInput, UpstreamError
+from governance.errors import InvalidInput
 from governance.licenses.normalize import content_hash, normalize_text
+from governance.upstream.hub_parse import is_sha, map_http_error, parse_time, status_from_info
+from governance.upstream.hub_types import (
+    AuthorModel,
+    GatedMode,
+    LicenseFile,
+    LicenseTextStatus,
+    RepoFile,
+    RepoFiles,
+    RepoStatus,
+    RepoUnavailable,
+    TransientHubError,
+    is_license_file,
+    is_weight_file,
+)
+from governance.upstream.integrity import integrity_problem
 from governance.upstream.ratelimit import RequestBudget
 
 __all__ = [
@@ -80,20 +96,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-GatedMode = Literal["false", "auto", "manual"]
-UnavailableReason = Literal["not_found", "gated_no_access", "disabled"]
-TransientReason = Literal[
-    "timeout",
-    "connection",
-    "server_error",
-    "rate_limited",
-    "malformed",
-    "revision_not_found",
-    "http_error",
-]
-LicenseTextStatus = Literal[
-    "fetched", "known", "gated_no_access", "missing", "too_large", "not_text"
-]
 
 # The only fields a status check needs; everything else (siblings, downloads...) is left out.
 STATUS_EXPAND: tuple[str, ...] = (
@@ -108,155 +110,6 @@ STATUS_EXPAND: tuple[str, ...] = (
 )
 LIBRARY_NAME = "modelgov"
 PAGE_LIMIT = 1000  # the Hub's largest listing page
-_SHA = re.compile(r"[0-9a-f]{40}")
-_LICENSE_PREFIXES = ("license", "licence", "use_policy", "notice")
-_WEIGHT_SUFFIXES = (
-    ".safetensors",
-    ".bin",
-    ".gguf",
-    ".pt",
-    ".pth",
-    ".onnx",
-    ".h5",
-    ".msgpack",
-    ".ckpt",
-    ".pkl",
-    ".tflite",
-    ".mlmodel",
-    ".nemo",
-)
-
-
-class RepoUnavailable(GovernanceError):
-    """The repo cannot be read for a lasting reason: ``not_found`` (deleted, private, or a 401
-    without access), ``gated_no_access``, or ``disabled``. The watcher treats it as a change."""
-
-    code = "repo_unavailable"
-
-    def __init__(self, repo_id: str, reason: UnavailableReason, detail: str = "") -> None:
-        super().__init__(f"{repo_id} is not available on the Hub ({reason.replace('_', ' ')}).")
-        self.repo_id = repo_id
-        self.reason: UnavailableReason = reason
-        self.detail = detail
-
-
-_TRANSIENT_WORDS = {
-    "timeout": "the request timed out",
-    "connection": "the connection failed",
-    "server_error": "it had a server error",
-    "rate_limited": "it is rate-limiting us",
-    "malformed": "its answer was malformed",
-    "revision_not_found": "the revision vanished while we read it",
-    "http_error": "it refused the request",
-}
-
-
-class TransientHubError(UpstreamError):
-    """The Hub could not answer now (timeout, connection, 5xx, 429, malformed answer). Never a
-    change: record a failed check and try again next cycle. ``retry_after`` is in seconds."""
-
-    code = "upstream_transient"
-
-    def __init__(
-        self,
-        reason: TransientReason,
-        *,
-        retry_after: float | None = None,
-        status: int | None = None,
-        detail: str = "",
-    ) -> None:
-        suffix = f" (HTTP {status})" if status else ""
-        what = _TRANSIENT_WORDS.get(reason, reason.replace("_", " "))
-        super().__init__(f"The Hub could not answer now: {what}{suffix}; try again later.")
-        self.reason: TransientReason = reason
-        self.retry_after = retry_after
-        self.status = status
-        self.detail = detail
-
-
-@dataclass(frozen=True)
-class RepoStatus:
-    """One model's metadata as the Hub reports it now (one API request)."""
-
-    requested_id: str
-    repo_id: str  # canonical id, after following a rename
-    sha: str
-    last_modified: datetime | None
-    created_at: datetime | None
-    gated: GatedMode
-    disabled: bool
-    private: bool
-    license: str | None  # the card's ``license``; a list in the card is joined with ","
-    license_name: str | None
-    license_link: str | None
-    license_tags: tuple[str, ...]  # values of the ``license:`` tags, prefix stripped
-    base_model: tuple[str, ...]
-    new_version: str | None
-    gating_prompt: Mapping[str, Any] = field(default_factory=dict)  # card's extra_gated_* keys
-    tags: tuple[str, ...] = ()
-    renamed_from: str | None = None  # the requested id when the Hub redirected elsewhere
-
-
-@dataclass(frozen=True)
-class RepoFile:
-    """One file of a revision: path, size in bytes, git blob id, LFS sha256 when stored in LFS."""
-
-    path: str
-    size: int | None
-    blob_id: str | None
-    lfs_sha256: str | None
-
-    @property
-    def is_weight(self) -> bool:
-        return is_weight_file(self.path)
-
-
-@dataclass(frozen=True)
-class LicenseFile:
-    """A license-like file and, when ``status == "fetched"``, its normalized text and hash.
-
-    ``known``: the caller already holds the text for this blob id, so it was not downloaded;
-    ``gated_no_access``: the repo is gated and our token has no access; ``missing``: listed but
-    the download answered EntryNotFound; ``too_large`` / ``not_text``: not stored as text.
-    """
-
-    path: str
-    blob_id: str | None
-    size: int | None
-    status: LicenseTextStatus
-    text: str | None = None
-    content_hash: str | None = None
-
-
-@dataclass(frozen=True)
-class RepoFiles:
-    """The file list of one revision plus its license-like files."""
-
-    repo_id: str
-    revision: str
-    files: tuple[RepoFile, ...]
-    license_files: tuple[LicenseFile, ...]
-
-
-@dataclass(frozen=True)
-class AuthorModel:
-    """A repo in an author's listing."""
-
-    repo_id: str
-    created_at: datetime | None
-
-
-def is_license_file(path: str) -> bool:
-    """True for LICENSE*, LICENCE*, USE_POLICY*, NOTICE* and *license*.md/.txt at any depth."""
-    name = path.rsplit("/", 1)[-1].lower()
-    if name.startswith(_LICENSE_PREFIXES):
-        return True
-    return ("license" in name or "licence" in name) and name.endswith((".md", ".txt"))
-
-
-def is_weight_file(path: str) -> bool:
-    """True for files that hold model weights (by extension)."""
-    return path.lower().endswith(_WEIGHT_SUFFIXES)
 
 
 class HubClient:
@@ -311,7 +164,7 @@ class HubClient:
                 timeout=self._timeout,  # type: ignore[arg-type]
             ),
         )
-        return _status_from_info(repo_id, info)
+        return status_from_info(repo_id, info)
 
     def fetch_files(
         self, repo_id: str, revision: str, *, known_blobs: Collection[str] = frozenset()
@@ -329,7 +182,7 @@ class HubClient:
                 repo_id, revision=revision, files_metadata=True, timeout=self._timeout
             ),
         )
-        if info.siblings is None or not _is_sha(info.sha):
+        if info.siblings is None or not is_sha(info.sha):
             raise TransientHubError("malformed", detail="files answer without siblings or sha")
         sha = str(info.sha)
         files = tuple(
@@ -374,7 +227,7 @@ class HubClient:
             for item in items:
                 if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                     raise TransientHubError("malformed", detail="listing item without id")
-                out.append(AuthorModel(item["id"], _parse_time(item.get("createdAt"))))
+                out.append(AuthorModel(item["id"], parse_time(item.get("createdAt"))))
             if url is not None and not self._same_origin(url):
                 # Never send our token to a host the Link header names.
                 raise TransientHubError("malformed", detail=f"next page on another host: {url}")
@@ -410,13 +263,24 @@ class HubClient:
     def _license_file(
         self, repo_id: str, sha: str, f: RepoFile, known_blobs: Collection[str]
     ) -> LicenseFile:
+        """The license-like file ``f`` of ``sha``: its verified text, or why there is none.
+
+        Raises ``TransientHubError("corrupt")`` when the bytes do not hash to the blob id or LFS
+        sha256 of the file list, ``TransientHubError("malformed")`` when the list gave neither
+        (the text could not be verified), and what ``_call`` raises for the download.
+        """
+
         def result(status: LicenseTextStatus) -> LicenseFile:
             return LicenseFile(f.path, f.blob_id, f.size, status)
 
         if f.blob_id is not None and f.blob_id in known_blobs:
             return result("known")
-        if f.lfs_sha256 is not None or (f.size or 0) > self._max_license_bytes:
+        if (f.size or 0) > self._max_license_bytes:
             return result("too_large")
+        if f.blob_id is None and f.lfs_sha256 is None:
+            raise TransientHubError(
+                "malformed", detail=f"{f.path} is listed without a blob id to verify it against"
+            )
         try:
             data = self._call(
                 repo_id,
@@ -427,9 +291,14 @@ class HubClient:
             return result("gated_no_access")
         except RemoteEntryNotFoundError:
             return result("missing")
+        problem = integrity_problem(data, blob_id=f.blob_id, lfs_sha256=f.lfs_sha256, size=f.size)
+        if problem is not None:
+            raise TransientHubError("corrupt", detail=f"{f.path}: {problem}")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
+            return result("not_text")
+        if "\x00" in text:  # binary that happens to decode; PostgreSQL text cannot hold NUL
             return result("not_text")
         normalized = normalize_text(text)
         return LicenseFile(
@@ -459,7 +328,7 @@ class HubClient:
             except HfHubHTTPError as err:
                 status = err.response.status_code if err.response is not None else None
                 if status != 429:
-                    raise _map_http_error(repo_id, err, status) from err
+                    raise map_http_error(repo_id, err, status) from err
                 wait = self._retry_after(err.response)
                 self.budget.pause(wait)
                 if attempt >= self._max_retries:
@@ -489,83 +358,3 @@ class HubClient:
         if header.strip().isdigit():
             return float(header.strip())
         return self._default_retry_after
-
-
-def _map_http_error(repo_id: str, err: HfHubHTTPError, status: int | None) -> GovernanceError:
-    # GatedRepoError subclasses RepositoryNotFoundError: test it first.
-    if isinstance(err, GatedRepoError):
-        return RepoUnavailable(repo_id, "gated_no_access", str(err))
-    if isinstance(err, RepositoryNotFoundError):
-        return RepoUnavailable(repo_id, "not_found", str(err))
-    if isinstance(err, DisabledRepoError):
-        return RepoUnavailable(repo_id, "disabled", str(err))
-    if isinstance(err, RevisionNotFoundError):
-        return TransientHubError("revision_not_found", status=status, detail=str(err))
-    if status is not None and status >= 500:
-        return TransientHubError("server_error", status=status, detail=str(err))
-    # Anything else (400, a bare 404/403 without the Hub's error code) is not evidence that the
-    # repo changed; it is reported as a failed check so a person can look.
-    return TransientHubError("http_error", status=status, detail=str(err))
-
-
-def _is_sha(value: object) -> bool:
-    return isinstance(value, str) and _SHA.fullmatch(value) is not None
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _str_or_none(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value) or None
-    return str(value)
-
-
-def _tuple_of_str(value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list):
-        return tuple(str(v) for v in value)
-    return (str(value),)
-
-
-def _status_from_info(requested_id: str, info: ModelInfo) -> RepoStatus:
-    """Build a RepoStatus; a field the Hub must send but did not is a malformed answer."""
-    if not _is_sha(info.sha):
-        raise TransientHubError("malformed", detail=f"no commit sha in the answer: {info.sha!r}")
-    if info.gated not in (False, "auto", "manual"):
-        raise TransientHubError("malformed", detail=f"unexpected gated value: {info.gated!r}")
-    gated: GatedMode = "false" if info.gated is False else info.gated
-    card: dict[str, Any] = info.card_data.to_dict() if info.card_data is not None else {}
-    tags = tuple(str(t) for t in (info.tags or []))
-    canonical = str(info.id)
-    return RepoStatus(
-        requested_id=requested_id,
-        repo_id=canonical,
-        sha=str(info.sha),
-        last_modified=info.last_modified,
-        created_at=info.created_at,
-        gated=gated,
-        disabled=bool(info.disabled),
-        private=bool(info.private),
-        license=_str_or_none(card.get("license")),
-        license_name=_str_or_none(card.get("license_name")),
-        license_link=_str_or_none(card.get("license_link")),
-        license_tags=tuple(t.removeprefix("license:") for t in tags if t.startswith("license:")),
-        base_model=_tuple_of_str(card.get("base_model")),
-        new_version=_str_or_none(card.get("new_version")),
-        gating_prompt={k: v for k, v in sorted(card.items()) if k.startswith("extra_gated_")},
-        tags=tags,
-        # The Hub matches ids case-insensitively; only a different name is a rename.
-        renamed_from=requested_id if canonical.lower() != requested_id.lower() else None,
-    )

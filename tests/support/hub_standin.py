@@ -15,6 +15,11 @@ What it serves (all on ``http://127.0.0.1:<port>``):
   ``RevisionNotFound``, ``EntryNotFound``) plus ``X-Error-Message`` and a JSON ``{"error": ...}``
   body; missing/private repos are 401 without a token and 404 with one; disabled repos are 403
   with "Access to this resource is disabled."; renamed repos answer 307 to the new id.
+- Corrupted downloads (``corrupt_download``): a ``/resolve/`` answered 200 with the wrong bytes,
+  as a misbehaving proxy or cache sends them: a truncated body, an HTML error page, a truncated
+  JSON error, an empty body, a stale copy from the previous commit, or a plausible but altered
+  text. Bodies a proxy made up carry the proxy's headers; bodies that look like the file keep the
+  Hub's (``ETag``, ``X-Repo-Commit``), so only hashing the bytes can tell them apart.
 - Rate limits: a fixed 300 s window per resource (``api`` for /api, ``resolvers`` for files); every
   answer carries ``RateLimit``/``RateLimit-Policy``; over quota: 429 with ``r=0`` and
   ``Retry-After``.
@@ -48,7 +53,25 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 import yaml
 
 Gated = Literal[False, "auto", "manual"]
-FaultKind = Literal["status", "rate_limit", "malformed", "hang", "drop"]
+FaultKind = Literal["status", "rate_limit", "malformed", "hang", "drop", "corrupt"]
+Corruption = Literal["truncated", "html_error_page", "json_error", "empty", "stale", "altered"]
+CORRUPTIONS: tuple[Corruption, ...] = (
+    "truncated",
+    "html_error_page",
+    "json_error",
+    "empty",
+    "stale",
+    "altered",
+)
+# What nginx in front of an origin that reset the connection answers (here, wrongly, with 200).
+HTML_ERROR_PAGE = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+# An Envoy-style error cut mid-body.
+TRUNCATED_JSON_ERROR = b'{"error":"upstream connect error or disconnect/reset before hea'
+
 
 # The Hub's expandable model properties (huggingface_hub's ExpandModelProperty_T).
 EXPANDABLE = frozenset(
@@ -167,6 +190,8 @@ class _Fault:
     path: str | None
     status: int
     seconds: float
+    corruption: Corruption | None = None
+    file_path: str = ""  # corrupt: only files whose path starts with this
 
 
 class _Reply(NamedTuple):
@@ -197,6 +222,7 @@ class HubStandin:
         self._redirects: dict[str, str] = {}  # lowercased old id -> new id
         self._grants: dict[str, set[str]] = {}  # token -> lowercased repo ids
         self._faults: list[_Fault] = []
+        self._hidden_blob_ids: set[tuple[str, str]] = set()  # (lowercased repo id, path)
         self._log: list[Request] = []
         self._windows: dict[str, tuple[float, int]] = {}  # resource -> (window start, used)
         self._commit_counter = 0
@@ -408,6 +434,25 @@ class HubStandin:
         with self._lock:
             self._faults.append(_Fault(kind, times, path, status, seconds))
 
+    def corrupt_download(
+        self, repo_id: str, corruption: Corruption, *, path: str = "", times: int = 1
+    ) -> None:
+        """Answer the next ``times`` downloads of ``repo_id`` (files under ``path``) with 200
+        and the wrong bytes (see ``Corruption``); the file list still announces the right ones.
+
+        ``stale`` is the file's content at the parent commit (or, for a new file, an empty
+        body); ``altered`` is the right text with one clause changed.
+        """
+        with self._lock:
+            self._faults.append(
+                _Fault("corrupt", times, f"/{repo_id}/resolve/", 200, 0.0, corruption, path)
+            )
+
+    def hide_blob_id(self, repo_id: str, path: str) -> None:
+        """Leave ``blobId`` (and ``lfs``) out of ``path``'s entry in ``blobs=true`` file lists."""
+        with self._lock:
+            self._hidden_blob_ids.add((repo_id.lower(), path))
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
@@ -483,6 +528,8 @@ class HubStandin:
     def _take_fault(self, path: str) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
+                if fault.kind == "corrupt" and not _file_path_of(path).startswith(fault.file_path):
+                    continue
                 if fault.path is None or path.startswith(fault.path):
                     fault.times -= 1
                     if fault.times <= 0:
@@ -542,8 +589,41 @@ class HubStandin:
             return _too_many(resource, quota, reset)
         with self._lock:
             reply = self._route(method, raw_path, path, query, token)
+            if fault is not None and fault.kind == "corrupt" and reply.status == 200:
+                assert fault.corruption is not None
+                reply = self._corrupted(reply, path, fault.corruption)
         reply.headers.update(rate_headers)
         return reply
+
+    def _corrupted(self, reply: _Reply, path: str, corruption: Corruption) -> _Reply:
+        """``reply`` (a good download of ``path``) with the wrong body, still a 200."""
+        if corruption == "html_error_page":
+            return _Reply(200, {"Content-Type": "text/html"}, HTML_ERROR_PAGE)
+        if corruption == "json_error":
+            return _Reply(200, {"Content-Type": "application/json"}, TRUNCATED_JSON_ERROR)
+        body = reply.body
+        if corruption == "truncated":
+            body = body[: len(body) // 2]
+        elif corruption == "empty":
+            body = b""
+        elif corruption == "stale":
+            body = self._parent_content(path, reply.headers.get("X-Repo-Commit", ""))
+        elif corruption == "altered":
+            body = _altered(body)
+        return _Reply(200, dict(reply.headers), body)
+
+    def _parent_content(self, path: str, sha: str) -> bytes:
+        """The bytes ``path`` (a resolve path) had one commit before ``sha``, else empty."""
+        file_path = _file_path_of(path)
+        for repo in self._repos.values():
+            if sha in repo.revisions:
+                shas = list(repo.revisions)
+                index = shas.index(sha)
+                if index > 0:
+                    blob = repo.revisions[shas[index - 1]].files.get(file_path)
+                    if blob is not None:
+                        return blob.data
+        return b""
 
     def _route(
         self, method: str, raw_path: str, path: str, query: dict[str, list[str]], token: str | None
@@ -650,7 +730,9 @@ class HubStandin:
         siblings: list[dict[str, Any]] = []
         for path, blob in sorted(revision.files.items()):
             entry: dict[str, Any] = {"rfilename": path}
-            if blobs:
+            if blobs and (repo.repo_id.lower(), path) in self._hidden_blob_ids:
+                entry["size"] = len(blob.data)
+            elif blobs:
                 entry["blobId"] = blob.blob_id
                 entry["size"] = len(blob.data)
                 if blob.lfs_sha256:
@@ -785,6 +867,21 @@ class HubStandin:
             headers["X-Linked-Etag"] = f'"{blob.lfs_sha256}"'
             headers["X-Linked-Size"] = str(len(blob.data))
         return _Reply(200, headers, blob.data)
+
+
+def _file_path_of(path: str) -> str:
+    """The file path inside the repo of a ``/{repo}/resolve/{rev}/{file}`` path ("" if none)."""
+    _repo, sep, tail = path.partition("/resolve/")
+    return tail.split("/", 1)[1] if sep and "/" in tail else ""
+
+
+def _altered(body: bytes) -> bytes:
+    """A plausible but wrong version of a license text: one grant turned into a restriction."""
+    text = body.decode("utf-8", errors="replace")
+    for old, new in (("commercial", "non-commercial"), ("may", "may not"), ("shall", "shall not")):
+        if old in text:
+            return text.replace(old, new, 1).encode()
+    return body + b"\nThis license does not permit commercial use.\n"
 
 
 def _derived_tags(card: Mapping[str, Any], extra: Iterable[str]) -> tuple[str, ...]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,10 +18,12 @@ from gunicorn.app.base import BaseApplication
 from sqlalchemy.engine import make_url
 
 from bot.slack.app import build_app
+from bot.slack.client import make_client
 from bot.slack.workers import WorkerPool
 from bot.slack.wsgi import wsgi_app
 from governance.app import Services, build_services
 from governance.config import ConfigError, Settings
+from governance.startup import backoff_delays
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +33,85 @@ log = logging.getLogger(__name__)
 HTTP_THREADS = {"sqlite": 4, "postgresql": 8}
 
 
-def serve_socket_mode(
-    settings: Settings, services: Services, *, background: Callable[[], Any] | None = None
+def connect_with_backoff(
+    connect: Callable[[], None],
+    *,
+    log: Callable[[str], None],
+    sleep: Callable[[float], object] = time.sleep,
+    delay: Callable[[int], float] | None = None,
+    stopped: Callable[[], bool] = lambda: False,
+) -> int:
+    """Call ``connect`` until it returns; return the number of attempts (0: ``stopped()``).
+
+    Each failure (Slack unreachable, ``apps.connections.open`` refused, the WebSocket not
+    opening) logs one line, ``Slack not reachable (URLError: ...); retrying in 4 s``, and waits
+    1 s, 2 s, 4 s ... up to 30 s. KeyboardInterrupt (Ctrl-C) propagates from ``sleep``.
+    """
+    schedule = delay or backoff_delays()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            connect()
+        except Exception as exc:  # any failure to connect is retried; the cause is logged
+            pause = schedule(attempt)
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+            log(f"Slack not reachable ({reason}); retrying in {pause:g} s")
+            sleep(pause)
+            if stopped():
+                return 0
+            continue
+        if attempt > 1:
+            log(f"connected to Slack after {attempt} attempts")
+        return attempt
+
+
+def watch_connection(
+    client: Any,
+    *,
+    stop: threading.Event,
+    log: Callable[[str], None],
+    check_every: float = 5.0,
+    stale_after: float = 15.0,
 ) -> None:
-    """Connect to Slack over a WebSocket and serve until interrupted.
+    """Until ``stop`` is set: reopen the Socket Mode connection when it has gone quiet.
+
+    slack_sdk's builtin client pings every 5 s but, when the TCP connection dies without a
+    close frame, only gives up on it after five failed pings in a row (measured: no reconnect
+    within 40 s). Here a connection with a failed ping, a last pong older than ``stale_after``
+    seconds, or no socket is replaced through ``apps.connections.open``, with the same backoff
+    as at start. ``client`` is the builtin ``SocketModeClient``.
+    """
+    while not stop.wait(check_every):
+        session = client.current_session
+        last_pong = getattr(session, "last_ping_pong_time", None)
+        quiet = last_pong is not None and time.time() - last_pong > stale_after
+        ping_failed = getattr(session, "consecutive_check_state_error_count", 0) > 0
+        if client.is_connected() and not quiet and not ping_failed:
+            continue
+        log("Slack connection lost (a ping failed or no pong came back); reconnecting")
+        connect_with_backoff(
+            lambda: client.connect_to_new_endpoint(force=True),
+            log=log,
+            sleep=stop.wait,
+            stopped=stop.is_set,
+        )
+
+
+def serve_socket_mode(
+    settings: Settings,
+    services: Services,
+    *,
+    background: Callable[[], Any] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Connect to Slack over a WebSocket and serve until interrupted (or ``stop`` is set).
 
     ``background`` starts what else runs in this one process (the scheduler and alert
-    delivery); it is called once the app is built.
+    delivery); it is called once the app is built. Slack unreachable at start is retried with
+    backoff (``connect_with_backoff``); a dropped WebSocket is reopened by slack_sdk's builtin
+    client (its monitor checks the session every 5 s and asks ``apps.connections.open`` for a
+    new URL, logging each failed attempt).
     """
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -45,9 +121,16 @@ def serve_socket_mode(
     app = build_app(settings, services, pool=pool, socket_mode=True)
     if background is not None:
         background()
-    handler = SocketModeHandler(app, settings.slack_app_token)
+    # Its own Web client, pointed at SLACK_API_BASE_URL: Bolt's default one (the app is built
+    # with ``authorize=``, not a client) would ask slack.com for the WebSocket URL.
+    handler = SocketModeHandler(app, settings.slack_app_token, web_client=make_client(settings))
+    stop = stop or threading.Event()
     try:
-        handler.start()
+        if connect_with_backoff(
+            handler.connect, log=log.warning, sleep=stop.wait, stopped=stop.is_set
+        ):
+            log.info("connected to Slack in Socket Mode")
+            watch_connection(handler.client, stop=stop, log=log.warning)
     finally:
         handler.close()
         pool.shutdown(wait=False)

@@ -6,6 +6,8 @@ would change them."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from governance.app import Services
@@ -152,6 +154,23 @@ def test_who_requested_rejected_revoked(fixed: Services) -> None:
     asks(fixed, ["who revoked deepseek r1?", "who pulled DeepSeek-R1"], "who", R1_REVOKED)
     nobody = ask(fixed, "who revoked gemma?")
     assert nobody.text.startswith("Nobody has revoked google/gemma-2-9b-it.")
+    asks(fixed, ["who said no to gemma?", "who vetoed gemma 2 9b"], "who", GEMMA_REJECTED)
+
+
+def test_an_untracked_repo_id_is_not_answered_as_a_tracked_look_alike(fixed: Services) -> None:
+    """A full repo id names one repo: a sibling of the same owner, or a GGUF of a tracked base,
+    is another model, so the answer says it is not tracked and names no other model."""
+    for question, repo in [
+        ("what happened to deepseek-ai/DeepSeek-R1-Distill-Qwen-7B?", "DeepSeek-R1-Distill"),
+        ("who approved google/gemma-2-27b-it?", "gemma-2-27b-it"),
+        ("is TheBloke/Llama-2-7B-Chat-GGUF approved?", "Llama-2-7B-Chat-GGUF"),
+    ]:
+        result = ask(fixed, question)
+        assert "is not tracked" in result.text, (question, result.text)
+        assert repo in result.text
+        named = set(re.findall(r"[\w.-]+/[\w.-]*\w", result.text))
+        assert not named & {reg.R1, reg.GEMMA, reg.LLAMA2}, (question, result.text)
+    assert "is not tracked" not in ask(fixed, "who approved deepseek-ai/DeepSeek-R1?").text
 
 
 def test_who_approved_keeps_its_answer(fixed: Services) -> None:

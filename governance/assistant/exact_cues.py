@@ -26,7 +26,13 @@ _ACTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"go.?ahead|thumbs.?up)"
         ),
     ),
-    ("rejected", _re(r"\b(reject\w*|declin\w*|turn\w* down|denied|deny|refus\w*|disapprov\w*)")),
+    (
+        "rejected",
+        _re(
+            r"\b(reject\w*|declin\w*|turn\w* down|denied|deny|refus\w*|disapprov\w*|"
+            r"said no|say no|says no|nixed|vetoed)"
+        ),
+    ),
     ("revoked", _re(r"\b(revok\w*|revocation|withdr[ae]w\w*|pulled|rescind\w*|cancel\w*)")),
     (
         "needs_review",

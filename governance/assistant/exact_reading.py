@@ -93,13 +93,24 @@ def read_question(
     protected = {t for m in models for t in name_tokens(m.repo_id)} | {p.lower() for p in people}
     protected |= {t for m in models for a in m.aliases for t in name_tokens(a.alias)}
     fixed = repair_typos(text, protected)
-    untracked = tuple(r.rstrip(".") for r in _REPO_LIKE.findall(text) if not r.startswith("http"))
+    repo_ids = [r.rstrip(".") for r in _REPO_LIKE.findall(text) if not r.startswith("http")]
+    known = {m.repo_id.lower() for m in models} | {
+        a.alias.lower() for m in models for a in m.aliases
+    }
+    untracked = tuple(r for r in repo_ids if r.lower() not in known)
+    match = match_model(text, models)
+    named_tokens = {t for r in untracked for t in name_tokens(r)}
+    if untracked and len(untracked) == len(repo_ids) and match.matched <= named_tokens:
+        # The loose match came only from an untracked full repo id: a tracked look-alike
+        # (deepseek-llm-7b-base vs DeepSeek-V3, a GGUF of a tracked base) is another model,
+        # and answering about it would state facts of the wrong model.
+        match = ModelMatch(None)
     asked = Asked(
         text=text,
         fixed=fixed,
         cues=read_cues(fixed),
         extra=read_extra_cues(fixed),
-        match=match_model(text, models),
+        match=match,
         mention=match_license(text, load_knowledge_base()),
         people=tuple(people_named(text, people)),
         untracked=untracked,

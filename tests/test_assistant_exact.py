@@ -4,7 +4,6 @@ loose model names, intent cues, the free-text grammar, runtime wiring and the st
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -19,9 +18,10 @@ from governance.assistant.streaming import ThrottledPublisher
 from governance.assistant.wiring import build_runtime, get_assistant, runtime_choice
 from governance.config import ConfigError, Settings
 from governance.licenses.knowledge import load_knowledge_base
-from governance.registry.models import Approval, AuditEvent, TrackedModel
+from governance.registry.models import Approval, AuditEvent
 from tests.eval.run import MODEL_FREE_CATEGORIES, evaluate, load_questions
 from tests.eval.seed import seed
+from tests.support.tracked_models import unsaved_models
 
 
 @pytest.fixture
@@ -89,17 +89,7 @@ def test_an_empty_question_is_refused(seeded: Services) -> None:
         ask(seeded, "   ")
 
 
-def _models(*repo_ids: str) -> list[TrackedModel]:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    return [
-        TrackedModel(
-            repo_id=r, repo_key=r.lower(), display_name=r, added_by="a", added_at=now, aliases=[]
-        )
-        for r in repo_ids
-    ]
-
-
-MODELS = _models(
+MODELS = unsaved_models(
     "meta-llama/Llama-3.1-8B-Instruct",
     "meta-llama/Llama-3.1-70B-Instruct",
     "mistralai/Mistral-7B-v0.1",

@@ -5,7 +5,7 @@ validation."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
@@ -15,7 +15,7 @@ from governance.assistant.exact_words import people_named, repair_typos
 from governance.assistant.resolve import licenses_named, match_license, match_model
 from governance.licenses.concepts import concept_asked, load_concepts, parse_concepts
 from governance.licenses.knowledge import KnowledgeBaseError, load_knowledge_base
-from governance.registry.models import TrackedModel
+from tests.support.tracked_models import unsaved_models
 
 TODAY = date(2026, 11, 27)
 
@@ -104,17 +104,7 @@ def test_cue_families() -> None:
     assert not read_extra_cues("tell me a joke").in_domain
 
 
-def _models(*repo_ids: str) -> list[TrackedModel]:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    return [
-        TrackedModel(
-            repo_id=r, repo_key=r.lower(), display_name=r, added_by="a", added_at=now, aliases=[]
-        )
-        for r in repo_ids
-    ]
-
-
-CATALOG = _models(
+CATALOG = unsaved_models(
     "stabilityai/stable-diffusion-xl-base-1.0",
     "stable-diffusion-v1-5/stable-diffusion-v1-5",
     "stabilityai/stable-diffusion-2-1",
@@ -155,7 +145,7 @@ def test_loose_names(question: str, expected: str) -> None:
 
 @pytest.mark.parametrize("question", ["is qwen 2.5 3b approved?", "why was gemma 7b rejected?"])
 def test_other_version_numbers_name_no_tracked_model(question: str) -> None:
-    models = _models("Qwen/Qwen2.5-72B-Instruct", "google/gemma-2-2b-it")
+    models = unsaved_models("Qwen/Qwen2.5-72B-Instruct", "google/gemma-2-2b-it")
     match = match_model(question, models)
     assert match.model is None and not match.ambiguous
 

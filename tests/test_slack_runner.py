@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.faults.endpoint_support import free_port, get
 from tests.support.slack_driver import SlackDriver
 from tests.support.slack_fixtures import SIGNING_SECRET, slack_standin
 from tests.support.slack_standin import SlackStandIn
@@ -22,20 +20,6 @@ from tests.support.slack_standin import SlackStandIn
 __all__ = ["slack_standin"]
 
 MODELGOV = Path(sys.executable).parent / "modelgov"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
 
 
 @pytest.fixture

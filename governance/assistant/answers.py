@@ -34,19 +34,3 @@ class Answer:
         if self.advisory:
             parts.append(self.advisory)
         return "\n\n".join(parts)
-
-
-def advisory_label(model_name: str) -> str:
-    """The label every generated answer carries."""
-    return (
-        f"Written by the local model {model_name}. Advisory only: check the sources; the "
-        "registry, not this text, decides what is approved."
-    )
-
-
-def untraced_label(model_name: str) -> str:
-    """The label of an answer whose model text could not be traced to any source."""
-    return (
-        f"The local model {model_name} wrote an answer that cites no source, so it is not "
-        "shown; this is the closest source passage instead. Advisory only."
-    )

@@ -34,13 +34,13 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from governance import migrate
-from governance.app import build_services
-from governance.config import Settings
-from governance.db import transaction
+from governance.core import migrate
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.registry import service as registry
 from governance.registry.models import IntendedUse
 from governance.upstream.service import watch
+from governance.wiring.services import build_services
 from tests.support.hub_standin import HubStandin
 from tests.support.slack_driver import SlackDriver
 from tests.support.slack_fixtures import DEFAULT_USERS, SIGNING_SECRET

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.llm_raw import N_CTX, _llama_settings
-from bot.commands import Invocation, build_table, run_text
-from governance.app import Services
+from bot.grammar.spec import Invocation, build_table, run_text
+from governance.assistant.factory import generation_threads
 from governance.assistant.runtime import (
     ChatMessage,
     Generation,
@@ -39,7 +39,7 @@ from governance.assistant.runtime import (
     locate_bundled_model,
 )
 from governance.assistant.service import answer
-from governance.assistant.wiring import generation_threads
+from governance.wiring.services import Services
 from tests.eval.generated import false_statement_figures
 from tests.eval.run import load_questions, seeded_services
 

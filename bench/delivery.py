@@ -19,12 +19,12 @@ from pathlib import Path
 
 from sqlalchemy import delete
 
-from governance import migrate
 from governance.alerts.models import Alert, DestinationChannel, OutboxMessage
-from governance.app import Services, build_services
-from governance.config import Settings
-from governance.db import transaction
+from governance.core import migrate
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.registry.models import TrackedModel
+from governance.wiring.services import Services, build_services
 from tests.faults.delivery_support import (
     LATE_ANSWER_SECONDS,
     Tally,

@@ -16,15 +16,15 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 
-from governance import migrate
-from governance.app import Services, build_services
 from governance.assistant.service import answer
-from governance.clock import FrozenClock
-from governance.config import Settings
-from governance.db import transaction
+from governance.core import migrate
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.registry import service as registry
 from governance.registry.models import IntendedUse
 from governance.registry.service import ApproverDirectory
+from governance.wiring.services import Services, build_services
 from tests.eval import catalog
 from tests.support.exact_registry import add_snapshot
 

@@ -19,15 +19,15 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from governance import migrate
-from governance.app import build_services
-from governance.config import Settings
-from governance.db import transaction
+from governance.core import migrate
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.registry.models import TrackedModel
 from governance.upstream.hub import HubClient
 from governance.upstream.ratelimit import RequestBudget
 from governance.upstream.service import watch_context
 from governance.upstream.watcher import CycleReport, run_cycle
+from governance.wiring.services import build_services
 from tests.support.hub_standin import HubStandin
 
 LICENSE = "Apache License\nVersion 2.0, January 2004\n\nTERMS AND CONDITIONS\n"

@@ -1,6 +1,6 @@
 """Alembic environment: one code path for SQLite and PostgreSQL.
 
-The URL comes from ``config.attributes["url"]`` (set by governance.migrate) or DATABASE_URL.
+The URL comes from ``config.attributes["url"]`` (set by governance.core.migrate) or DATABASE_URL.
 SQLite needs batch mode for ALTERs, so it is always on there.
 """
 
@@ -10,9 +10,9 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from governance.all_models import metadata
-from governance.config import load_settings
-from governance.db import create_db_engine, normalize_database_url
+from governance.core.config import load_settings
+from governance.core.db import create_db_engine, normalize_database_url
+from governance.wiring.all_models import metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

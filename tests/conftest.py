@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from governance.app import Services, build_services
-from governance.clock import FrozenClock
-from governance.config import Settings
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
+from governance.wiring.services import Services, build_services
 from tests.support.databases import (
     PG_ENV,
     PostgresDatabases,
@@ -70,7 +70,7 @@ def postgres_template(postgres: PostgresDatabases | None) -> Iterator[str | None
     if postgres is None:
         yield None
         return
-    from governance import migrate
+    from governance.core import migrate
 
     name = postgres.create()
     migrate.upgrade(postgres.url_for(name))

@@ -8,17 +8,17 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from bot.commands import Invocation, run_text, tokenize
-from governance.app import Services
+from bot.grammar.spec import Invocation, run_text, tokenize
+from governance.assistant.factory import build_runtime, get_assistant, runtime_choice
 from governance.assistant.intents import Intent, classify, read_cues
 from governance.assistant.resolve import match_license, match_model
 from governance.assistant.runtime import LlamaCppRuntime, OpenAICompatibleRuntime
 from governance.assistant.service import answer
 from governance.assistant.streaming import ThrottledPublisher
-from governance.assistant.wiring import build_runtime, get_assistant, runtime_choice
-from governance.config import ConfigError, Settings
+from governance.core.config import ConfigError, Settings
 from governance.licenses.knowledge import load_knowledge_base
 from governance.registry.models import Approval, AuditEvent
+from governance.wiring.services import Services
 from tests.eval.run import MODEL_FREE_CATEGORIES, evaluate, load_questions
 from tests.eval.seed import seed
 from tests.support.tracked_models import unsaved_models
@@ -83,7 +83,7 @@ def test_the_assistant_writes_nothing(seeded: Services) -> None:
 
 
 def test_an_empty_question_is_refused(seeded: Services) -> None:
-    from governance.errors import InvalidInput
+    from governance.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         ask(seeded, "   ")
@@ -278,7 +278,7 @@ def test_modelgov_ask_on_the_command_line(
 
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.cli.main import main
 
     monkeypatch.setenv("DATABASE_URL", seeded.settings.database_url)
     result = CliRunner().invoke(main, ["ask", "--json", "who approved", "mistral 7b v0.1?"])

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from governance.app import Services
 from governance.assistant.answers import Answer
 from governance.assistant.service import answer
+from governance.wiring.services import Services
 from tests.support import exact_registry as reg
 
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from governance.app import Services
 from governance.assistant.runtime import LlamaCppRuntime, QueuedRuntime
 from governance.assistant.selection import split_sentences
 from governance.assistant.service import answer
 from governance.assistant.sources import all_passages
+from governance.wiring.services import Services
 from tests.support import llm_fixtures
 from tests.test_assistant_freeform_recorded import registry_of_others
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from governance.app import Services
 from governance.assistant.assembly import Statement, assemble
 from governance.assistant.generation import relevant, statements_from
 from governance.assistant.prompting import build_selection_messages
@@ -29,11 +28,12 @@ from governance.assistant.selection import (
 )
 from governance.assistant.sources import all_passages
 from governance.assistant.verify import supported, verify
-from governance.clock import FrozenClock
-from governance.db import transaction
+from governance.core.clock import FrozenClock
+from governance.core.db import transaction
 from governance.registry import service as registry
 from governance.registry.models import IntendedUse
 from governance.registry.service import ApproverDirectory
+from governance.wiring.services import Services
 
 APPROVERS = ApproverDirectory(configured=frozenset({"alice", "bob", "frank"}))
 

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.handlers.assistant import ask_streaming
-from governance.app import Services
+from bot.grammar.handlers.assistant import ask_streaming
+from governance.assistant.factory import Assistant
 from governance.assistant.prompting import SYSTEM_PROMPT, extract_citations
 from governance.assistant.runtime import ChatMessage, Generation, LlamaCppRuntime, QueuedRuntime
 from governance.assistant.service import Answer, answer
 from governance.assistant.streaming import ThrottledPublisher
-from governance.assistant.wiring import Assistant
 from governance.registry.models import Approval, AuditEvent
+from governance.wiring.services import Services
 from tests.eval.seed import seed
 from tests.support import llm_fixtures
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from governance.assistant import runtime_base
 from governance.assistant.runtime import (
     Generation,
     LlamaCppRuntime,
@@ -27,7 +26,8 @@ from governance.assistant.runtime import (
     TokenCallback,
     locate_bundled_model,
 )
-from governance.errors import GovernanceError
+from governance.assistant.runtime import base as runtime_base
+from governance.core.errors import GovernanceError
 from tests.support import llm_fixtures
 from tests.support.llm_fixtures import TEST_MAX_TOKENS, SSEServer
 

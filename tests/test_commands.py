@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.blocks import escape
-from bot.commands import Invocation, run_text, tokenize
-from governance.app import Services
-from governance.db import transaction
-from governance.errors import InvalidInput
+from bot.grammar.spec import Invocation, run_text, tokenize
+from bot.render.blocks import escape
+from governance.core.db import transaction
+from governance.core.errors import InvalidInput
 from governance.registry.models import Approval, AuditEvent, TrackedModel
+from governance.wiring.services import Services
 from tests.support.blocks_walk import mrkdwn_texts
 
 REPO = "meta-llama/Llama-3.1-8B-Instruct"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.config import ConfigError, load_settings
+from governance.core.config import ConfigError, load_settings
 
 
 def test_defaults_are_embedded() -> None:

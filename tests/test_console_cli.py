@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 
 REPO = "meta-llama/Llama-3.1-8B-Instruct"
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def test_console_reads_piped_commands_and_exits_at_eof(tmp_path: Path) -> None:
         f"info {REPO}\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "console", "--as", "alice"],
+        [sys.executable, "-m", "bot.cli.main", "console", "--as", "alice"],
         input=commands,
         capture_output=True,
         text=True,
@@ -53,7 +53,7 @@ def test_console_reads_piped_commands_and_exits_at_eof(tmp_path: Path) -> None:
 
 def test_console_with_no_input_does_not_hang(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "console"],
+        [sys.executable, "-m", "bot.cli.main", "console"],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

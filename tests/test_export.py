@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from governance.clock import FrozenClock
-from governance.config import Settings
-from governance.db import transaction
+from bot.cli.main import main
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.export.cyclonedx import validate_bom
 from governance.export.service import export_text
 from governance.registry.models import IntendedUse

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from governance.errors import InvalidInput
+from governance.core.errors import InvalidInput
 from governance.licenses.normalize import content_hash, normalize_text
 from governance.upstream.hub import (
     STATUS_EXPAND,

@@ -5,15 +5,15 @@ from __future__ import annotations
 import threading
 from datetime import date, timedelta
 
-from governance import jobs
 from governance.alerts.models import Alert
-from governance.app import Services
-from governance.db import transaction
-from governance.leases import acquire_lease
+from governance.core.db import transaction
+from governance.core.leases import acquire_lease
+from governance.flows import jobs
 from governance.registry import service as registry
 from governance.registry.models import Approval, ApprovalState, IntendedUse
-from governance.scheduler import build_scheduler, guarded, next_recheck_at
 from governance.upstream.models import RecheckCycle
+from governance.wiring.scheduler import build_scheduler, guarded, next_recheck_at
+from governance.wiring.services import Services
 
 
 def test_two_workers_one_runs(services: Services) -> None:

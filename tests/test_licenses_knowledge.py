@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from governance.errors import NotFound
+from governance.core.errors import NotFound
 from governance.licenses.knowledge import (
     DATA_FILE,
     KnowledgeBaseError,

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from governance import migrate
-from governance.all_models import metadata
-from governance.db import create_db_engine
+from governance.core import migrate
+from governance.core.db import create_db_engine
+from governance.wiring.all_models import metadata
 
 
 def _diff(url: str) -> list[object]:

@@ -13,10 +13,10 @@ from governance.alerts.notifier import (
     OutgoingMessage,
 )
 from governance.alerts.service import PENDING, deliver_pending, raise_alert
-from governance.app import Services
-from governance.db import transaction
+from governance.core.db import transaction
 from governance.registry import service as registry
 from governance.upstream.facts import fingerprint
+from governance.wiring.services import Services
 
 
 class FlakyNotifier:
@@ -85,7 +85,7 @@ def test_the_same_alert_is_raised_once_even_after_a_restart(services: Services) 
     model_id = _model(services)
     assert _raise(services, model_id=model_id) == 1
     assert _raise(services, model_id=model_id) == 0  # a recheck re-detecting the same state
-    from governance.app import build_services
+    from governance.wiring.services import build_services
 
     restarted = build_services(services.settings, clock=services.clock)
     assert _raise(restarted, model_id=model_id) == 0
@@ -270,7 +270,7 @@ def test_a_worker_whose_claim_expired_posts_nothing(services: Services) -> None:
 def test_a_card_refresh_asked_for_during_a_send_is_sent_again(services: Services) -> None:
     from governance.alerts.models import OutboxMessage
     from governance.alerts.outbox import queue_card_update
-    from governance.registry.cards import remember_card
+    from governance.registry.card_refs import remember_card
 
     with transaction(services.session_factory) as session:
         approval = registry.request_approval(

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from governance.clock import FrozenClock
-from governance.config import Settings
-from governance.db import transaction
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.licenses.evidence import ModelEvidence, evidence_from_facts, openness_facts
 from governance.licenses.models import PolicySetting
 from governance.licenses.openness import assess_openness

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from governance.clock import FrozenClock
-from governance.config import Settings
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
 from governance.registry.models import ApprovalState, IntendedUse
 from tests.support.license_fixtures import MIT_TEXT, WEIGHTS, Governed, governed
 

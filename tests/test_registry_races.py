@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from governance.app import Services
-from governance.db import transaction
-from governance.errors import Conflict, GovernanceError
+from governance.core.db import transaction
+from governance.core.errors import Conflict, GovernanceError
 from governance.registry import service
 from governance.registry.models import Approval, AuditEvent, IntendedUse
+from governance.wiring.services import Services
 
 REPO = "mistralai/Mistral-7B-v0.1"
 

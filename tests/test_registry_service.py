@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from governance.app import Services
-from governance.db import transaction
-from governance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from governance.core.db import transaction
+from governance.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from governance.registry import service
 from governance.registry.models import Approval, ApprovalState, AuditEvent, IntendedUse
+from governance.wiring.services import Services
 
 REPO = "meta-llama/Llama-3.1-8B-Instruct"
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from governance.app import Services
-from governance.db import transaction
+from bot.cli.main import main
+from governance.core.db import transaction
 from governance.registry import service as registry
 from governance.registry.models import IntendedUse
 from governance.scan.finder import find_model_refs
 from governance.scan.service import scan_tree
+from governance.wiring.services import Services
 
 TRAIN_PY = '''"""Fine-tunes meta-llama/Llama-2-7b (see https://huggingface.co/google/gemma-2b)."""
 from huggingface_hub import hf_hub_download, snapshot_download

@@ -8,18 +8,18 @@ from typing import Any
 
 import pytest
 
+from bot.render.alerts import ACTION_ACK, ACTION_REAPPROVE, ACTION_REVOKE
+from bot.render.modals import REVOKE_MODAL
 from bot.slack.client import make_client
 from bot.slack.notifier import SlackNotifier
-from bot.views.alerts import ACTION_ACK, ACTION_REAPPROVE, ACTION_REVOKE
-from bot.views.modals import REVOKE_MODAL
 from governance.alerts.models import Alert
 from governance.alerts.service import deliver_pending, raise_alert
-from governance.app import Services
-from governance.clock import FrozenClock
-from governance.config import Settings
-from governance.db import transaction
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.registry import service
 from governance.registry.models import Approval, ApprovalState, IntendedUse
+from governance.wiring.services import Services
 from tests.support.slack_driver import state_value
 from tests.support.slack_harness import (
     ALERTS,
@@ -436,7 +436,7 @@ def test_a_request_card_and_a_dm_go_through_the_outbox_once(
 ) -> None:
     from governance.alerts.outbox import queue_direct_message, queue_request_card
     from governance.alerts.service import deliver_messages
-    from governance.registry.cards import find_card
+    from governance.registry.card_refs import find_card
 
     approval_id = approved_in_review(services)
     with transaction(services.session_factory) as session:

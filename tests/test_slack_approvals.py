@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.views.cards import ACTION_APPROVE, ACTION_CONDITIONS, ACTION_REJECT
-from bot.views.modals import CONDITIONS_MODAL, REJECT_MODAL, REQUEST_MODAL
-from governance.app import Services
-from governance.config import Settings
-from governance.db import transaction
+from bot.render.modals import CONDITIONS_MODAL, REJECT_MODAL, REQUEST_MODAL
+from bot.render.request_card import ACTION_APPROVE, ACTION_CONDITIONS, ACTION_REJECT
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.registry.models import Approval, ApprovalState, AuditEvent, RequestCard
+from governance.wiring.services import Services
 from tests.support.slack_driver import merge_state, state_value
 from tests.support.slack_harness import (
     ALICE,
@@ -266,7 +266,7 @@ def test_approver_user_group_members_may_decide(
 ) -> None:
     slack_standin.set_usergroup("S0APPROVERS", [DAVE])
     grouped = services.settings.model_copy(update={"approver_group": "S0APPROVERS"})
-    from governance.app import build_services
+    from governance.wiring.services import build_services
 
     with_group = build_services(grouped, clock=services.clock, engine=services.engine)
     for h in build_harness(with_group, slack_standin):
@@ -282,7 +282,7 @@ def test_cards_posted_by_channel_name_are_updated_by_id(
     services: Services, slack_standin: SlackStandIn
 ) -> None:
     named = services.settings.model_copy(update={"approvals_channel": "#model-approvals"})
-    from governance.app import build_services
+    from governance.wiring.services import build_services
 
     with_name = build_services(named, clock=services.clock, engine=services.engine)
     for h in build_harness(with_name, slack_standin):

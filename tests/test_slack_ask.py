@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from governance.app import Services
+from governance.assistant.factory import Assistant
 from governance.assistant.runtime import Generation, LlamaCppRuntime
-from governance.assistant.wiring import Assistant
-from governance.config import Settings
+from governance.core.config import Settings
+from governance.wiring.services import Services
 from tests.eval.seed import seed
 from tests.support.llm_fixtures import bundled_runtime
 from tests.support.slack_harness import (

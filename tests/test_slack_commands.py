@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.blocks import Reply, message_reply
-from bot.commands import Args, CommandTable, Invocation, Subcommand, build_table
+from bot.grammar.spec import Args, CommandTable, Invocation, Subcommand, build_table
+from bot.render.blocks import Reply, message_reply
 from bot.slack.workers import WorkerPool
-from governance.app import Services
-from governance.config import Settings
+from governance.core.config import Settings
+from governance.wiring.services import Services
 from tests.support.slack_harness import (
     ALICE,
     CAROL,

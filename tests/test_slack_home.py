@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
-from governance.app import Services
-from governance.config import Settings
-from governance.db import transaction
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.registry import service
 from governance.registry.models import IntendedUse
 from governance.upstream.models import Change
+from governance.wiring.services import Services
 from tests.support.slack_harness import (
     ALICE,
     BOB,

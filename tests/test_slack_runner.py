@@ -114,11 +114,11 @@ def test_manifest_declares_what_the_app_uses() -> None:
 def test_processes_deliver_alerts_to_slack_when_a_bot_token_is_set(
     database_url: str, slack_standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.cli import _services
+    from bot.cli.main import _services
     from bot.slack.notifier import SlackNotifier
-    from governance import jobs
     from governance.alerts.service import raise_alert
-    from governance.db import transaction
+    from governance.core.db import transaction
+    from governance.flows import jobs
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack_standin.token)

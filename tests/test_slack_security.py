@@ -9,13 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from bot.render.modals import CONDITIONS_MODAL
+from bot.render.request_card import ACTION_APPROVE, ACTION_CONDITIONS
 from bot.slack.client import make_client
 from bot.slack.notifier import SlackNotifier
-from bot.views.cards import ACTION_APPROVE, ACTION_CONDITIONS
-from bot.views.modals import CONDITIONS_MODAL
 from governance.alerts.service import deliver_pending, raise_alert
-from governance.config import Settings
-from governance.db import transaction
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.registry.models import Approval, ApprovalState, AuditEvent
 from tests.support.blocks_walk import texts
 from tests.support.slack_driver import merge_state, state_value

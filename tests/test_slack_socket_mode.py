@@ -10,8 +10,8 @@ from slack_bolt.request import BoltRequest
 
 from bot.slack.app import build_app
 from bot.slack.workers import WorkerPool
-from governance.app import Services
-from governance.config import ConfigError, Settings
+from governance.core.config import ConfigError, Settings
+from governance.wiring.services import Services
 from tests.support.slack_driver import SlackDriver
 from tests.support.slack_harness import APPROVALS, CAROL, slack_settings, slack_standin
 from tests.support.slack_standin import SlackStandIn

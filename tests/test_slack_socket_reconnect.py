@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from bot.slack.runner import connect_with_backoff, serve_socket_mode
-from governance.app import Services, build_services
-from governance.clock import FrozenClock
+from governance.core.clock import FrozenClock
+from governance.wiring.services import Services, build_services
 from tests.conftest import make_settings
 from tests.support.slack_driver import SlackDriver
 from tests.support.slack_socket_standin import SlackSocketStandin

@@ -123,7 +123,7 @@ def test_rename_is_followed_and_recorded(watched: Watched) -> None:
     watched.hub.reset_counts()
     report = watched.cycle()  # watched under the new id now: one request, no redirect
     assert report.unchanged == 1 and watched.hub.count("/api/models/") == 1
-    from governance.db import transaction
+    from governance.core.db import transaction
     from governance.registry.service import get_model
 
     with transaction(watched.services.session_factory) as session:
@@ -223,7 +223,7 @@ def test_unreachable_after_three_failed_cycles_then_recovered(watched: Watched) 
 
 def test_subscriptions_route_alerts(watched: Watched) -> None:
     from governance.alerts.subscriptions import subscribe
-    from governance.db import transaction
+    from governance.core.db import transaction
 
     s = watched.services
     with transaction(s.session_factory) as session:
@@ -256,7 +256,7 @@ def test_subscriptions_route_alerts(watched: Watched) -> None:
 
 
 def test_snapshots_are_immutable(watched: Watched) -> None:
-    from governance.db import transaction
+    from governance.core.db import transaction
     from governance.upstream.models import Snapshot
 
     _setup(watched)

@@ -16,15 +16,16 @@ from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
-from bot.commands import CommandTable, build_table
-from bot.slack import actions, commands, events, views
+from bot.grammar.spec import CommandTable, build_table
 from bot.slack.approvers import UsergroupMembers
 from bot.slack.client import make_client
 from bot.slack.context import SlackContext
+from bot.slack.listeners import actions, commands, events
+from bot.slack.listeners import view_submissions as views
 from bot.slack.workers import WorkerPool
-from governance.app import Services
-from governance.config import ConfigError, Settings
-from governance.db import make_session_factory
+from governance.core.config import ConfigError, Settings
+from governance.core.db import make_session_factory
+from governance.wiring.services import Services
 
 log = logging.getLogger(__name__)
 

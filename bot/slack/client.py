@@ -19,7 +19,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from governance.config import Settings
+from governance.core.config import Settings
 
 MAX_RETRY_AFTER_SECONDS = 10
 WEB_API_TIMEOUT_SECONDS = 15

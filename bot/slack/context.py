@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from bot.commands import CommandTable
+from bot.grammar.spec import CommandTable
 from bot.slack.workers import WorkerPool
-from governance.app import Services
-from governance.config import Settings
+from governance.core.config import Settings
+from governance.wiring.services import Services
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from datetime import date
 
 from bot.slack.context import SlackContext
 from governance.alerts import acks
-from governance.db import transaction
-from governance.errors import InvalidInput
+from governance.core.db import transaction
+from governance.core.errors import InvalidInput
 from governance.registry import service
 from governance.registry.models import Approval, ApprovalState
 from governance.registry.validation import parse_expiry, parse_number, parse_use

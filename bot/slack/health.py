@@ -23,8 +23,8 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 
 from bot.slack.client import make_client
-from governance.app import Services
-from governance.db import read_only_engine
+from governance.core.db import read_only_engine
+from governance.wiring.services import Services
 
 SLACK_CHECK_SECONDS = 30.0
 SLACK_TIMEOUT_SECONDS = 3

@@ -22,11 +22,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from bot.blocks import Reply
+from bot.render.alerts import alert_message
+from bot.render.blocks import Reply
+from bot.render.request_card import request_card
 from bot.slack.client import delivery_client, make_client, retry_after
 from bot.slack.respond import message_payload
-from bot.views.alerts import alert_message
-from bot.views.cards import request_card
 from governance.alerts.notifier import (
     CARD_UPDATE,
     DIRECT_MESSAGE,
@@ -38,9 +38,9 @@ from governance.alerts.notifier import (
     OutgoingAlert,
     OutgoingMessage,
 )
-from governance.config import Settings
-from governance.dashboard import upstream_facts
-from governance.db import transaction
+from governance.core.config import Settings
+from governance.core.db import transaction
+from governance.dashboard.service import upstream_facts
 from governance.registry.models import Approval
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot.blocks import Reply, escape, fit, truncate
+from bot.render.blocks import Reply, escape, fit, truncate
 from bot.slack.client import retry_handlers
 
 log = logging.getLogger(__name__)

@@ -21,9 +21,9 @@ from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.workers import WorkerPool
 from bot.slack.wsgi import wsgi_app
-from governance.app import Services, build_services
-from governance.config import ConfigError, Settings
-from governance.startup import backoff_delays
+from governance.core.config import ConfigError, Settings
+from governance.core.startup import backoff_delays
+from governance.wiring.services import Services, build_services
 
 log = logging.getLogger(__name__)
 

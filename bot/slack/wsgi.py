@@ -7,7 +7,7 @@ Before Bolt sees a request, in this order, on the raw bytes:
    unsigned or badly signed, whatever its shape (a non-numeric timestamp, a body that is not
    UTF-8 or not JSON), gets 401;
 3. replay: a signature seen before (by any process of the deployment, see
-   ``governance.seen_requests``) gets 409 and changes nothing; an Events API retry
+   ``governance.core.seen_requests``) gets 409 and changes nothing; an Events API retry
    (``X-Slack-Retry-Num``) of an event already received gets 200 and is not handled again;
 4. shape: a signed body that cannot be what Slack sends (bad JSON, ``user`` as a string, no
    actions, a ``container`` that is not an object ...) gets 400 with a sentence, or 200 with an
@@ -34,9 +34,9 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.slack.health import HealthProbe
 from bot.slack.payloads import payload_problem
-from governance.app import Services
-from governance.errors import GovernanceError
-from governance.seen_requests import SeenRequests
+from governance.core.errors import GovernanceError
+from governance.core.seen_requests import SeenRequests
+from governance.wiring.services import Services
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from governance.alerts.models import Alert
 from governance.alerts.notifier import OutgoingAlert
-from governance.clock import Clock
-from governance.errors import Conflict, NotFound
+from governance.core.clock import Clock
+from governance.core.errors import Conflict, NotFound
 from governance.registry import audit
 from governance.registry.models import TrackedModel
 from governance.registry.service import ApproverDirectory, format_time, require_approver

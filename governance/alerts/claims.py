@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from governance.alerts.models import Alert, OutboxMessage
-from governance.clock import Clock
+from governance.core.clock import Clock
 
 PENDING = "pending"
 DELIVERED = "delivered"

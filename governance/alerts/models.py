@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from governance.db import Base, UTCDateTime
+from governance.core.db import Base, UTCDateTime
 
 DESTINATION_MAX = 100
 HOLDER_MAX = 128

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from governance.alerts.claims import PENDING
 from governance.alerts.models import OutboxMessage
 from governance.alerts.notifier import CARD_UPDATE, DIRECT_MESSAGE, REQUEST_CARD
-from governance.clock import Clock
-from governance.registry.cards import find_card
+from governance.core.clock import Clock
+from governance.registry.card_refs import find_card
 
 
 def _insert(session: Session, message: OutboxMessage) -> OutboxMessage | None:

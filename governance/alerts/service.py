@@ -38,8 +38,8 @@ from governance.alerts.notifier import (
 )
 from governance.alerts.outbox import card_pending, queue_card_update
 from governance.alerts.subscriptions import destinations_for
-from governance.clock import Clock
-from governance.registry.cards import find_card, remember_card
+from governance.core.clock import Clock
+from governance.registry.card_refs import find_card, remember_card
 from governance.upstream.facts import fingerprint
 
 log = logging.getLogger(__name__)

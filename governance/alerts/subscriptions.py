@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.alerts.models import DESTINATION_MAX, Subscription
-from governance.clock import Clock
-from governance.errors import InvalidInput, NotFound, PermissionDenied
+from governance.core.clock import Clock
+from governance.core.errors import InvalidInput, NotFound, PermissionDenied
 from governance.registry import audit
 from governance.registry.service import ApproverDirectory
 

@@ -29,7 +29,7 @@ from governance.assistant.resolve import (
     name_tokens,
 )
 from governance.assistant.sources import tracked_models
-from governance.config import Settings
+from governance.core.config import Settings
 from governance.licenses.knowledge import load_knowledge_base
 from governance.registry.models import Approval, Approver, TrackedModel
 

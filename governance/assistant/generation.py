@@ -23,8 +23,8 @@ from governance.assistant.prompting import (
     build_selection_messages,
     prompt_budget,
 )
-from governance.assistant.queued import PositionCallback, QueuedRuntime
 from governance.assistant.retrieval import Hit, Passage, tokenize
+from governance.assistant.runtime.queue import PositionCallback, QueuedRuntime
 from governance.assistant.selection import (
     Candidate,
     candidates,
@@ -32,7 +32,7 @@ from governance.assistant.selection import (
     selection_schema,
 )
 from governance.assistant.verify import verified, verify
-from governance.config import Settings
+from governance.core.config import Settings
 
 MIN_SHARED_TERMS = 2
 STRONG_COVERAGE = 0.6

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from governance.assistant.assembly import subject
 from governance.assistant.retrieval import Passage
-from governance.assistant.runtime_base import ChatMessage, PromptTooLong
+from governance.assistant.runtime.base import ChatMessage, PromptTooLong
 from governance.assistant.selection import Candidate
 
 DONT_KNOW = "I don't know: the registry and the license knowledge base do not cover this."

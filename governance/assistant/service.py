@@ -22,12 +22,12 @@ from governance.assistant.intents import Intent
 from governance.assistant.prompting import (
     DONT_KNOW,
 )
-from governance.assistant.queued import PositionCallback, QueuedRuntime
 from governance.assistant.retrieval import Retriever
+from governance.assistant.runtime.queue import PositionCallback, QueuedRuntime
 from governance.assistant.sources import all_passages
-from governance.clock import Clock
-from governance.config import Settings
-from governance.errors import InvalidInput
+from governance.core.clock import Clock
+from governance.core.config import Settings
+from governance.core.errors import InvalidInput
 
 QUESTION_MAX = 1000
 TOP_K = 4

@@ -6,8 +6,8 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from governance.clock import Clock
-from governance.errors import InvalidInput
+from governance.core.clock import Clock
+from governance.core.errors import InvalidInput
 from governance.export.collect import collect
 from governance.export.cyclonedx import build_bom
 from governance.export.tabular import to_csv, to_json

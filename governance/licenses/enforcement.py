@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.alerts.service import raise_alert
-from governance.clock import Clock
-from governance.errors import Conflict
+from governance.core.clock import Clock
+from governance.core.errors import Conflict
 from governance.licenses.evidence import ModelEvidence, evidence_for_facts, latest_evidence
 from governance.licenses.policy_eval import RuleResult, evaluate
 from governance.licenses.policy_rules import load_policy

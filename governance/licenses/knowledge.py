@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import yaml
 
-from governance.errors import NotFound
+from governance.core.errors import NotFound
 
 DATA_FILE = Path(__file__).parent / "data" / "licenses.yaml"
 

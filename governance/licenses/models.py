@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from governance.db import Base, UTCDateTime
+from governance.core.db import Base, UTCDateTime
 from governance.registry.models import USER_ID_MAX
 
 

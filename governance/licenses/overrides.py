@@ -7,8 +7,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.clock import Clock
-from governance.errors import InvalidInput, NotFound
+from governance.core.clock import Clock
+from governance.core.errors import InvalidInput, NotFound
 from governance.licenses.models import OpennessOverride
 from governance.licenses.openness import COMPONENTS
 from governance.registry import audit

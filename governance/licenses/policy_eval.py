@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from governance.clock import Clock
+from governance.core.clock import Clock
 from governance.licenses.evidence import ModelEvidence, latest_evidence
 from governance.licenses.knowledge import LicenseTerms, load_knowledge_base
 from governance.licenses.policy_rules import OPENNESS_LEVELS, SPECTRUM_LEVEL, Policy, load_policy

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.errors import InvalidInput
+from governance.core.errors import InvalidInput
 from governance.licenses.knowledge import KnowledgeBase, load_knowledge_base
 from governance.licenses.models import PolicySetting
 from governance.registry.validation import _shorten

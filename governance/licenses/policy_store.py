@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from governance.clock import Clock
-from governance.errors import NotFound
+from governance.core.clock import Clock
+from governance.core.errors import NotFound
 from governance.licenses.models import PolicySetting
 from governance.licenses.policy_rules import (
     RULES,

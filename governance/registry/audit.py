@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.clock import Clock
+from governance.core.clock import Clock
 from governance.registry.models import Approval, AuditEvent, TrackedModel
 
 

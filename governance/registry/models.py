@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from governance.db import Base, UTCDateTime
+from governance.core.db import Base, UTCDateTime
 
 REPO_ID_MAX = 96
 USER_ID_MAX = 64

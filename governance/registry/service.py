@@ -1,7 +1,8 @@
 """The registry's rules: requests, decisions, four-eyes, duplicates, and the audit trail.
 
 Every function takes its session and clock explicitly and does not commit: the caller's unit of
-work (``governance.db.transaction``) commits the change and its audit event together, or neither.
+work (``governance.core.db.transaction``) commits the change and its audit event together, or
+neither.
 Decisions are conditional UPDATEs on the current state, so two approvers racing on one request
 cannot both win, on SQLite or PostgreSQL.
 """
@@ -17,8 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from governance.clock import Clock
-from governance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from governance.core.clock import Clock
+from governance.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from governance.registry import audit
 from governance.registry.models import (
     OPEN_STATES,

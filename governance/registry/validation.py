@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from governance.errors import InvalidInput
+from governance.core.errors import InvalidInput
 from governance.registry.models import REPO_ID_MAX, USER_ID_MAX, IntendedUse
 
 TEXT_MAX = 1000

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.errors import InvalidInput
+from governance.core.errors import InvalidInput
 from governance.registry.validation import validate_repo_id
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox"}

@@ -61,7 +61,7 @@ from huggingface_hub.utils import (
     parse_ratelimit_headers,
 )
 
-from governance.errors import InvalidInput
+from governance.core.errors import InvalidInput
 from governance.licenses.normalize import content_hash, normalize_text
 from governance.upstream.hub_parse import is_sha, map_http_error, parse_time, status_from_info
 from governance.upstream.hub_types import (

@@ -19,7 +19,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.hf_api import ModelInfo
 
-from governance.errors import GovernanceError
+from governance.core.errors import GovernanceError
 from governance.upstream.hub_types import GatedMode, RepoStatus, RepoUnavailable, TransientHubError
 
 _SHA = re.compile(r"[0-9a-f]{40}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from governance.errors import GovernanceError, UpstreamError
+from governance.core.errors import GovernanceError, UpstreamError
 
 GatedMode = Literal["false", "auto", "manual"]
 UnavailableReason = Literal["not_found", "gated_no_access", "disabled"]

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from governance.db import Base, UTCDateTime
+from governance.core.db import Base, UTCDateTime
 from governance.registry.models import REPO_ID_MAX
 
 

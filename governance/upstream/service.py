@@ -7,9 +7,8 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.app import Services
-from governance.clock import Clock
-from governance.errors import InvalidInput, NotFound
+from governance.core.clock import Clock
+from governance.core.errors import InvalidInput, NotFound
 from governance.licenses.enforcement import policy_hook
 from governance.registry import audit
 from governance.registry.models import TrackedModel
@@ -23,6 +22,7 @@ from governance.registry.validation import validate_repo_id
 from governance.upstream.hub import HubClient, RepoStatus
 from governance.upstream.models import Change, LicenseText, Snapshot, WatchState
 from governance.upstream.watcher import WatchContext
+from governance.wiring.services import Services
 
 
 def watch_context(services: Services) -> WatchContext:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from governance.clock import Clock
-from governance.db import transaction
-from governance.errors import GovernanceError
+from governance.core.clock import Clock
+from governance.core.db import transaction
+from governance.core.errors import GovernanceError
 from governance.registry.models import Approval, ApprovalState, TrackedModel
 from governance.registry.service import get_model
 from governance.upstream import apply

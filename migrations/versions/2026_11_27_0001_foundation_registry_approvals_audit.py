@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import governance.db
+from governance.core.db import UTCDateTime
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -36,7 +36,7 @@ def upgrade() -> None:
         ),
         sa.Column("principal", sa.String(length=64), nullable=False),
         sa.Column("added_by", sa.String(length=64), nullable=False),
-        sa.Column("added_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("added_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_approvers")),
         sa.UniqueConstraint("kind", "principal", name=op.f("uq_approvers_kind_principal")),
     )
@@ -44,8 +44,8 @@ def upgrade() -> None:
         "leases",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("holder", sa.String(length=128), nullable=False),
-        sa.Column("acquired_at", governance.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acquired_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_leases")),
     )
     op.create_table(
@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.JSON(), nullable=False),
         sa.Column("updated_by", sa.String(length=64), nullable=False),
-        sa.Column("updated_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_policy_settings")),
     )
     op.create_table(
@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.Column("repo_key", sa.String(length=96), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=False),
         sa.Column("added_by", sa.String(length=64), nullable=False),
-        sa.Column("added_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("added_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("watched", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tracked_models")),
         sa.UniqueConstraint("repo_key", name=op.f("uq_tracked_models_repo_key")),
@@ -107,11 +107,11 @@ def upgrade() -> None:
         sa.Column("revision_sha", sa.String(length=64), nullable=True),
         sa.Column("license_fingerprint", sa.String(length=64), nullable=True),
         sa.Column("requested_by", sa.String(length=64), nullable=False),
-        sa.Column("requested_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("requested_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_by", sa.String(length=64), nullable=True),
-        sa.Column("decided_at", governance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("decision_reason", sa.Text(), nullable=True),
-        sa.Column("updated_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"], ["tracked_models.id"], name=op.f("fk_approvals_model_id_tracked_models")
         ),
@@ -134,7 +134,7 @@ def upgrade() -> None:
         sa.Column("model_id", sa.Integer(), nullable=False),
         sa.Column("alias", sa.String(length=96), nullable=False),
         sa.Column("alias_key", sa.String(length=96), nullable=False),
-        sa.Column("created_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"],
             ["tracked_models.id"],
@@ -149,7 +149,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("model_id", sa.Integer(), nullable=True),

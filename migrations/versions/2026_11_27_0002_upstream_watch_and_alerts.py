@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import governance.db
+from governance.core.db import UTCDateTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("destination", sa.String(length=100), nullable=False),
         sa.Column("kinds", sa.JSON(), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("created_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_subscriptions")),
         sa.UniqueConstraint("destination", name=op.f("uq_alert_subscriptions_destination")),
     )
@@ -36,8 +36,8 @@ def upgrade() -> None:
         sa.Column("author", sa.String(length=96), nullable=False),
         sa.Column("repo_key", sa.String(length=96), nullable=False),
         sa.Column("repo_id", sa.String(length=96), nullable=False),
-        sa.Column("upstream_created_at", governance.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("first_seen_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("upstream_created_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_seen_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_author_repos")),
         sa.UniqueConstraint("repo_key", name=op.f("uq_author_repos_repo_key")),
     )
@@ -48,15 +48,15 @@ def upgrade() -> None:
         "license_texts",
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("first_seen_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_seen_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("content_hash", name=op.f("pk_license_texts")),
     )
     op.create_table(
         "recheck_cycles",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("trigger", sa.String(length=20), nullable=False),
-        sa.Column("started_at", governance.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", governance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("checked", sa.Integer(), nullable=False),
         sa.Column("changed", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
@@ -67,12 +67,12 @@ def upgrade() -> None:
         "upstream_snapshots",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("model_id", sa.Integer(), nullable=False),
-        sa.Column("taken_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("taken_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("availability", sa.String(length=20), nullable=False),
         sa.Column("repo_id", sa.String(length=96), nullable=False),
         sa.Column("sha", sa.String(length=64), nullable=True),
-        sa.Column("last_modified", governance.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("upstream_created_at", governance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_modified", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("upstream_created_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("gated", sa.String(length=10), nullable=True),
         sa.Column("private", sa.Boolean(), nullable=True),
         sa.Column("license", sa.String(length=200), nullable=True),
@@ -101,7 +101,7 @@ def upgrade() -> None:
         sa.Column("approval_id", sa.Integer(), nullable=False),
         sa.Column("destination", sa.String(length=100), nullable=False),
         sa.Column("message_ref", sa.String(length=64), nullable=False),
-        sa.Column("posted_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("posted_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["approval_id"], ["approvals.id"], name=op.f("fk_request_cards_approval_id_approvals")
         ),
@@ -111,7 +111,7 @@ def upgrade() -> None:
         "upstream_changes",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("model_id", sa.Integer(), nullable=False),
-        sa.Column("detected_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("detected_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("before", sa.JSON(), nullable=False),
@@ -145,7 +145,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("model_id", sa.Integer(), nullable=False),
         sa.Column("cycle_id", sa.Integer(), nullable=True),
-        sa.Column("checked_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("checked_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("outcome", sa.String(length=20), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("requests", sa.Integer(), nullable=False),
@@ -174,8 +174,8 @@ def upgrade() -> None:
         "watch_states",
         sa.Column("model_id", sa.Integer(), nullable=False),
         sa.Column("latest_snapshot_id", sa.Integer(), nullable=True),
-        sa.Column("last_checked_at", governance.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_success_at", governance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_checked_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_success_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("unreachable_alerted", sa.Boolean(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -194,7 +194,7 @@ def upgrade() -> None:
     op.create_table(
         "alerts",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("created_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("model_id", sa.Integer(), nullable=True),
         sa.Column("change_id", sa.Integer(), nullable=True),
@@ -205,13 +205,13 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("delivered_at", governance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("message_ref", sa.String(length=64), nullable=True),
         sa.Column("thread_ref", sa.String(length=64), nullable=True),
         sa.Column("acknowledged_by", sa.String(length=64), nullable=True),
-        sa.Column("acknowledged_at", governance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["change_id"],
             ["upstream_changes.id"],

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import governance.db
+from governance.core.db import UTCDateTime
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("evidence_url", sa.Text(), nullable=False),
         sa.Column("reviewer", sa.String(length=64), nullable=False),
-        sa.Column("created_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"],
             ["tracked_models.id"],

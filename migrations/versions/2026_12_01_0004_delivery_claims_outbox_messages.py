@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import governance.db
+from governance.core.db import UTCDateTime
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -23,8 +23,8 @@ def _delivery_columns() -> list[sa.Column[object]]:
     return [
         sa.Column("channel_id", sa.String(length=32), nullable=True),
         sa.Column("claimed_by", sa.String(length=128), nullable=True),
-        sa.Column("claim_expires_at", governance.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("attempt_started_at", governance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claim_expires_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempt_started_at", UTCDateTime(timezone=True), nullable=True),
     ]
 
 
@@ -36,7 +36,7 @@ def upgrade() -> None:
     op.create_table(
         "outbox_messages",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("created_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("dedupe_key", sa.String(length=128), nullable=False),
         sa.Column("approval_id", sa.Integer(), nullable=True),
@@ -45,9 +45,9 @@ def upgrade() -> None:
         sa.Column("destination", sa.String(length=100), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("delivered_at", governance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("message_ref", sa.String(length=64), nullable=True),
         *_delivery_columns(),
         sa.ForeignKeyConstraint(
@@ -70,7 +70,7 @@ def upgrade() -> None:
         "destination_channels",
         sa.Column("destination", sa.String(length=100), nullable=False),
         sa.Column("channel_id", sa.String(length=32), nullable=False),
-        sa.Column("learned_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("learned_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("destination", name=op.f("pk_destination_channels")),
     )
 

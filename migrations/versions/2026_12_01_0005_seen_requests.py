@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import governance.db
+from governance.core.db import UTCDateTime
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "seen_requests",
         sa.Column("key", sa.String(length=120), nullable=False),
-        sa.Column("seen_at", governance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_seen_requests")),
     )
     with op.batch_alter_table("seen_requests", schema=None) as batch_op:

@@ -19,11 +19,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from governance import jobs
-from governance.app import Services, build_services
-from governance.clock import FrozenClock
-from governance.config import Settings
-from governance.db import transaction
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
+from governance.core.db import transaction
+from governance.flows import jobs
 from governance.licenses.knowledge import load_knowledge_base
 from governance.registry import service as registry
 from governance.registry.models import Approval, AuditEvent, IntendedUse
@@ -33,6 +32,7 @@ from governance.upstream.hub import RepoFile, RepoFiles, RepoStatus
 from governance.upstream.models import Snapshot, WatchState
 from governance.upstream.service import watch, watch_context
 from governance.upstream.watcher import FetchOutcome, WatchTarget
+from governance.wiring.services import Services, build_services
 from tests.eval import catalog
 from tests.eval.truth import ApprovalTruth, Event, ModelTruth, Truth, UpstreamChange
 
@@ -544,7 +544,7 @@ def generated_services(database_url: str, seed: int, **overrides: Any) -> tuple[
 
     Raises RuntimeError when the database does not match the intended truth.
     """
-    from governance import migrate
+    from governance.core import migrate
 
     generated = plan(seed)
     migrate.upgrade(database_url)

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from governance.assistant.factory import get_assistant
 from governance.assistant.service import answer
-from governance.assistant.wiring import get_assistant
 from tests.eval.checker import Context, SentenceVerdict, check_answer
 from tests.eval.gen_questions import GenQuestion, generate_questions
 from tests.eval.generated import DEFAULT_SEED

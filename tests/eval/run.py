@@ -29,11 +29,11 @@ from typing import Any
 
 import yaml
 
-from governance.app import Services, build_services
 from governance.assistant.prompting import extract_citations
 from governance.assistant.service import Answer, answer
-from governance.clock import FrozenClock
-from governance.config import Settings
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
+from governance.wiring.services import Services, build_services
 from tests.eval.generated import (
     DEFAULT_SEED,
     GeneratedOutcome,
@@ -131,7 +131,7 @@ class Outcome:
 
 def seeded_services(database_url: str, **overrides: Any) -> Services:
     """Services over ``database_url`` (migrated, empty), seeded, with the clock at NOW."""
-    from governance import migrate
+    from governance.core import migrate
 
     migrate.upgrade(database_url)
     values: dict[str, Any] = {"database_url": database_url, "approvers": ["alice", "bob"]}
@@ -212,7 +212,7 @@ def main() -> None:
 def _runtime(services: Services, with_model: bool) -> Any:
     if not with_model:
         return None
-    from governance.assistant.wiring import get_assistant
+    from governance.assistant.factory import get_assistant
 
     return get_assistant(services).runtime()
 

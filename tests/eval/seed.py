@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from governance.clock import FrozenClock
-from governance.db import transaction
+from governance.core.clock import FrozenClock
+from governance.core.db import transaction
 from governance.registry import service as registry
 from governance.registry.models import Approval, IntendedUse
 from governance.registry.service import ApproverDirectory

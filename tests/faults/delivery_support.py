@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from governance.alerts.models import Alert
 from governance.alerts.service import PENDING, raise_alert
-from governance.app import Services
-from governance.db import transaction
+from governance.core.db import transaction
 from governance.registry import service as registry
 from governance.upstream.facts import fingerprint
+from governance.wiring.services import Services
 from tests.support.slack_standin import SlackStandIn
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,10 +15,10 @@ import time
 
 from bot.slack.client import make_client
 from bot.slack.notifier import SlackNotifier
-from governance import jobs
 from governance.alerts.service import RetryPolicy
-from governance.app import build_services
-from governance.config import load_settings
+from governance.core.config import load_settings
+from governance.flows import jobs
+from governance.wiring.services import build_services
 
 
 def main(argv: list[str] | None = None) -> int:

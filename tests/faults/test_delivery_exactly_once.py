@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from governance.app import Services
+from governance.wiring.services import Services
 from tests.faults.delivery_support import (
     LATE_ANSWER_SECONDS,
     Workers,

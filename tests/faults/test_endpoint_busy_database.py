@@ -24,9 +24,9 @@ import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from governance.app import build_services
-from governance.db import BUSY_MESSAGE, make_session_factory, transaction
+from governance.core.db import BUSY_MESSAGE, make_session_factory, transaction
 from governance.registry.models import Approval, AuditEvent, TrackedModel
+from governance.wiring.services import build_services
 from tests.conftest import make_settings
 from tests.faults.endpoint_support import MODELGOV, web_process
 from tests.support.slack_fixtures import slack_standin

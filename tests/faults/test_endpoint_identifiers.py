@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
+from bot.render.alerts import ACTION_ACK, ACTION_REAPPROVE
+from bot.render.modals import CONDITIONS_MODAL
+from bot.render.request_card import ACTION_APPROVE, ACTION_REJECT
 from bot.slack.notifier import SlackNotifier
-from bot.views.alerts import ACTION_ACK, ACTION_REAPPROVE
-from bot.views.cards import ACTION_APPROVE, ACTION_REJECT
-from bot.views.modals import CONDITIONS_MODAL
-from governance.config import Settings
-from governance.db import transaction
-from governance.errors import InvalidInput
+from governance.core.config import Settings
+from governance.core.db import transaction
+from governance.core.errors import InvalidInput
 from governance.registry.models import Approval, ApprovalState
 from governance.registry.validation import parse_number
 from tests.support.slack_driver import state_value

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from governance.app import build_services
-from governance.db import transaction
+from governance.core.db import transaction
 from governance.registry import service
 from governance.registry.models import Approval, ApprovalState, AuditEvent, IntendedUse
+from governance.wiring.services import build_services
 from tests.conftest import make_settings
 from tests.faults.endpoint_support import web_process
 from tests.support.slack_driver import SlackDriver

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from governance.db import transaction
+from governance.core.db import transaction
 from governance.registry.models import ApprovalState
 from governance.upstream.models import Check, LicenseText, Snapshot
 from tests.support.hub_standin import CORRUPTIONS, Corruption

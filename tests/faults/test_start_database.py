@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from governance.startup import (
+from governance.core.startup import (
     DatabaseUnreachable,
     backoff_delays,
     safe_url,

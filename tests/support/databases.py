@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from governance import migrate
-from governance.db import normalize_database_url
+from governance.core import migrate
+from governance.core.db import normalize_database_url
 
 PG_ENV = "MODELGOV_TEST_DATABASE_URL"
 

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.blocks import Reply
-from bot.commands import Invocation, run_text
+from bot.grammar.spec import Invocation, run_text
+from bot.render.blocks import Reply
 from governance.alerts.models import Alert
-from governance.app import Services, build_services
-from governance.clock import FrozenClock
-from governance.config import Settings
-from governance.db import transaction
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.registry import service as registry
 from governance.registry.models import Approval, ApprovalState, IntendedUse
 from governance.upstream.service import watch, watch_context
 from governance.upstream.watcher import CycleReport, run_cycle
+from governance.wiring.services import Services, build_services
 from tests.support.hub_fixtures import make_client
 from tests.support.hub_standin import HubStandin
 

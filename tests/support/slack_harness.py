@@ -22,8 +22,8 @@ from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.workers import WorkerPool
 from bot.slack.wsgi import wsgi_app
-from governance.app import Services
-from governance.config import Settings
+from governance.core.config import Settings
+from governance.wiring.services import Services
 from tests.conftest import make_settings
 from tests.support.slack_driver import DriverResponse, SlackDriver
 from tests.support.slack_fixtures import SIGNING_SECRET, serve_wsgi, slack_standin

@@ -6,15 +6,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from governance.alerts.models import Alert
-from governance.app import Services, build_services
-from governance.clock import FrozenClock
-from governance.config import Settings
-from governance.db import transaction
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
+from governance.core.db import transaction
 from governance.registry import service as registry
 from governance.registry.models import Approval, IntendedUse
 from governance.upstream.models import Change
 from governance.upstream.service import watch, watch_context
 from governance.upstream.watcher import CycleReport, run_cycle
+from governance.wiring.services import Services, build_services
 from tests.support.hub_fixtures import FakeTime, make_client
 from tests.support.hub_standin import HubStandin
 

@@ -1,0 +1,1 @@
+"""The ``modelgov`` command line, the console and the long-running processes it starts."""

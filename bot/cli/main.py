@@ -1,0 +1,355 @@
+"""The ``modelgov`` command line (click)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.grammar.spec import Invocation, run_tokens
+from bot.render.text import render_reply
+from governance.core.config import Settings, load_settings
+from governance.core.errors import GovernanceError
+from governance.wiring.services import Services, build_services
+
+
+def _default_user() -> str:
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except Exception:
+        return "console"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"modelgov: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except GovernanceError as exc:
+        _fail(exc.message)
+        raise  # unreachable; keeps type checkers honest
+
+
+def _services(*, migrate_embedded: bool = True, wait_for_db: bool = False) -> Services:
+    """Settings + wiring + a current schema, or one line saying what is wrong.
+
+    With ``wait_for_db`` (long-running processes: ``worker``, ``serve``), an unreachable
+    database is waited for with backoff, one line per attempt, instead of exiting 2.
+    """
+    from governance.core.schema import ensure_schema
+
+    settings = _settings()
+    services = build_services(settings)
+    notifier = _slack_notifier(settings, services)
+    if notifier is not None:
+        services.notifier = notifier
+    if wait_for_db:
+        _wait_for_database(services)
+    try:
+        if migrate_embedded:
+            ensure_schema(services.engine, settings.database_url)
+    except GovernanceError as exc:
+        _fail(exc.message)
+    except Exception as exc:  # an unreachable database is an operator error, not a traceback
+        _fail(f"cannot open the database at DATABASE_URL ({type(exc).__name__}: {exc})"[:300])
+    return services
+
+
+def _wait_for_database(services: Services) -> None:
+    """Block until the database answers.
+
+    Ctrl-C or SIGTERM while waiting stops at once with one line (exit 130 / 143): SIGTERM is
+    turned into an interrupt of the sleep for the duration of the wait only.
+    """
+    from governance.core.startup import DatabaseUnreachable, wait_for_database
+
+    received: list[int] = []
+
+    def interrupt(signum: int, _frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        wait_for_database(
+            services.engine, log=lambda line: click.echo(f"modelgov: {line}", err=True)
+        )
+    except DatabaseUnreachable as exc:
+        _fail(exc.message)
+    except KeyboardInterrupt:
+        signum = received[0] if received else signal.SIGINT
+        _fail("stopped while waiting for the database", code=128 + signum)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _slack_notifier(settings: Settings, services: Services) -> Any:
+    """Alerts go to Slack when a bot token is set (else to the log); imported only then."""
+    if not settings.slack_bot_token:
+        return None
+    from bot.slack.notifier import slack_notifier
+
+    return slack_notifier(settings, services.session_factory)
+
+
+def _run_console(services: Services, user: str) -> int:
+    """The console on this process's terminal (or pipe)."""
+    from bot.cli.console import run_console
+
+    return run_console(
+        services,
+        user=user,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+        interactive=sys.stdin.isatty(),
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """modelgov: the team's registry of approved open AI models and their upstream terms."""
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the newest schema (the Procfile's release step)."""
+    from governance.core import migrate
+
+    settings = _settings()
+    try:
+        migrate.upgrade(settings.database_url, revision)
+    except Exception as exc:
+        _fail(f"migration failed: {type(exc).__name__}: {exc}"[:300], code=1)
+    click.echo(f"database at {migrate.head_revision() if revision == 'head' else revision}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the database's schema revision and the newest one."""
+    from governance.core import migrate
+
+    services = _services(migrate_embedded=False)
+    with services.engine.connect() as connection:
+        current = migrate.current_revision(connection)
+    head = migrate.head_revision()
+    state = "up to date" if current == head else "needs `modelgov db upgrade`"
+    click.echo(f"current: {current or 'none'}  head: {head}  ({state})")
+
+
+@main.command()
+@click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
+def console(user: str) -> None:
+    """Type /models commands in a terminal (or pipe them in)."""
+    services = _services()
+    sys.exit(_run_console(services, user))
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True})
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+@click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def models(words: tuple[str, ...], user: str, as_json: bool) -> None:
+    """Run one /models command, e.g. `modelgov models list approved --json`."""
+    services = _services()
+    reply = run_tokens(list(words), Invocation(services=services, user=user))
+    _emit(reply.ok, reply.text, reply.data, render_reply(reply), as_json)
+
+
+def _emit(ok: bool, message: str, data: Any, rendered: str, as_json: bool) -> None:
+    if as_json:
+        payload = data if ok and data is not None else {"ok": ok, "message": message}
+        click.echo(json.dumps(payload, indent=2, default=str))
+    elif ok:
+        click.echo(rendered)
+    if not ok:
+        click.echo(f"modelgov: {message}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+def worker() -> None:
+    """Run the scheduler: upstream rechecks, alert delivery, expiry, the daily digest."""
+    from bot.cli.processes import run_worker
+
+    services = _services(wait_for_db=True)
+    try:
+        run_worker(services)
+    except GovernanceError as exc:
+        _fail(exc.message)
+
+
+@main.command()
+@click.argument("repos", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def check(repos: tuple[str, ...], as_json: bool) -> None:
+    """Recheck watched models on the Hub now (all, or REPOS), with a progress bar."""
+    from bot.cli.processes import run_check
+
+    services = _services()
+    try:
+        ok = run_check(services, list(repos), as_json=as_json)
+    except GovernanceError as exc:
+        _fail(exc.message, code=1)
+        return
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option(
+    "--http", "http_mode", is_flag=True, help="Serve Slack over HTTP (the Procfile's web)."
+)
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "3000")))
+@click.option("--as", "user", default=_default_user, help="Console user when Slack is not set up.")
+def serve(http_mode: bool, port: int, user: str) -> None:
+    """Run modelgov: Slack if configured, otherwise the console."""
+    services = _services(wait_for_db=True)
+    from governance.assistant.factory import start_assistant
+
+    try:
+        start_assistant(services)  # loads the model now when MODELGOV_MODEL_LOAD_AT_START is set
+    except GovernanceError as exc:
+        _fail(exc.message)
+    if not http_mode:  # one process runs it all; HTTP web processes leave jobs to the worker
+        from bot.cli.processes import start_background_scheduler
+
+        try:
+            start_background_scheduler(services)
+        except GovernanceError as exc:
+            _fail(exc.message)
+    if http_mode or services.settings.slack_configured:
+        from bot.slack.runner import serve_slack
+
+        try:
+            serve_slack(services, http=http_mode, port=port)
+        except GovernanceError as exc:
+            _fail(exc.message)
+        return
+    sys.exit(_run_console(services, user))
+
+
+@main.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def ask(question: tuple[str, ...], as_json: bool) -> None:
+    """Ask the assistant, e.g. `modelgov ask "who approved gemma?"` (exit 1 if it failed)."""
+    from bot.render.assistant import answer_data
+    from governance.assistant.factory import get_assistant
+
+    services = _services()
+    shown: list[int] = [0]
+    live = sys.stderr.isatty() and not as_json
+
+    def stream(text: str) -> None:  # the raw text as it is written; the final answer follows
+        click.echo(text[shown[0] :], nl=False, err=True)
+        shown[0] = len(text)
+
+    try:
+        result = get_assistant(services).answer(
+            " ".join(question), on_partial=stream if live else None
+        )
+    except GovernanceError as exc:
+        services.close()
+        _fail(exc.message, code=1)
+        return
+    if shown[0]:
+        click.echo("\n", err=True)
+    services.close()
+    if as_json:
+        click.echo(json.dumps(answer_data(result), indent=2))
+    else:
+        click.echo(result.render())
+
+
+@main.command("license")
+@click.argument("license_id", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def license_(license_id: tuple[str, ...], as_json: bool) -> None:
+    """Show the reviewed terms of a license, e.g. `modelgov license llama3.1`."""
+    services = _services()
+    invocation = Invocation(services=services, user=_default_user())
+    reply = run_tokens(["license", " ".join(license_id)], invocation)
+    _emit(reply.ok, reply.text, reply.data, render_reply(reply), as_json)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+@click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def policy(words: tuple[str, ...], user: str, as_json: bool) -> None:
+    """The team policy: `policy show`, `policy set <rule> <value>`, `policy unset <rule>`."""
+    services = _services()
+    reply = run_tokens(["policy", *words], Invocation(services=services, user=user))
+    _emit(reply.ok, reply.text, reply.data, render_reply(reply), as_json)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def scan(path: Path, as_json: bool) -> None:
+    """Check the Hub models a code tree uses against the registry (a CI gate).
+
+    Exit status 0 when every model used is approved, 1 when one is not approved, pending or in
+    review, 2 on a usage error.
+    """
+    from rich.console import Console
+
+    from bot.render.scan import scan_table
+    from governance.core.db import transaction
+    from governance.scan.service import scan_tree
+
+    services = _services()
+    with transaction(services.session_factory) as session:
+        report = scan_tree(session, root=path, today=services.clock.now().date())
+    services.close()
+    if as_json:
+        click.echo(json.dumps(report.data(), indent=2))
+    else:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=160)  # CI logs: do not squeeze paths into 80 columns
+        console.print(scan_table(report))
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["cyclonedx", "csv", "json"]), default="cyclonedx"
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export(fmt: str, output: Path | None) -> None:
+    """Export the tracked models: a CycloneDX 1.6 ML-BOM (validated), CSV or JSON."""
+    from governance.core.db import transaction
+    from governance.export.service import export_text
+
+    services = _services()
+    with transaction(services.session_factory) as session:
+        text = export_text(session, fmt=fmt, clock=services.clock)
+    services.close()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror}", code=1)
+    click.echo(f"modelgov: wrote {fmt} export to {output}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Long-running processes and the `check` command's terminal UI (rich progress and table)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from rich.console import Console
+from rich.markup import escape as markup_escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.render.upstream import cycle_reply
+from governance.upstream.service import watch_context
+from governance.upstream.watcher import CycleReport, run_cycle
+from governance.wiring.scheduler import build_scheduler
+from governance.wiring.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def start_background_scheduler(services: Services) -> BackgroundScheduler:
+    """Start the jobs in this process (``serve``); they stop when the process ends."""
+    scheduler = build_scheduler(services)
+    scheduler.start()
+    return scheduler
+
+
+def run_worker(services: Services) -> None:
+    """Run the jobs until SIGTERM/SIGINT (the Procfile's ``worker``)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = build_scheduler(services)
+    scheduler.start()
+    jobs = ", ".join(
+        f"{job.id} (next {job.next_run_time:%Y-%m-%d %H:%M UTC})" for job in scheduler.get_jobs()
+    )
+    log.info("modelgov worker running: %s", jobs)
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    services.close()
+
+
+def run_check(services: Services, repos: list[str], *, as_json: bool) -> bool:
+    """Recheck now with a progress bar; print the summary. True when no check failed."""
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json or not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("check", total=None)
+
+        def advance(report: CycleReport, total: int) -> None:
+            progress.update(task, total=total, completed=report.checked)
+
+        report = run_cycle(
+            watch_context(services), repo_ids=repos or None, trigger="manual", on_progress=advance
+        )
+    if as_json:
+        print(json.dumps(cycle_reply(report).data, indent=2, default=str))
+    else:
+        _print_summary(report)
+    return report.failed == 0
+
+
+def _print_summary(report: CycleReport) -> None:
+    console = Console()
+    table = Table(title="modelgov check")
+    for column in ("checked", "unchanged", "changed", "first snapshots", "failed", "requests used"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(
+            str(v)
+            for v in (
+                report.checked,
+                report.unchanged,
+                report.changed,
+                report.first,
+                report.failed,
+                report.requests,
+            )
+        )
+    )
+    console.print(table)
+    for repo, kind, summary in report.changes:
+        console.print(
+            f"[bold]{markup_escape(repo)}[/bold] {kind}: {markup_escape(summary)}", highlight=False
+        )
+    for repo, error in report.failures:
+        console.print(
+            f"[red]failed[/red] {markup_escape(repo)}: {markup_escape(error)}", highlight=False
+        )

@@ -1,0 +1,1 @@
+"""The command grammar every surface shares: the spec, and one handler per subcommand."""

@@ -1,0 +1,165 @@
+"""License, identification, openness and team-policy subcommands.
+
+license <id> · license-check <repo> · openness <repo> [set|clear ...] · policy [show|set|unset]
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.grammar.spec import Args, Invocation, Subcommand
+from bot.render import licenses as views
+from bot.render import policy as policy_views
+from bot.render.blocks import Block, Reply, message_reply
+from governance.core.clock import Clock
+from governance.core.db import transaction
+from governance.core.errors import InvalidInput
+from governance.licenses import overrides, policy_store
+from governance.licenses.evidence import latest_evidence
+from governance.licenses.knowledge import load_knowledge_base
+from governance.licenses.policy_eval import evaluate_request
+from governance.registry.models import Approval, TrackedModel
+from governance.registry.service import get_model
+
+
+def license_(inv: Invocation, args: Args) -> Reply:
+    return views.license_reply(load_knowledge_base().get(args.rest(0)))
+
+
+def license_check(inv: Invocation, args: Args) -> Reply:
+    with transaction(inv.services.session_factory) as session:
+        model = get_model(session, args.positionals[0])
+        found = latest_evidence(session, model)
+        if found is None:
+            return views.not_checked_reply(model, "license evidence")
+        return views.license_check_reply(found)
+
+
+def openness(inv: Invocation, args: Args) -> Reply:
+    repo, action = args.positionals[0], [p.lower() for p in args.positionals[1:2]]
+    services = inv.services
+    with transaction(services.session_factory) as session:
+        if action == ["set"]:
+            if len(args.positionals) != 5:
+                raise InvalidInput(
+                    "Usage: `openness <repo> set <component> <open|partial|closed> <evidence-url>`."
+                )
+            _, _, component, status, url = args.positionals
+            row = overrides.set_override(
+                session,
+                repo_id=repo,
+                component=component,
+                status=status,
+                evidence_url=url,
+                actor=inv.user,
+                approvers=services.approvers,
+                clock=services.clock,
+            )
+            message = f"Openness of {repo}: {row.component} is now {row.status} (evidence: {url})."
+            return message_reply(message, data={"component": row.component, "status": row.status})
+        if action == ["clear"]:
+            if len(args.positionals) != 3:
+                raise InvalidInput("Usage: `openness <repo> clear <component>`.")
+            component = overrides.clear_override(
+                session,
+                repo_id=repo,
+                component=args.positionals[2],
+                actor=inv.user,
+                approvers=services.approvers,
+                clock=services.clock,
+            )
+            return message_reply(f"Openness of {repo}: the override of {component} was removed.")
+        if action:
+            raise InvalidInput(
+                f"Unknown openness action {args.positionals[1][:30]!r}; expected set or clear."
+            )
+        model = get_model(session, repo)
+        found = latest_evidence(session, model)
+        return views.openness_reply(found) if found else views.not_checked_reply(model, "openness")
+
+
+def policy(inv: Invocation, args: Args) -> Reply:
+    services = inv.services
+    action = args.positionals[0].lower() if args.positionals else "show"
+    with transaction(services.session_factory) as session:
+        if action == "show" and len(args.positionals) <= 1:
+            return policy_views.policy_show_reply(policy_store.show_policy(session))
+        if action == "set" and len(args.positionals) >= 3:
+            setting = policy_store.set_rule(
+                session,
+                rule=args.positionals[1],
+                words=args.positionals[2:],
+                actor=inv.user,
+                approvers=services.approvers,
+                clock=services.clock,
+            )
+            return message_reply(
+                f"Policy rule {setting.name} is now {setting.shown}.",
+                data={"rule": setting.name, "value": setting.value},
+            )
+        if action == "unset" and len(args.positionals) == 2:
+            name = policy_store.unset_rule(
+                session,
+                rule=args.positionals[1],
+                actor=inv.user,
+                approvers=services.approvers,
+                clock=services.clock,
+            )
+            return message_reply(f"Policy rule {name} is no longer set.", data={"rule": name})
+    raise InvalidInput(
+        "Usage: `policy show`, `policy set <rule> <value>` or `policy unset <rule>`."
+    )
+
+
+# ---------------------------------------------------------------------------- for other handlers
+
+
+def info_blocks(session: Session, model: TrackedModel) -> list[Block]:
+    """The license and openness section that ``/models info`` appends."""
+    return views.info_blocks(latest_evidence(session, model))
+
+
+def request_policy_blocks(session: Session, approval: Approval, clock: Clock) -> list[Block]:
+    """The team policy's verdict on a new request, for the request reply."""
+    report = evaluate_request(
+        session, repo_id=approval.model.repo_id, use=approval.use, clock=clock
+    )
+    return policy_views.policy_blocks(report)
+
+
+SUBCOMMANDS = [
+    Subcommand(
+        "license",
+        "license <id>",
+        "The reviewed terms of a license (a Hub id such as llama3.1 or apache-2.0).",
+        license_,
+        min_args=1,
+        reads_only=True,
+    ),
+    Subcommand(
+        "license-check",
+        "license-check <repo>",
+        "What the card and the LICENSE text say about a model's license, and where they differ.",
+        license_check,
+        min_args=1,
+        max_args=1,
+        reads_only=True,
+    ),
+    Subcommand(
+        "openness",
+        "openness <repo> [set <component> <open|partial|closed> <url> | clear <component>]",
+        "Where a model sits on the openness spectrum (OSI OSAID, MOF); approvers can override.",
+        openness,
+        min_args=1,
+        max_args=5,
+        reads_only=lambda arguments: len(arguments) <= 1,
+    ),
+    Subcommand(
+        "policy",
+        "policy [show | set <rule> <value> | unset <rule>]",
+        "The team policy that requests and upstream changes are checked against (approvers set).",
+        policy,
+        max_args=12,
+        reads_only=lambda arguments: not arguments or arguments[0].lower() == "show",
+    ),
+]

@@ -1,0 +1,211 @@
+"""Registry subcommands: request, approve, reject, revoke, list, info, history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.grammar.handlers import licenses as license_handlers
+from bot.grammar.spec import Args, Invocation, Subcommand
+from bot.render import registry as views
+from bot.render import upstream as upstream_views
+from bot.render.blocks import Reply
+from governance.core.db import transaction
+from governance.core.errors import InvalidInput
+from governance.registry import service
+from governance.registry.models import Approval, ApprovalState, IntendedUse
+from governance.registry.validation import parse_expiry, parse_use, validate_repo_id
+from governance.upstream.service import lookup
+
+_STATE_WORDS = {
+    "pending": ApprovalState.REQUESTED,
+    "requested": ApprovalState.REQUESTED,
+    "approved": ApprovalState.APPROVED,
+    "rejected": ApprovalState.REJECTED,
+    "review": ApprovalState.NEEDS_REVIEW,
+    "needs_review": ApprovalState.NEEDS_REVIEW,
+    "needs-review": ApprovalState.NEEDS_REVIEW,
+    "revoked": ApprovalState.REVOKED,
+    "expired": ApprovalState.EXPIRED,
+}
+
+
+def _use_option(args: Args) -> IntendedUse | None:
+    value = args.option("use")
+    return parse_use(value) if value is not None else None
+
+
+def request(inv: Invocation, args: Args) -> Reply:
+    services = inv.services
+    use = _use_option(args) or IntendedUse.INTERNAL
+    with transaction(services.session_factory) as session:
+        approval = service.request_approval(
+            session,
+            repo_id=args.positionals[0],
+            use=use,
+            reason=args.rest(1),
+            requester=inv.user,
+            clock=services.clock,
+        )
+        reply = views.approval_reply(
+            approval,
+            f"Request #{approval.id} recorded: {approval.model.repo_id} for {use.value} use. "
+            "An approver will decide it.",
+        )
+        reply.blocks += license_handlers.request_policy_blocks(session, approval, services.clock)
+        return reply
+
+
+def approve(inv: Invocation, args: Args) -> Reply:
+    services = inv.services
+    expiry = args.option("expires")
+    expires_on = parse_expiry(expiry, today=services.clock.now().date()) if expiry else None
+    with transaction(services.session_factory) as session:
+        approval = service.approve(
+            session,
+            ref=args.positionals[0],
+            actor=inv.user,
+            approvers=services.approvers,
+            clock=services.clock,
+            conditions=args.option("conditions"),
+            expires_on=expires_on,
+            use=_use_option(args),
+        )
+        return views.approval_reply(
+            approval,
+            f"Approved #{approval.id}: {approval.model.repo_id} for {approval.use.value} use.",
+        )
+
+
+def _with_reason(decide: Callable[..., Approval], done: str) -> Callable[[Invocation, Args], Reply]:
+    """A handler for a decision that takes the rest of the line as its reason."""
+
+    def handler(inv: Invocation, args: Args) -> Reply:
+        services = inv.services
+        with transaction(services.session_factory) as session:
+            approval = decide(
+                session,
+                ref=args.positionals[0],
+                actor=inv.user,
+                approvers=services.approvers,
+                reason=args.rest(1),
+                clock=services.clock,
+                use=_use_option(args),
+            )
+            return views.approval_reply(
+                approval, f"{done} #{approval.id}: {approval.model.repo_id}."
+            )
+
+    return handler
+
+
+reject = _with_reason(service.reject, "Rejected")
+revoke = _with_reason(service.revoke, "Revoked")
+
+
+def list_(inv: Invocation, args: Args) -> Reply:
+    state = None
+    if args.positionals:
+        word = args.positionals[0].lower()
+        if word not in _STATE_WORDS:
+            raise InvalidInput(
+                f"Unknown state {args.positionals[0][:30]!r}; expected one of "
+                "pending, approved, review, rejected, revoked, expired."
+            )
+        state = _STATE_WORDS[word]
+    use = _use_option(args)
+    with transaction(inv.services.session_factory) as session:
+        approvals = service.list_approvals(session, state=state, use=use)
+        title = "Requests" + (f" ({views.state_label(state)})" if state else "")
+        title += f" for {use.value} use" if use else ""
+        return views.list_reply(approvals, title=title)
+
+
+def info(inv: Invocation, args: Args) -> Reply:
+    repo = args.positionals[0]
+    with transaction(inv.services.session_factory) as session:
+        if service.find_model(session, validate_repo_id(repo)) is not None:
+            overview = service.model_overview(session, repo=repo)
+            extra = license_handlers.info_blocks(session, overview.model)
+            return views.info_reply(overview, extra_blocks=extra)
+    # Not tracked: say what the Hub says about it (read-only; nothing is recorded).
+    return upstream_views.untracked_info_reply(repo, lookup(inv.services.hub, repo))
+
+
+def _info_is_slow(inv: Invocation, arguments: list[str]) -> bool:
+    """``info`` asks the Hub only for a model that is not tracked yet."""
+    if not arguments:
+        return False
+    with transaction(inv.services.session_factory) as session:
+        return service.find_model(session, validate_repo_id(arguments[0])) is None
+
+
+def history(inv: Invocation, args: Args) -> Reply:
+    with transaction(inv.services.session_factory) as session:
+        model, events = service.history(session, repo=args.positionals[0])
+        return views.history_reply(model, events)
+
+
+_USE = frozenset({"use"})
+SUBCOMMANDS = [
+    Subcommand(
+        "list",
+        "list [pending|approved|review|rejected|revoked|expired] [--use USE]",
+        "List requests and approvals, newest first.",
+        list_,
+        _USE,
+        max_args=1,
+        reads_only=True,
+    ),
+    Subcommand(
+        "info",
+        "info <repo>",
+        "One model: its approvals and recent history.",
+        info,
+        min_args=1,
+        max_args=1,
+        slow=_info_is_slow,
+        reads_only=True,
+    ),
+    Subcommand(
+        "request",
+        "request <repo> [--use research|internal|commercial] [reason]",
+        "Ask to use a model (default use: internal).",
+        request,
+        _USE,
+        min_args=1,
+    ),
+    Subcommand(
+        "approve",
+        'approve <repo|#id> [--conditions "..."] [--expires YYYY-MM-DD] [--use USE]',
+        "Approve a request, or re-approve one in review (approvers).",
+        approve,
+        frozenset({"conditions", "expires", "use"}),
+        min_args=1,
+        max_args=1,
+    ),
+    Subcommand(
+        "reject",
+        "reject <repo|#id> <reason>",
+        "Reject a request (approvers).",
+        reject,
+        _USE,
+        min_args=2,
+    ),
+    Subcommand(
+        "revoke",
+        "revoke <repo|#id> <reason>",
+        "Withdraw an approval (approvers).",
+        revoke,
+        _USE,
+        min_args=2,
+    ),
+    Subcommand(
+        "history",
+        "history <repo>",
+        "Every change to a model, with actor and time.",
+        history,
+        min_args=1,
+        max_args=1,
+        reads_only=True,
+    ),
+]

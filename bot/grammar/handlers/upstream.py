@@ -1,0 +1,119 @@
+"""Upstream subcommands: watch, unwatch, check, changes, diff."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.grammar.spec import Args, Invocation, Subcommand
+from bot.render import upstream as views
+from bot.render.blocks import Reply, message_reply
+from governance.core.db import transaction
+from governance.licenses.diffs import clause_diffs
+from governance.registry.models import TrackedModel
+from governance.registry.validation import validate_repo_id
+from governance.upstream import service
+from governance.upstream.watcher import run_cycle
+
+
+def watch(inv: Invocation, args: Args) -> Reply:
+    s = inv.services
+    with transaction(s.session_factory) as session:
+        model = service.watch(session, repo_id=args.positionals[0], actor=inv.user, clock=s.clock)
+        return message_reply(
+            f"Watching {model.repo_id} upstream; the next recheck will take its first snapshot "
+            f"(or run `/models check {model.repo_id}` now).",
+            data={"repo_id": model.repo_id, "watched": True},
+        )
+
+
+def unwatch(inv: Invocation, args: Args) -> Reply:
+    s = inv.services
+    with transaction(s.session_factory) as session:
+        model = service.unwatch(
+            session,
+            repo_id=args.positionals[0],
+            actor=inv.user,
+            approvers=s.approvers,
+            clock=s.clock,
+        )
+        return message_reply(
+            f"Stopped watching {model.repo_id}; its approvals stay as they are.",
+            data={"repo_id": model.repo_id, "watched": False},
+        )
+
+
+def check(inv: Invocation, args: Args) -> Reply:
+    for repo in args.positionals:
+        validate_repo_id(repo)
+    report = run_cycle(
+        service.watch_context(inv.services), repo_ids=args.positionals or None, trigger="manual"
+    )
+    return views.cycle_reply(report)
+
+
+def changes(inv: Invocation, args: Args) -> Reply:
+    repo = args.positionals[0] if args.positionals else None
+    with transaction(inv.services.session_factory) as session:
+        rows = service.recent_changes(session, repo_id=repo, limit=20)
+        names = dict(session.execute(select(TrackedModel.id, TrackedModel.repo_id)).all())
+        title = f"Upstream changes of {repo}" if repo else "Recent upstream changes"
+        return views.changes_reply([(c, names.get(c.model_id, "?")) for c in rows], title=title)
+
+
+def diff(inv: Invocation, args: Args) -> Reply:
+    repo = args.positionals[0]
+    refs = args.positionals[1:]
+    with transaction(inv.services.session_factory) as session:
+        old, new, texts = service.license_diff(
+            session,
+            repo_id=repo,
+            from_ref=refs[0] if refs else None,
+            to_ref=refs[1] if len(refs) > 1 else None,
+        )
+        diffs = clause_diffs(texts, old_ref=(old.sha or "?")[:12], new_ref=(new.sha or "?")[:12])
+        return views.diff_reply(new.repo_id, old, new, diffs)
+
+
+SUBCOMMANDS = [
+    Subcommand(
+        "watch",
+        "watch <repo>",
+        "Recheck a model upstream on the schedule.",
+        watch,
+        min_args=1,
+        max_args=1,
+    ),
+    Subcommand(
+        "unwatch",
+        "unwatch <repo>",
+        "Stop rechecking a model (approvers).",
+        unwatch,
+        min_args=1,
+        max_args=1,
+    ),
+    Subcommand(
+        "check",
+        "check [<repo>...]",
+        "Recheck now: all watched models, or those named.",
+        check,
+        max_args=20,
+        slow=True,
+    ),
+    Subcommand(
+        "changes",
+        "changes [<repo>]",
+        "Recent upstream changes.",
+        changes,
+        max_args=1,
+        reads_only=True,
+    ),
+    Subcommand(
+        "diff",
+        "diff <repo> [<from-sha> <to-sha>]",
+        "What changed in the license texts, clause by clause, then the diff.",
+        diff,
+        min_args=1,
+        max_args=3,
+        reads_only=True,
+    ),
+]

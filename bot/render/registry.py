@@ -1,0 +1,166 @@
+"""Block Kit and JSON views of registry objects. Pure functions; all user text escaped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.render.blocks import Block, Reply, context, divider, escape, fit, header, section
+from governance.registry.models import Approval, ApprovalState, AuditEvent, TrackedModel
+from governance.registry.service import ModelOverview, format_time
+
+STATE_ICONS = {
+    ApprovalState.REQUESTED: ":hourglass_flowing_sand:",
+    ApprovalState.APPROVED: ":white_check_mark:",
+    ApprovalState.REJECTED: ":no_entry:",
+    ApprovalState.NEEDS_REVIEW: ":warning:",
+    ApprovalState.REVOKED: ":x:",
+    ApprovalState.EXPIRED: ":calendar:",
+}
+
+
+def state_label(state: ApprovalState) -> str:
+    return state.value.replace("_", " ")
+
+
+def approval_data(approval: Approval) -> dict[str, Any]:
+    """An approval as JSON-able data (CLI --json, exports)."""
+    return {
+        "id": approval.id,
+        "repo_id": approval.model.repo_id,
+        "use": approval.use.value,
+        "state": approval.state.value,
+        "reason": approval.reason,
+        "conditions": approval.conditions,
+        "expires_on": approval.expires_on.isoformat() if approval.expires_on else None,
+        "revision_sha": approval.revision_sha,
+        "license_fingerprint": approval.license_fingerprint,
+        "requested_by": approval.requested_by,
+        "requested_at": approval.requested_at.isoformat(),
+        "decided_by": approval.decided_by,
+        "decided_at": approval.decided_at.isoformat() if approval.decided_at else None,
+        "decision_reason": approval.decision_reason,
+    }
+
+
+def event_data(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "approval_id": event.approval_id,
+        "before": event.before,
+        "after": event.after,
+        "detail": event.detail,
+    }
+
+
+def approval_line(approval: Approval, *, with_model: bool = True) -> str:
+    """One mrkdwn line: number, model, use, state, who decided, conditions, expiry."""
+    parts = [f"{STATE_ICONS[approval.state]} *#{approval.id}*"]
+    if with_model:
+        parts.append(f"*{escape(approval.model.repo_id)}*")
+    parts.append(f"{approval.use.value} use, {state_label(approval.state)}")
+    line = " · ".join(parts)
+    if approval.state is ApprovalState.REQUESTED:
+        line += (
+            f"\nrequested by {escape(approval.requested_by)} {format_time(approval.requested_at)}"
+        )
+    elif approval.decided_by:
+        decider = escape(approval.decided_by)
+        line += f"\n{state_label(approval.state)} by {decider} {format_time(approval.decided_at)}"
+    if approval.reason:
+        line += f"\n_reason:_ {escape(approval.reason)}"
+    if approval.conditions:
+        line += f"\n_conditions:_ {escape(approval.conditions)}"
+    if approval.decision_reason and approval.state is not ApprovalState.APPROVED:
+        line += f"\n_decision:_ {escape(approval.decision_reason)}"
+    if approval.expires_on:
+        line += f"\n_expires:_ {approval.expires_on.isoformat()}"
+    if approval.revision_sha:
+        line += f"\n_pinned to:_ `{approval.revision_sha[:12]}`"
+    return line
+
+
+def approval_reply(approval: Approval, message: str) -> Reply:
+    """The answer to a request or decision: what happened, then the approval itself."""
+    return Reply(
+        text=message,
+        blocks=[section(escape(message)), section(approval_line(approval))],
+        data=approval_data(approval),
+    )
+
+
+def list_reply(approvals: list[Approval], *, title: str) -> Reply:
+    if not approvals:
+        text = f"{title}: nothing yet."
+        return Reply(text=text, blocks=[section(escape(text))], data={"approvals": []})
+    blocks: list[Block] = [header(title)]
+    blocks += [section(approval_line(a)) for a in approvals]
+    lines = [f"#{a.id} {a.model.repo_id} {a.use.value} {a.state.value}" for a in approvals]
+    return Reply(
+        text=f"{title}:\n" + "\n".join(lines),
+        blocks=fit(blocks),
+        data={"approvals": [approval_data(a) for a in approvals]},
+    )
+
+
+def model_heading(model: TrackedModel) -> list[Block]:
+    aliases = ", ".join(escape(a.alias) for a in model.aliases)
+    facts = [f"tracked since {format_time(model.added_at)} (added by {escape(model.added_by)})"]
+    if aliases:
+        facts.append(f"formerly {aliases}")
+    if not model.watched:
+        facts.append("not watched upstream")
+    return [header(model.repo_id), context(" · ".join(facts))]
+
+
+def info_reply(overview: ModelOverview, *, extra_blocks: list[Block] | None = None) -> Reply:
+    model = overview.model
+    blocks = model_heading(model)
+    if overview.approvals:
+        blocks += [section(approval_line(a, with_model=False)) for a in overview.approvals[:20]]
+    else:
+        blocks.append(section("No requests yet."))
+    blocks += extra_blocks or []
+    if overview.recent_events:
+        blocks.append(divider())
+        blocks.append(context(*[event_line(e) for e in overview.recent_events[-5:]]))
+    text = f"{model.repo_id}: " + (
+        "; ".join(f"#{a.id} {a.use.value} {a.state.value}" for a in overview.approvals)
+        or "no requests yet"
+    )
+    data = {
+        "repo_id": model.repo_id,
+        "aliases": [a.alias for a in model.aliases],
+        "approvals": [approval_data(a) for a in overview.approvals],
+    }
+    return Reply(text=text, blocks=fit(blocks), data=data)
+
+
+def event_line(event: AuditEvent) -> str:
+    ref = f" #{event.approval_id}" if event.approval_id else ""
+    detail = f": {escape(event.detail)}" if event.detail else ""
+    who = f"{ref} by {escape(event.actor)}{transition(event)}"
+    return f"{format_time(event.at)} · *{escape(event.action)}*{who}{detail}"
+
+
+def transition(event: AuditEvent) -> str:
+    """`` (requested → approved)`` when the event changed an approval's state."""
+    before = (event.before or {}).get("state")
+    after = (event.after or {}).get("state")
+    return f" ({before} → {after})" if before and after and before != after else ""
+
+
+def history_reply(model: TrackedModel, events: list[AuditEvent]) -> Reply:
+    blocks: list[Block] = [header(f"History of {model.repo_id}")]
+    blocks += [section(event_line(e)) for e in events]
+    text = f"History of {model.repo_id}:\n" + "\n".join(
+        f"{format_time(e.at)} {e.action} by {e.actor}{transition(e)}"
+        + (f": {e.detail}" if e.detail else "")
+        for e in events
+    )
+    return Reply(
+        text=text,
+        blocks=fit(blocks),
+        data={"repo_id": model.repo_id, "events": [event_data(e) for e in events]},
+    )

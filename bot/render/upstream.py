@@ -1,0 +1,141 @@
+"""Views of what the watcher found: check summaries, changes, license diffs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.render.blocks import Block, Reply, context, fit, header, section
+from bot.render.blocks import escape as esc
+from bot.render.licenses import clause_diff_blocks
+from governance.licenses.clauses import ClauseDiff
+from governance.licenses.knowledge import load_knowledge_base
+from governance.registry.service import format_time
+from governance.upstream.hub import RepoStatus
+from governance.upstream.models import Change, Snapshot
+from governance.upstream.watcher import CycleReport
+
+KIND_ICONS = {
+    "license_changed": ":warning:",
+    "license_text_changed": ":warning:",
+    "license_file_added": ":warning:",
+    "license_file_removed": ":warning:",
+    "gating_changed": ":lock:",
+    "revision_changed": ":information_source:",
+    "renamed": ":label:",
+    "unavailable": ":x:",
+    "disabled": ":x:",
+    "superseded": ":arrow_up:",
+    "new_release_in_family": ":new:",
+}
+
+
+def cycle_reply(report: CycleReport) -> Reply:
+    line = (
+        f"Checked {report.checked}: {report.unchanged} unchanged, {report.changed} changed, "
+        f"{report.first} first snapshots, {report.failed} failed; "
+        f"{report.requests} Hub requests in {report.elapsed:.1f}s."
+    )
+    blocks: list[Block] = [section(esc(line))]
+    for repo, kind, summary in report.changes[:30]:
+        icon = KIND_ICONS.get(kind, ":bell:")
+        blocks.append(section(f"{icon} *{esc(repo)}* · {esc(kind)}\n{esc(summary)}"))
+    for repo, error in report.failures[:10]:
+        blocks.append(
+            context(f":warning: {esc(repo)}: {esc(error)} (not a change; retried next cycle)")
+        )
+    text = line + "".join(f"\n{repo}: {summary}" for repo, _, summary in report.changes)
+    data: dict[str, Any] = {
+        "cycle_id": report.cycle_id,
+        "checked": report.checked,
+        "unchanged": report.unchanged,
+        "changed": report.changed,
+        "first": report.first,
+        "failed": report.failed,
+        "requests": report.requests,
+        "changes": [{"repo_id": r, "kind": k, "summary": s} for r, k, s in report.changes],
+        "failures": [{"repo_id": r, "error": e} for r, e in report.failures],
+    }
+    return Reply(text=text, blocks=fit(blocks), data=data)
+
+
+def change_data(change: Change, repo_id: str) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "repo_id": repo_id,
+        "kind": change.kind,
+        "summary": change.summary,
+        "detected_at": change.detected_at.isoformat(),
+        "before": change.before,
+        "after": change.after,
+    }
+
+
+def changes_reply(changes: list[tuple[Change, str]], *, title: str) -> Reply:
+    if not changes:
+        text = f"{title}: none recorded yet."
+        return Reply(text=text, blocks=[section(esc(text))], data={"changes": []})
+    blocks: list[Block] = [header(title)]
+    for change, repo in changes:
+        icon = KIND_ICONS.get(change.kind, ":bell:")
+        blocks.append(
+            section(
+                f"{icon} *{esc(repo)}* · {esc(change.kind)} · {format_time(change.detected_at)}\n"
+                f"{esc(change.summary)}"
+            )
+        )
+    text = f"{title}:\n" + "\n".join(
+        f"{format_time(c.detected_at)} {repo} {c.kind}: {c.summary}" for c, repo in changes
+    )
+    return Reply(
+        text=text, blocks=fit(blocks), data={"changes": [change_data(c, r) for c, r in changes]}
+    )
+
+
+def diff_reply(repo_id: str, old: Snapshot, new: Snapshot, diffs: dict[str, ClauseDiff]) -> Reply:
+    """Per changed license file: the clause summary first, then the unified diff."""
+    title = f"License diff of {repo_id}: {(old.sha or '?')[:12]} → {(new.sha or '?')[:12]}"
+    blocks: list[Block] = [header(title)]
+    text_parts = [title]
+    for path, diff in diffs.items():
+        blocks += clause_diff_blocks(path, diff)
+        text_parts += [path, *diff.summary, diff.unified_diff]
+    files = [
+        {"path": p, "summary": list(d.summary), "diff": d.unified_diff} for p, d in diffs.items()
+    ]
+    return Reply(
+        text="\n".join(text_parts),
+        blocks=fit(blocks),
+        data={"repo_id": repo_id, "from": old.sha, "to": new.sha, "files": files},
+    )
+
+
+def untracked_info_reply(repo_id: str, status: RepoStatus) -> Reply:
+    """A model nobody requested yet: what the Hub says, and how to request it."""
+    terms = load_knowledge_base().find(status.license_name or status.license or "")
+    shown = status.license_name or status.license or "none given"
+    facts = [
+        f"*License (card):* {esc(shown)}",
+        f"*Gated:* {esc(status.gated)}",
+        f"*Revision:* `{esc(status.sha[:12])}`",
+        f"*Last modified:* {format_time(status.last_modified)}",
+    ]
+    if terms is not None:
+        commercial = terms.commercial_use + (
+            f" ({terms.commercial_condition})" if terms.commercial_condition else ""
+        )
+        facts.append(f"*Commercial use ({esc(terms.name)}):* {esc(commercial)}")
+    if status.renamed_from:
+        facts.append(f"*Renamed from:* {esc(status.renamed_from)}")
+    hint = f"Not tracked yet: `/models request {status.repo_id} --use <use>` to ask for it."
+    blocks: list[Block] = [header(status.repo_id), section("\n".join(facts)), context(esc(hint))]
+    text = f"{status.repo_id} (not tracked): license {shown}, gated {status.gated}. {hint}"
+    data = {
+        "repo_id": status.repo_id,
+        "tracked": False,
+        "license": status.license,
+        "license_name": status.license_name,
+        "gated": status.gated,
+        "sha": status.sha,
+        "commercial_use": terms.commercial_use if terms else None,
+    }
+    return Reply(text=text, blocks=blocks, data=data)

@@ -1,0 +1,238 @@
+"""The ``/models`` slash command: the console's grammar, acked within Slack's 3 seconds.
+
+The ack never waits for the database:
+
+- subcommands that only read (``list``, ``info``, ``help`` ...) answer in the ack itself, from
+  a read-only session (SQLite in WAL mode: it takes no lock, so a writer cannot hold it up);
+- subcommands that write (``request``, ``approve`` ...) are acked at once (empty) and run on
+  the pool's command threads; the answer comes through ``response_url``, preceded by "still
+  working" when it takes more than a second (a writer holds the lock: the wait is bounded and
+  ends in the answer or in one sentence saying the database is busy, never half-written);
+- subcommands marked ``slow`` (the Hub, the language model) ack "working on it" at once and
+  finish on the pool's slow slots.
+
+``/models request`` alone opens a form.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.grammar.spec import Invocation, Subcommand, run_tokens, tokenize
+from bot.render.blocks import Reply, error_reply, escape, message_reply, section
+from bot.render.modals import request_modal
+from bot.slack import posting as cards
+from bot.slack.answer_stream import stream_answer
+from bot.slack.context import SlackContext
+from bot.slack.error_replies import unexpected
+from bot.slack.respond import ack_payload, respond_later, tell
+from governance.core.errors import GovernanceError
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/models"
+DECISIONS = frozenset({"approve", "reject", "revoke"})
+STILL_WORKING_AFTER_SECONDS = 1.0
+BUSY = "modelgov is busy with other commands; try again in a minute."
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    def models_command(ack: Ack, command: dict[str, Any]) -> None:
+        try:
+            handle(ctx, ack, command)
+        except Exception:
+            if ack.response is None:  # still time to say so instead of Slack's "failed"
+                ack(**ack_payload(error_reply(unexpected("/models"))))
+            else:
+                log.exception("/models failed after its ack")
+
+    app.command(COMMAND)(models_command)
+
+
+def _field(command: dict[str, Any], name: str) -> str:
+    value = command.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
+    user = _field(command, "user_id")
+    channel = _field(command, "channel_id") or None
+    try:
+        tokens = tokenize(_field(command, "text"), ctx.table)
+    except GovernanceError as exc:
+        ack(**ack_payload(error_reply(exc.message)))
+        return
+    if tokens and tokens[0].lower() == COMMAND:
+        tokens = tokens[1:]
+    spec = ctx.table.get(tokens[0]) if tokens else None
+    reader = Invocation(services=ctx.readers, user=user, channel=channel)
+    if spec is not None and spec.name == "request" and len(tokens) == 1:
+        ack()
+        _open_request_form(ctx, command, user, channel)
+        return
+    if spec is not None and spec.is_slow(reader, tokens[1:]):
+        invocation = Invocation(services=ctx.services, user=user, channel=channel)
+        _run_slow(ctx, ack, spec, tokens, invocation, command)
+        return
+    if spec is None or spec.only_reads(tokens[1:]):
+        # Help, an unknown subcommand (the help again) or a read: answered in the ack.
+        ack(**ack_payload(run_tokens(tokens, reader, ctx.table)))
+        return
+    invocation = Invocation(services=ctx.services, user=user, channel=channel)
+    response_url = _field(command, "response_url") or None
+    submitted = ctx.pool.try_submit_command(
+        _finish_write, ctx, spec, tokens, invocation, response_url
+    )
+    if submitted is None:
+        ack(**ack_payload(error_reply(BUSY)))
+        return
+    ack()  # empty: the answer follows through response_url
+
+
+def _finish_write(
+    ctx: SlackContext,
+    spec: Subcommand,
+    tokens: list[str],
+    invocation: Invocation,
+    response_url: str | None,
+) -> None:
+    """Run a writing command after its ack and post its answer (``still working`` first if
+    it takes longer than a second)."""
+
+    def answer(reply: Reply) -> None:
+        respond_later(
+            ctx.client,
+            response_url=response_url,
+            channel=invocation.channel,
+            user=invocation.user,
+            reply=reply,
+        )
+
+    shown = " ".join(tokens)[:200]
+    still = Reply(
+        text=f"Still working on /models {shown} ...",
+        blocks=[section(f":hourglass_flowing_sand: Still working on `/models {escape(shown)}`…")],
+    )
+    reply = with_progress(
+        lambda: run_tokens(tokens, invocation, ctx.table),
+        notice=lambda: answer(still),
+        after=STILL_WORKING_AFTER_SECONDS,
+    )
+    answer(reply)
+    follow_up(ctx, spec, reply)
+
+
+def with_progress(work: Callable[[], Reply], *, notice: Callable[[], None], after: float) -> Reply:
+    """Return ``work()``; if it runs longer than ``after`` seconds, ``notice()`` is called once
+    meanwhile (from a timer thread), and always finishes before this returns, so a "still
+    working" message can never arrive after the answer."""
+    lock = threading.Lock()
+    finished = threading.Event()
+
+    def fire() -> None:
+        with lock:
+            if not finished.is_set():
+                try:
+                    notice()
+                except Exception:
+                    log.exception("the still-working notice failed")
+
+    timer = threading.Timer(after, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        return work()
+    finally:
+        timer.cancel()
+        with lock:
+            finished.set()
+
+
+def _run_slow(
+    ctx: SlackContext,
+    ack: Ack,
+    spec: Subcommand,
+    tokens: list[str],
+    invocation: Invocation,
+    command: dict[str, Any],
+) -> None:
+    if not ctx.pool.try_reserve_slow():
+        busy = "modelgov is busy with other long commands; try again in a minute."
+        ack(**ack_payload(error_reply(busy)))
+        return
+    shown = " ".join(tokens)[:200]
+    working = Reply(
+        text=f"Working on /models {shown} ...",
+        blocks=[section(f":hourglass_flowing_sand: Working on `/models {escape(shown)}`…")],
+    )
+    ack(**ack_payload(working))
+    ctx.pool.submit_slow(
+        _finish_slow,
+        ctx,
+        spec,
+        tokens,
+        invocation,
+        _field(command, "response_url") or None,
+        invocation.user,
+    )
+
+
+def _finish_slow(
+    ctx: SlackContext,
+    spec: Subcommand,
+    tokens: list[str],
+    invocation: Invocation,
+    response_url: str | None,
+    user: str,
+) -> None:
+    if spec.stream is not None and len(tokens) > 1:
+        stream_answer(
+            ctx.services,
+            ctx.client,
+            produce=spec.stream,
+            text=" ".join(tokens[1:]),
+            user=user,
+            channel=invocation.channel,
+            response_url=response_url,
+        )
+        return
+    reply = run_tokens(tokens, invocation, ctx.table)
+    respond_later(
+        ctx.client, response_url=response_url, channel=invocation.channel, user=user, reply=reply
+    )
+    follow_up(ctx, spec, reply)
+
+
+def follow_up(ctx: SlackContext, spec: Subcommand | None, reply: Reply) -> None:
+    """Cards outlive the command: post one for a new request, update it after a decision."""
+    if spec is None or not reply.ok or not isinstance(reply.data, dict):
+        return
+    approval_id = reply.data.get("id")
+    if not isinstance(approval_id, int):
+        return
+    if spec.name == "request":
+        ctx.pool.submit(cards.post_request_card, ctx, approval_id)
+    elif spec.name in DECISIONS:
+        ctx.pool.submit(cards.after_decision, ctx, approval_id)
+
+
+def _open_request_form(
+    ctx: SlackContext, command: dict[str, Any], user: str, channel: str | None
+) -> None:
+    try:
+        ctx.client.views_open(
+            trigger_id=_field(command, "trigger_id"), view=request_modal(channel=channel)
+        )
+    except (SlackApiError, SlackClientError) as exc:
+        log.info("cannot open the request form: %s", exc)
+        hint = message_reply(
+            "The request form did not open; type it instead: "
+            "/models request <repo> [--use research|internal|commercial] [reason]"
+        )
+        ctx.pool.submit(tell, ctx.client, user=user, channel=channel, reply=hint)

@@ -1,0 +1,21 @@
+"""Events API: ``app_home_opened`` publishes the dashboard (built and sent on the pool)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.slack import posting as cards
+from bot.slack.context import SlackContext
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    def home_opened(ack: Ack, event: dict[str, Any]) -> None:
+        ack()
+        # The event also fires for the Messages tab; only the Home tab shows the dashboard.
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        ctx.pool.submit(cards.publish_home, ctx, str(event["user"]))
+
+    app.event("app_home_opened")(home_opened)

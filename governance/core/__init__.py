@@ -1,0 +1,1 @@
+"""The bottom layer: database, clock, errors, settings, leases and schema upkeep. No domain."""

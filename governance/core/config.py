@@ -1,0 +1,143 @@
+"""One Settings object for the whole process, read from the environment and ``.env``.
+
+Names are part of the operator contract (README, Procfile, checks rely on them): the unprefixed
+ones follow their ecosystems (``DATABASE_URL``, ``SLACK_*``, ``HF_TOKEN``), the rest carry the
+``MODELGOV_`` prefix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from governance.core.errors import GovernanceError
+
+DEFAULT_SQLITE_PATH = Path("var") / "modelgov.db"
+PUBLIC_HUB = "https://huggingface.co"
+SLACK_API = "https://slack.com/api/"
+
+
+class ConfigError(GovernanceError):
+    """A setting has an invalid value; start-up stops with this one line."""
+
+    code = "config_error"
+
+
+def _split_ids(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn. Construct with ``load_settings()``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MODELGOV_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}", validation_alias="DATABASE_URL"
+    )
+    slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_api_base_url: str = Field(default=SLACK_API, validation_alias="SLACK_API_BASE_URL")
+    hub_endpoint: str = Field(
+        default=PUBLIC_HUB, validation_alias=AliasChoices("MODELGOV_HUB_ENDPOINT", "HF_ENDPOINT")
+    )
+    hf_token: str | None = Field(default=None, validation_alias="HF_TOKEN")
+
+    approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    approver_group: str | None = None
+    alerts_channel: str = "#model-governance"
+    approvals_channel: str = "#model-approvals"
+
+    recheck_interval_hours: float = Field(default=6.0, gt=0, le=24 * 7)
+    recheck_cron: str | None = None
+    recheck_jitter_seconds: int = Field(default=300, ge=0, le=3600)
+    hub_concurrency: int = Field(default=8, ge=1, le=64)
+    hub_budget_per_5min: int = Field(default=500, ge=1, le=100_000)
+    hub_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
+    model_path: str | None = None
+    model_repo: str | None = None
+    model_file: str | None = None
+    model_server_url: str | None = None
+    model_server_api_key: str | None = None  # sent as a bearer token to MODELGOV_MODEL_SERVER_URL
+    model_n_ctx: int = Field(default=4096, ge=256, le=131_072)
+    # Generation threads; default all CPUs but one, so acks keep a core while the model writes.
+    model_threads: int | None = Field(default=None, ge=1, le=256)
+    model_max_tokens: int = Field(default=256, ge=1, le=8192)
+    model_load_at_start: bool = False
+    answer_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("approvers", mode="before")
+    @classmethod
+    def _approvers_from_csv(cls, value: Any) -> Any:
+        return _split_ids(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("expected a database URL such as sqlite:///var/modelgov.db") from exc
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("expected a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("hub_endpoint", "slack_api_base_url", "model_server_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
+
+    @property
+    def slack_configured(self) -> bool:
+        """True when enough Slack credentials are set to run a Slack frontend."""
+        return bool(self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret))
+
+
+_ENV_NAMES = {
+    "database_url": "DATABASE_URL",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_api_base_url": "SLACK_API_BASE_URL",
+    "hub_endpoint": "MODELGOV_HUB_ENDPOINT",
+    "hf_token": "HF_TOKEN",
+}
+
+
+def env_name(field: str) -> str:
+    """Return the environment variable an operator sets for ``field``."""
+    return _ENV_NAMES.get(field, f"MODELGOV_{field.upper()}")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and ``.env``; ``overrides`` win over both.
+
+    Raises:
+        ConfigError: one line naming the first bad variable and what is expected.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        name = env_name(field) if field in Settings.model_fields else field
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        given = error.get("input")
+        shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+        raise ConfigError(f"{name}: {reason}{shown}.") from None

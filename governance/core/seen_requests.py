@@ -1,0 +1,123 @@
+"""Signed requests seen recently, shared by every process of a deployment: replay refusal.
+
+A Slack request is valid for five minutes after its timestamp. Refusing a replay within that
+window needs a memory that every web process (several gunicorn workers, several hosts) shares:
+a table keyed by the request's signature, where inserting a key that is already there is a
+conflict, pruned by age.
+
+Inserting a key happens before the ack, so it must not wait for other writers:
+
+- PostgreSQL: the ``seen_requests`` table of the main database (migration 0005). An insert of
+  a fresh unique key takes only its own row lock; it waits for nobody else.
+- SQLite: a writer holds the whole file's lock, so the keys live in a small file of their own
+  next to the database (``<database>.seen``): only these one-row inserts (microseconds each)
+  ever take its lock, and every process on the host shares it. It is a cache, not schema: its
+  one table is created when missing (the main file's ``seen_requests`` table, made by the same
+  migration, stays empty). An in-memory database gets an in-memory store (one process).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, String, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.pool import StaticPool
+
+from governance.core.db import Base, UTCDateTime, create_db_engine
+
+# Slack's window is 5 minutes either side of now; a key must outlive any timestamp that can
+# still verify, so it is kept for twice the window and a margin.
+KEEP_SECONDS = 11 * 60
+PRUNE_EVERY_SECONDS = 60.0
+# The side file's lock is only ever held for one insert; waiting longer means trouble.
+SIDE_BUSY_TIMEOUT_SECONDS = 5.0
+KEY_MAX = 120
+
+
+class SeenRequest(Base):
+    """One signed request (or event) already received."""
+
+    __tablename__ = "seen_requests"
+
+    key: Mapped[str] = mapped_column(String(KEY_MAX), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SeenRequests:
+    """``first_time(key)``: True once per key within ``KEEP_SECONDS``, across processes."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        keep_seconds: float = KEEP_SECONDS,
+        prune_every: float = PRUNE_EVERY_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+        owns_engine: bool = False,
+    ) -> None:
+        self.engine = engine
+        self._keep = timedelta(seconds=keep_seconds)
+        self._prune_every = prune_every
+        self._monotonic = monotonic
+        self._owns_engine = owns_engine
+        self._lock = threading.Lock()
+        self._last_prune = float("-inf")
+
+    @classmethod
+    def for_database(cls, main: Engine) -> SeenRequests:
+        """The store for the database ``main`` is on (see the module docstring)."""
+        if main.dialect.name != "sqlite":
+            return cls(main)
+        database = main.url.database
+        if not database or database == ":memory:":
+            side = create_db_engine(
+                "sqlite://", poolclass=StaticPool, busy_timeout=SIDE_BUSY_TIMEOUT_SECONDS
+            )
+        else:
+            path = Path(database)
+            side = create_db_engine(
+                f"sqlite:///{path.with_name(path.name + '.seen')}",
+                busy_timeout=SIDE_BUSY_TIMEOUT_SECONDS,
+            )
+        SeenRequest.__table__.create(side, checkfirst=True)  # type: ignore[attr-defined]
+        return cls(side, owns_engine=True)
+
+    def first_time(self, key: str, *, now: datetime) -> bool:
+        """Record ``key``; return False if it was already recorded (a replay).
+
+        Raises:
+            governance.core.errors.DatabaseBusy: the store could not be written in time.
+            ValueError: ``key`` is empty or longer than KEY_MAX characters.
+        """
+        if not key or len(key) > KEY_MAX:
+            raise ValueError(f"a key must be 1 to {KEY_MAX} characters")
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(SeenRequest)
+            .values(key=key, seen_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(SeenRequest.key)
+        )
+        with self.engine.begin() as connection:
+            # A row comes back only if this insert made it (rowcount is not reliable here).
+            inserted = connection.execute(statement).first() is not None
+        self._maybe_prune(now)
+        return inserted
+
+    def _maybe_prune(self, now: datetime) -> None:
+        with self._lock:
+            if self._monotonic() - self._last_prune < self._prune_every:
+                return
+            self._last_prune = self._monotonic()
+        with self.engine.begin() as connection:
+            connection.execute(delete(SeenRequest).where(SeenRequest.seen_at < now - self._keep))
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()

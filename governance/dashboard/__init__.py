@@ -1,0 +1,1 @@
+"""Read-only views across the registry and the upstream watch (cards, the App Home)."""

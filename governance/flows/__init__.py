@@ -1,0 +1,1 @@
+"""Cross-domain orchestration: the steps that touch several domains, in one place."""

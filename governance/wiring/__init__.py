@@ -1,0 +1,1 @@
+"""The top of governance: the collaborators a process runs with, built once, and its schedule."""

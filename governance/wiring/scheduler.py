@@ -1,0 +1,151 @@
+"""APScheduler jobs, safe to run in any number of worker processes.
+
+APScheduler's job stores must not be shared between schedulers, so every worker schedules its
+own in-memory jobs with fixed ids. Delivery runs in every worker: each claims the outbox rows
+it delivers, row by row, so workers share a backlog and never post the same row twice. The
+other jobs are guarded by a lease row that decides which worker runs them; such a job keeps its
+lease for most of its period instead of releasing it, so a second worker whose timer fires a
+little later finds it taken and skips.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
+
+from governance.core.config import ConfigError
+from governance.core.db import transaction
+from governance.core.leases import acquire_lease
+from governance.flows import jobs
+from governance.upstream.models import RecheckCycle
+from governance.wiring.services import Services
+
+log = logging.getLogger(__name__)
+
+DELIVERY_SECONDS = 30
+EXPIRY_HOURS = 1
+DIGEST_HOUR_UTC = 9
+
+
+def worker_id() -> str:
+    """A holder name unique to this process, readable in the lease table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def resilient(name: str, work: Callable[[], Any]) -> Callable[[], Any]:
+    """``work`` wrapped so a failure is logged and does not kill the scheduler thread."""
+
+    def run() -> Any:
+        try:
+            return work()
+        except Exception:
+            log.exception("job %s failed", name)
+            return None
+
+    return run
+
+
+def guarded(
+    services: Services, *, name: str, holder: str, hold: timedelta, work: Callable[[Services], Any]
+) -> Callable[[], Any]:
+    """``work`` wrapped so it runs only while ``holder`` holds the lease ``name``."""
+
+    def run() -> Any:
+        if not acquire_lease(
+            services.session_factory, name=name, holder=holder, ttl=hold, clock=services.clock
+        ):
+            log.info("job %s skipped: another worker holds its lease", name)
+            return None
+        return resilient(name, lambda: work(services))()
+
+    return run
+
+
+def next_recheck_at(services: Services, interval: timedelta) -> datetime:
+    """When the next recheck is due: the last completed cycle plus the interval (or now)."""
+    with transaction(services.session_factory) as session:
+        last = session.scalar(
+            select(func.max(RecheckCycle.finished_at)).where(RecheckCycle.trigger == "schedule")
+        )
+    now = services.clock.now()
+    return now if last is None else max(now, last + interval)
+
+
+def recheck_trigger(services: Services) -> tuple[Any, timedelta]:
+    """The recheck trigger from settings (cron wins over the interval) and its period."""
+    settings = services.settings
+    jitter = settings.recheck_jitter_seconds or None
+    if settings.recheck_cron:
+        try:
+            return CronTrigger.from_crontab(settings.recheck_cron, timezone="UTC", jitter=jitter), (
+                timedelta(minutes=5)
+            )
+        except ValueError as exc:
+            raise ConfigError(
+                f"MODELGOV_RECHECK_CRON: {exc}; expected five cron fields like '0 */6 * * *'."
+            ) from None
+    interval = timedelta(hours=settings.recheck_interval_hours)
+    return IntervalTrigger(
+        seconds=interval.total_seconds(), jitter=jitter, timezone="UTC"
+    ), interval
+
+
+def build_scheduler(services: Services, *, holder: str | None = None) -> BackgroundScheduler:
+    """A scheduler with the four jobs (fixed ids); call ``.start()`` to run it."""
+    holder = holder or worker_id()
+    scheduler = BackgroundScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+    )
+    trigger, period = recheck_trigger(services)
+    first = None if services.settings.recheck_cron else next_recheck_at(services, period)
+    scheduler.add_job(
+        guarded(services, name="recheck", holder=holder, hold=period * 0.9, work=jobs.recheck),
+        trigger,
+        id="recheck",
+        name="upstream recheck cycle",
+        replace_existing=True,
+        next_run_time=first,
+    )
+    scheduler.add_job(
+        resilient("deliver", lambda: jobs.deliver(services)),
+        IntervalTrigger(seconds=DELIVERY_SECONDS, timezone="UTC"),
+        id="deliver",
+        name="alert delivery",
+        replace_existing=True,
+        misfire_grace_time=DELIVERY_SECONDS,
+    )
+    scheduler.add_job(
+        guarded(
+            services,
+            name="expiry",
+            holder=holder,
+            hold=timedelta(minutes=50),
+            work=jobs.expire_approvals,
+        ),
+        IntervalTrigger(hours=EXPIRY_HOURS, timezone="UTC"),
+        id="expiry",
+        name="approval expiry",
+        replace_existing=True,
+        next_run_time=services.clock.now(),
+    )
+    scheduler.add_job(
+        guarded(
+            services, name="digest", holder=holder, hold=timedelta(hours=20), work=jobs.daily_digest
+        ),
+        CronTrigger(hour=DIGEST_HOUR_UTC, minute=0, timezone="UTC"),
+        id="digest",
+        name="daily digest",
+        replace_existing=True,
+    )
+    return scheduler

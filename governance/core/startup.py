@@ -50,7 +50,10 @@ def backoff_delays(
     """
 
     def delay(failed_attempts: int) -> float:
-        return min(cap, first * 2 ** max(0, failed_attempts - 1))
+        # 2.0 ** 1023 is the largest power of two a float holds; an int power past it made
+        # ``first * 2 ** n`` raise OverflowError after about 1,025 attempts (8.5 hours at 30 s).
+        doublings = min(max(0, failed_attempts - 1), 1023)
+        return min(cap, first * 2.0**doublings)
 
     return delay
 

@@ -159,6 +159,11 @@ def test_backoff_doubles_from_one_second_and_stays_at_thirty() -> None:
     assert [delay(n) for n in range(1, 9)] == [1, 2, 4, 8, 16, 30, 30, 30]
 
 
+def test_backoff_stays_at_thirty_after_hours_of_retries() -> None:
+    delay = backoff_delays()
+    assert [delay(n) for n in (1024, 1025, 1026, 100_000)] == [30, 30, 30, 30]
+
+
 def test_wait_retries_until_the_database_answers(unreachable: Unreachable) -> None:
     lines: list[str] = []
     fake = FakeTime()

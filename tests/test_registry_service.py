@@ -178,7 +178,7 @@ def test_overlong_reason_and_past_expiry_write_nothing(services: Services) -> No
     assert _audit_count(services) == 0
     _request(services)
     with pytest.raises(InvalidInput, match="not in the future"):
-        _approve(services, REPO, user="bob", expires_on=date(2026, 11, 27))
+        _approve(services, REPO, user="bob", expires_on=date(2026, 11, 26))
     with transaction(services.session_factory) as session:
         assert session.scalars(select(Approval)).one().state is ApprovalState.REQUESTED
 

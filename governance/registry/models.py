@@ -1,4 +1,10 @@
-"""Tables of the registry: tracked models, their aliases, approvals, approvers, audit events."""
+"""Tables of the registry: tracked models, their aliases, approvals, approvers, audit events.
+
+An approval's expiry date is the last day it is in force, like a card's "valid through": one
+expiring on D allows use through the end of D (the clock's UTC date) and has expired from D+1.
+``expiry_in_force_on``, ``Approval.past_expiry_on`` and ``Approval.in_force_on`` are that rule, in
+Python and as SQL conditions; every surface asks them.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     event,
+    or_,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from governance.core.db import Base, UTCDateTime
 
@@ -39,6 +49,14 @@ class ApprovalState(StrEnum):
 
 # States in which an approval still stands for its model and use (a new request is refused).
 OPEN_STATES = (ApprovalState.REQUESTED, ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW)
+
+
+def expiry_in_force_on(expires_on: date | None, day: date) -> bool:
+    """True when an approval expiring on ``expires_on`` (None: never) is still in force on ``day``.
+
+    The expiry date itself is the last day in force.
+    """
+    return expires_on is None or day <= expires_on
 
 
 class IntendedUse(StrEnum):
@@ -132,8 +150,39 @@ class Approval(Base):
 
     model: Mapped[TrackedModel] = relationship(back_populates="approvals")
 
-    def snapshot(self) -> dict[str, Any]:
-        """The fields an audit event records as before/after."""
+    @hybrid_method
+    def past_expiry_on(self, day: date) -> bool:
+        """True when ``day`` is after the expiry date (so from the day after it; never without one).
+
+        Whatever the state: the expiry job expires approved and in-review approvals for which
+        this holds, and readers treat an approved one as expired even before the job ran.
+        """
+        return not expiry_in_force_on(self.expires_on, day)
+
+    @past_expiry_on.inplace.expression
+    @classmethod
+    def _past_expiry_on_sql(cls, day: date) -> ColumnElement[bool]:
+        # NULL (no expiry) never compares true, so an approval without one is never selected.
+        return and_(cls.expires_on.is_not(None), cls.expires_on < day)
+
+    @hybrid_method
+    def in_force_on(self, day: date) -> bool:
+        """True when the approval allows use of its model on ``day``.
+
+        That is: it is approved, and ``day`` is on or before its expiry date (if it has one).
+        """
+        return self.state is ApprovalState.APPROVED and expiry_in_force_on(self.expires_on, day)
+
+    @in_force_on.inplace.expression
+    @classmethod
+    def _in_force_on_sql(cls, day: date) -> ColumnElement[bool]:
+        return and_(
+            cls.state == ApprovalState.APPROVED,
+            or_(cls.expires_on.is_(None), cls.expires_on >= day),
+        )
+
+    def audited_fields(self) -> dict[str, Any]:
+        """The fields an audit event records as its before/after, as JSON-able values."""
         return {
             "state": self.state.value,
             "use": self.use.value,

@@ -33,6 +33,7 @@ from governance.registry.models import (
     TrackedModel,
 )
 from governance.registry.validation import (
+    check_expiry,
     parse_number,
     validate_repo_id,
     validate_text,
@@ -186,7 +187,7 @@ def request_approval(
         actor=requester,
         action="requested",
         approval=approval,
-        after=approval.snapshot(),
+        after=approval.audited_fields(),
         detail=reason_text or None,
     )
     return approval
@@ -281,7 +282,7 @@ def approve(
     """
     require_approver(session, actor, approvers, "approve")
     conditions_text = validate_text(conditions, field="conditions")
-    _check_expiry(expires_on, clock)
+    check_expiry(expires_on, today=clock.now().date())
     approval = find_approval(
         session,
         ref,
@@ -465,7 +466,7 @@ def _transition(
     detail: str | None,
 ) -> Approval:
     """Move ``approval`` to ``new_state`` only if it is still in one of ``expected``."""
-    before = approval.snapshot()
+    before = approval.audited_fields()
     values = {**changes, "state": new_state, "updated_at": clock.now()}
     result = session.execute(
         update(Approval)
@@ -483,7 +484,7 @@ def _transition(
         action=action,
         approval=approval,
         before=before,
-        after=approval.snapshot(),
+        after=approval.audited_fields(),
         detail=detail,
     )
     return approval
@@ -552,15 +553,6 @@ def _require_four_eyes(approval: Approval, actor: str) -> None:
     if approval.requested_by == actor:
         raise PermissionDenied(
             f"You requested #{approval.id} yourself; another approver must decide it."
-        )
-
-
-def _check_expiry(expires_on: date | None, clock: Clock) -> None:
-    today = clock.now().date()
-    if expires_on is not None and expires_on <= today:
-        raise InvalidInput(
-            f"The expiry date {expires_on.isoformat()} is not in the future; "
-            f"expected a date after {today.isoformat()}."
         )
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from governance.core.errors import InvalidInput
-from governance.registry.models import REPO_ID_MAX, USER_ID_MAX, IntendedUse
+from governance.registry.models import REPO_ID_MAX, USER_ID_MAX, IntendedUse, expiry_in_force_on
 
 TEXT_MAX = 1000
 REQUEST_NUMBER_DIGITS_MAX = 12
@@ -103,19 +103,34 @@ def validate_user_id(value: str) -> str:
     return value
 
 
+def check_expiry(expiry: date | None, *, today: date) -> None:
+    """Refuse an expiry date an approval given ``today`` would already be past.
+
+    Today itself is allowed: an approval is in force through its expiry date.
+
+    Raises:
+        InvalidInput: ``expiry`` is before ``today``.
+    """
+    if expiry is not None and not expiry_in_force_on(expiry, today):
+        raise InvalidInput(
+            f"The expiry date {expiry.isoformat()} is not in the future; "
+            f"expected today ({today.isoformat()}) or a later date."
+        )
+
+
 def parse_expiry(value: str, *, today: date) -> date:
-    """Return the date in ``value`` (YYYY-MM-DD), which must be after ``today``."""
+    """Return the date in ``value`` (YYYY-MM-DD), which must be ``today`` or later.
+
+    Raises:
+        InvalidInput: ``value`` is not a date, or the date is before ``today``.
+    """
     try:
         expiry = date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(
             f"The expiry date {_shorten(value)} is not a date; expected YYYY-MM-DD."
         ) from None
-    if expiry <= today:
-        raise InvalidInput(
-            f"The expiry date {expiry.isoformat()} is not in the future; "
-            f"expected a date after {today.isoformat()}."
-        )
+    check_expiry(expiry, today=today)
     return expiry
 
 

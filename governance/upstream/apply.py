@@ -357,7 +357,7 @@ def _pin_unpinned(
     for approval in _approvals(session, model, ApprovalState.APPROVED):
         if approval.revision_sha is not None:
             continue
-        before = approval.snapshot()
+        before = approval.audited_fields()
         approval.revision_sha = facts.sha
         approval.license_fingerprint = facts.license_fingerprint
         approval.updated_at = ctx.clock.now()
@@ -368,7 +368,7 @@ def _pin_unpinned(
             action="pinned",
             approval=approval,
             before=before,
-            after=approval.snapshot(),
+            after=approval.audited_fields(),
             detail=f"revision {facts.sha[:12]} (snapshot #{snapshot_id})",
         )
 

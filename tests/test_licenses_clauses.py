@@ -6,12 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from governance.licenses.clauses import (
-    diff_license_ids,
-    diff_texts,
-    extract_terms,
-    split_sections,
-)
+from governance.licenses.clauses import diff_license_ids, diff_texts
+from governance.licenses.sections import split_sections
+from governance.licenses.stated_terms import extract_terms
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "licenses"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="shared/realdata/licenses is absent")

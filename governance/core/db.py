@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.engine import URL, Dialect, ExceptionContext, make_url
+from sqlalchemy.engine import URL, CursorResult, Dialect, ExceptionContext, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -181,3 +181,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def rows_matched(result: Result[*tuple[Any, ...]]) -> int:
+    """The number of rows an UPDATE or DELETE matched.
+
+    ``Session.execute`` is typed to return a plain ``Result``; for a DML statement it is a
+    ``CursorResult``, the only kind with a row count. Raises TypeError for any other result.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return result.rowcount

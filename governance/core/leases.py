@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from governance.core.clock import Clock
-from governance.core.db import Base, UTCDateTime
+from governance.core.db import Base, UTCDateTime, rows_matched
 
 
 class Lease(Base):
@@ -37,11 +37,13 @@ def acquire_lease(
     now = clock.now()
     values = {"holder": holder, "acquired_at": now, "expires_at": now + ttl}
     with factory() as session, session.begin():
-        taken = session.execute(
-            update(Lease)
-            .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at <= now))
-            .values(**values)
-        ).rowcount
+        taken = rows_matched(
+            session.execute(
+                update(Lease)
+                .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at <= now))
+                .values(**values)
+            )
+        )
         if taken:
             return True
     try:

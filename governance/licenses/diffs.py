@@ -34,8 +34,13 @@ def clause_diff(
     old_id = identify_text(old_text, kb=kb) if old_text.strip() else None
     new_id = identify_text(new_text, kb=kb) if new_text.strip() else None
     ids: tuple[str | None, str | None] = (None, None)
-    both = old_id and new_id and old_id.identified and new_id.identified
-    if both and old_id.license_id != new_id.license_id:  # type: ignore[union-attr]
+    if (
+        old_id is not None
+        and new_id is not None
+        and old_id.identified
+        and new_id.identified
+        and old_id.license_id != new_id.license_id
+    ):
         ids = (old_id.license_id, new_id.license_id)
     result = diff_texts(old_text, new_text, old_id=ids[0], new_id=ids[1], kb=kb)
     head: list[str] = []

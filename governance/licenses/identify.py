@@ -259,8 +259,8 @@ def identify_metadata(
     kb = kb or load_knowledge_base()
     card = card_data or {}
     declared_list = _as_list(card.get("license"))
-    name = (_as_list(card.get("license_name")) or [None])[0]
-    link = (_as_list(card.get("license_link")) or [None])[0]
+    name = next(iter(_as_list(card.get("license_name"))), None)
+    link = next(iter(_as_list(card.get("license_link"))), None)
     tag_ids = tuple(t.split(":", 1)[1] for t in tags if t.startswith("license:"))
     declared = declared_list[0] if declared_list else (tag_ids[0] if tag_ids else None)
 

@@ -191,6 +191,8 @@ def test_set_show_unset_are_audited(gov: Governed) -> None:
         ("policy set dry-run maybe", "alice", "takes on or off"),
         ("policy set min-openness very", "alice", "min-openness takes one of"),
         ("policy set max-approval-days 0", "alice", "from 1 to 3650"),
+        ("policy set max-approval-days ٣٠", "alice", "from 1 to 3650"),  # Arabic-Indic 30
+        ("policy set max-approval-days ３０", "alice", "from 1 to 3650"),  # fullwidth 30
         ("policy set denied-licenses lama3", "alice", "Did you mean"),
         ("policy set denied-licenses", "alice", "Usage"),
         ("policy unset dry-run", "alice", "is not set"),

@@ -6,6 +6,7 @@ Rule names are written with hyphens (``denied-licenses``); underscores are accep
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ SPECTRUM_LEVEL = {
     "fully open": "fully-open",
 }
 MAX_DAYS_LIMIT = 3650
+# ASCII only: str.isdigit() and int() also take Arabic-Indic, fullwidth and other digits.
+_ASCII_DAYS = re.compile(r"[0-9]+")
 _TRUE = {"on", "true", "yes", "1", "required", "deny"}
 _FALSE = {"off", "false", "no", "0"}
 
@@ -70,7 +73,7 @@ def _openness(words: list[str], _kb: KnowledgeBase) -> str:
 
 def _days(words: list[str], _kb: KnowledgeBase) -> int:
     word = " ".join(words).strip().lower().removesuffix("d").removesuffix(" days")
-    if not word.isdigit() or not 1 <= int(word) <= MAX_DAYS_LIMIT:
+    if not _ASCII_DAYS.fullmatch(word) or not 1 <= int(word) <= MAX_DAYS_LIMIT:
         raise InvalidInput(
             f"max-approval-days takes a number of days from 1 to {MAX_DAYS_LIMIT}, "
             f"not {_shorten(' '.join(words))}."

@@ -38,6 +38,7 @@ from governance.assistant.runtime.base import (
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
+    from llama_cpp.llama_grammar import LlamaGrammar
 
 native_log = logging.getLogger("llama_cpp.native")
 
@@ -317,8 +318,8 @@ def route_native_logs() -> object:
 
 
 @functools.cache
-def _grammar(schema_json: str) -> Any:
+def _grammar(schema_json: str) -> LlamaGrammar:
     """The llama.cpp grammar for a JSON schema (cached: the same schema recurs per size)."""
-    from llama_cpp import LlamaGrammar
+    from llama_cpp.llama_grammar import LlamaGrammar
 
     return LlamaGrammar.from_json_schema(schema_json, verbose=False)

@@ -15,7 +15,7 @@ from typing import Any
 from bot.render.blocks import Block, Reply, code, context, escape, fit, section, truncate
 from bot.render.mentions import channel_ref, mention, mentions
 from governance.alerts.notifier import OutgoingAlert
-from governance.registry.service import format_time
+from governance.core.clock import format_time
 
 ACTION_ACK = "alert_ack"
 ACTION_REAPPROVE = "alert_reapprove"

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from bot.render.blocks import VIEW_BLOCKS_MAX, Block, context, divider, escape, header, section
 from bot.render.registry import approval_line
+from governance.core.clock import format_time
 from governance.dashboard.service import HomeData
-from governance.registry.service import format_time
 
 
 def _group(title: str, lines: list[str], empty: str) -> tuple[str, list[Block], int]:

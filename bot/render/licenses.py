@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.render.blocks import Block, Reply, code, context, divider, escape, fit, header, section
+from governance.core.clock import format_time
 from governance.licenses.clauses import ClauseDiff
 from governance.licenses.evidence import LicenseEvidence, ModelEvidence
 from governance.licenses.knowledge import LicenseTerms
 from governance.licenses.openness import OpennessAssessment
 from governance.registry.models import TrackedModel
-from governance.registry.service import format_time
 
 STATUS_ICONS = {"open": ":large_green_circle:", "partial": ":large_yellow_circle:"}
 STATUS_ICONS |= {"closed": ":red_circle:", "unknown": ":white_circle:"}

@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from bot.render.blocks import Block, Reply, context, escape, header, section
+from governance.core.clock import format_time
 from governance.licenses.policy_eval import PolicyReport
 from governance.licenses.policy_store import RuleSetting
-from governance.registry.service import format_time
 
 OUTCOME_ICONS = {"pass": ":white_check_mark:", "warn": ":warning:", "fail": ":no_entry:"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.render.blocks import Block, Reply, context, escape, section
 from bot.render.mentions import mention
 from bot.render.registry import STATE_ICONS, state_label
+from governance.core.clock import format_time
 from governance.dashboard.service import UpstreamFacts
 from governance.registry.models import Approval, ApprovalState
-from governance.registry.service import format_time
 
 ACTION_APPROVE = "approval_approve"
 ACTION_CONDITIONS = "approval_conditions"

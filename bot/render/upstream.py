@@ -7,9 +7,9 @@ from typing import Any
 from bot.render.blocks import Block, Reply, context, fit, header, section
 from bot.render.blocks import escape as esc
 from bot.render.licenses import clause_diff_blocks
+from governance.core.clock import format_time
 from governance.licenses.clauses import ClauseDiff
 from governance.licenses.knowledge import load_knowledge_base
-from governance.registry.service import format_time
 from governance.upstream.hub import RepoStatus
 from governance.upstream.models import Change, Snapshot
 from governance.upstream.watcher import CycleReport

@@ -22,10 +22,10 @@ from bot.slack.respond import message_payload
 from governance.alerts import acks
 from governance.alerts.outbox import queue_card_update, queue_direct_message, queue_request_card
 from governance.alerts.service import deliver_messages
+from governance.core.clock import format_time
 from governance.core.db import transaction
 from governance.dashboard.service import home_data
 from governance.registry.models import Approval
-from governance.registry.service import format_time
 
 log = logging.getLogger(__name__)
 

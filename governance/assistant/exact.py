@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.assistant import sources as src
-from governance.assistant.sources import Source, expired_by_date
+from governance.assistant.sources import Source
+from governance.core.clock import format_time
 from governance.licenses.knowledge import LicenseTerms, load_knowledge_base
 from governance.registry.models import (
     OPEN_STATES,
@@ -25,7 +26,6 @@ from governance.registry.models import (
     IntendedUse,
     TrackedModel,
 )
-from governance.registry.service import format_time
 from governance.upstream.changes import TERMS_KINDS
 from governance.upstream.models import Change
 
@@ -76,7 +76,7 @@ def _newest_first(model: TrackedModel) -> list[Approval]:
 def _status_sentence(approval: Approval, today: date) -> str:
     repo, use = approval.model.repo_id, approval.use.value
     state = approval.state
-    if state is ApprovalState.APPROVED and expired_by_date(approval, today):
+    if state is ApprovalState.APPROVED and approval.past_expiry_on(today):
         return f"No. The approval of {repo} for {use} use expired on {approval.expires_on}."
     if state is ApprovalState.APPROVED:
         return f"Yes. {repo} is approved for {use} use."
@@ -109,9 +109,7 @@ def approval_status(model: TrackedModel, use: IntendedUse | None, today: date) -
         for other in others:
             out.add("Other use: " + src.approval_facts(other, today), out.cite_approval(other))
         return out
-    usable = [
-        a for a in approvals if a.state is ApprovalState.APPROVED and not expired_by_date(a, today)
-    ]
+    usable = [a for a in approvals if a.in_force_on(today)]
     open_ones = [a for a in approvals if a.state in OPEN_STATES]
     if usable:
         uses = ", ".join(sorted({a.use.value for a in usable}))

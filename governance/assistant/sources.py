@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from governance.assistant.retrieval import Passage, passages_from_text
+from governance.core.clock import format_time
 from governance.licenses.knowledge import KnowledgeBase, LicenseTerms, load_knowledge_base
-from governance.registry.models import Approval, TrackedModel
-from governance.registry.service import format_time
+from governance.registry.models import Approval, ApprovalState, TrackedModel
 from governance.upstream.models import Change, LicenseText, Snapshot, WatchState
 
 HUB = "https://huggingface.co"
@@ -156,21 +156,18 @@ def license_facts(terms: LicenseTerms) -> list[str]:
     return facts
 
 
-def expired_by_date(approval: Approval, today: date) -> bool:
-    """True when the approval's expiry date has come (even before the expiry job ran)."""
-    return approval.expires_on is not None and approval.expires_on <= today
-
-
 def approval_facts(approval: Approval, today: date | None = None) -> str:
     """One approval in one sentence: state, who and when, conditions, expiry, pinned revision.
 
-    With ``today``, an approval whose expiry date has come reads as expired (``expired_by_date``).
+    With ``today``, an approved one past its expiry date reads as expired even before the expiry
+    job marked it, and one whose expiry date is ``today`` says that today is its last day in force
+    (``Approval.past_expiry_on``: in force through the expiry date).
     """
     state = {"needs_review": "in review", "requested": "pending"}.get(
         approval.state.value, approval.state.value
     )
-    lapsed = today is not None and expired_by_date(approval, today)
-    if approval.state.value == "approved" and lapsed:
+    lapsed = today is not None and approval.past_expiry_on(today)
+    if approval.state is ApprovalState.APPROVED and lapsed:
         state = "expired (its expiry date has passed)"
     text = (
         f"Request #{approval.id}: {approval.model.repo_id} for {approval.use.value} use is {state}"
@@ -182,6 +179,8 @@ def approval_facts(approval: Approval, today: date | None = None) -> str:
         text += f"; conditions: {approval.conditions}"
     if approval.expires_on:
         text += f"; expires on {approval.expires_on.isoformat()}"
+        if approval.expires_on == today and approval.state is ApprovalState.APPROVED:
+            text += " (today: in force until the end of the day, UTC)"
     if approval.revision_sha:
         text += f"; pinned to revision {approval.revision_sha[:12]}"
     if approval.decision_reason:

@@ -6,6 +6,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def format_time(value: datetime | None) -> str:
+    """Return ``value`` as people read a timestamp in messages (``2026-11-27 10:31 UTC``),
+    or ``-`` for None.
+
+    One format for every sentence: the domain's refusals and answers and the bot's renderers.
+    """
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""

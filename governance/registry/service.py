@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from governance.core.clock import Clock
+from governance.core.clock import Clock, format_time
 from governance.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from governance.registry import audit
 from governance.registry.models import (
@@ -41,11 +41,6 @@ from governance.registry.validation import (
 )
 
 SYSTEM_ACTOR = "modelgov"
-
-
-def format_time(value: datetime | None) -> str:
-    """A timestamp as people read it in messages: ``2026-11-27 10:31 UTC``."""
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
 @dataclass(frozen=True)

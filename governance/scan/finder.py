@@ -50,6 +50,7 @@ ID_KEYWORDS = {
 LOCAL_DIRS = {"data", "datasets", "checkpoints", "checkpoint", "ckpt", "outputs", "output"}
 LOCAL_DIRS |= {"out", "runs", "tmp", "temp", "src", "configs", "config", "logs", "cache", "local"}
 LOCAL_DIRS |= {"models", "weights", "home", "mnt", "workspace", "usr", "var", "opt", "etc"}
+FILE_EXTENSIONS: tuple[str, ...]
 FILE_EXTENSIONS = (".json", ".yaml", ".yml", ".txt", ".csv", ".tsv", ".bin", ".pt", ".pth")
 FILE_EXTENSIONS += (".safetensors", ".gguf", ".ckpt", ".onnx", ".py", ".md", ".h5", ".pkl")
 FILE_EXTENSIONS += (".npz", ".npy", ".tar", ".gz", ".zip", ".parquet", ".jsonl", ".toml")
@@ -203,8 +204,12 @@ def _config(text: str) -> Iterator[tuple[int, str, str]]:
         if key:
             parent = (len(key.group("indent")), key.group("key"))
         item = _YAML_ITEM.match(line)
-        listed = item and parent and len(item.group("indent")) >= parent[0]
-        if listed and re.search(r"model|checkpoint", parent[1], re.IGNORECASE):  # type: ignore[index]
+        if (
+            item is not None
+            and parent is not None
+            and len(item.group("indent")) >= parent[0]
+            and re.search(r"model|checkpoint", parent[1], re.IGNORECASE)
+        ):
             yield lineno, item.group("value"), f"config list {parent[1]}"
         for url in _hub_urls(line):
             yield lineno, url, "huggingface.co URL"

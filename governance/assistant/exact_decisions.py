@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from governance.assistant.exact import ExactAnswer, expired_by_date
+from governance.assistant.exact import ExactAnswer
 from governance.assistant.exact_events import (
     APPROVAL_ACTIONS,
     APPROVALS,
@@ -41,11 +41,7 @@ _REASONED = ("rejected", "revoked", "needs_review", "expired")
 
 def _state_sentence(approval: Approval, today: date | None) -> str:
     state = "in review" if approval.state.value == "needs_review" else approval.state.value
-    if (
-        today is not None
-        and approval.state.value == "approved"
-        and expired_by_date(approval, today)
-    ):
+    if today is not None and approval.state.value == "approved" and approval.past_expiry_on(today):
         state = f"expired (its expiry date {approval.expires_on} has passed)"
     if approval.state.value == "requested":
         return (

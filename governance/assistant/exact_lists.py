@@ -2,8 +2,8 @@
 expired or expires (before July), what was approved or requested (this year, last month).
 
 One sentence per approval or event, cited to its request. Expiry follows
-``exact.expired_by_date``: an approval whose expiry date has come is expired, even before the
-expiry job marked it.
+``Approval.past_expiry_on``: an approval is in force through its expiry date and expired from
+the day after, even before the expiry job marked it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.assistant.exact import ExactAnswer, expired_by_date
+from governance.assistant.exact import ExactAnswer
 from governance.assistant.exact_events import (
     APPROVAL_ACTIONS,
     APPROVALS,
@@ -54,7 +54,7 @@ def _scope(use: IntendedUse | None, window: Window | None) -> str:
 
 def _state_now(approval: Approval, today: date) -> str | None:
     """A sentence on where an approval stands now, when that differs from "approved"."""
-    if approval.state is ApprovalState.APPROVED and not expired_by_date(approval, today):
+    if approval.in_force_on(today):
         return None
     if approval.state is ApprovalState.REQUESTED:
         return f"Request #{approval.id} ({approval.model.repo_id}) still waits for a decision."
@@ -137,14 +137,14 @@ def _by_expiry(
         a for a in approvals if (not ids or a.model_id in ids) and (use is None or a.use is use)
     ]
     if state == "expired":
-        lapsed = [a for a in rows if a.state in standing and expired_by_date(a, today)]
+        lapsed = [a for a in rows if a.state in standing and a.past_expiry_on(today)]
         marked = [a for a in rows if a.state is ApprovalState.EXPIRED and a.expires_on]
         chosen = marked + lapsed
     else:
         chosen = [
             a
             for a in rows
-            if a.state in standing and a.expires_on is not None and not expired_by_date(a, today)
+            if a.state in standing and a.expires_on is not None and not a.past_expiry_on(today)
         ]
     if window is not None:
         chosen = [a for a in chosen if window.contains(a.expires_on)]  # type: ignore[arg-type]

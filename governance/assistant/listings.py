@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from governance.assistant import sources as src
-from governance.assistant.exact import ExactAnswer, expired_by_date
+from governance.assistant.exact import ExactAnswer
 from governance.licenses.knowledge import load_knowledge_base
 from governance.registry.models import (
     OPEN_STATES,
@@ -33,9 +33,7 @@ def approved_for_use(
     if among:
         query = query.where(Approval.model_id.in_([m.id for m in among]))
     rows = list(session.scalars(query))
-    approved = [
-        a for a in rows if a.state is ApprovalState.APPROVED and not expired_by_date(a, today)
-    ]
+    approved = [a for a in rows if a.in_force_on(today)]
     review = [a for a in rows if a not in approved]
     scope = f" for {use.value} use" if use else ""
     if not approved:

@@ -32,7 +32,10 @@ def deliver(services: Services, *, policy: RetryPolicy | None = None) -> Deliver
 
 
 def expire_approvals(services: Services) -> list[int]:
-    """Approvals whose expiry date has passed become ``expired``, each with an alert."""
+    """Approved or in-review approvals past their expiry date become ``expired``, with an alert.
+
+    Returns the ids expired. One expiring on D is left alone on D (``Approval.past_expiry_on``).
+    """
     today = services.clock.now().date()
     expired: list[int] = []
     with transaction(services.session_factory) as session:
@@ -40,8 +43,7 @@ def expire_approvals(services: Services) -> list[int]:
             select(Approval)
             .where(
                 Approval.state.in_([ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW]),
-                Approval.expires_on.is_not(None),
-                Approval.expires_on < today,
+                Approval.past_expiry_on(today),
             )
             .order_by(Approval.id)
         ).all()
@@ -104,7 +106,7 @@ def daily_digest(services: Services) -> Digest:
             expiring=[
                 f"#{a.id} {a.model.repo_id} ({a.use.value}) expires {a.expires_on}"
                 for a in approvals
-                if a.state is ApprovalState.APPROVED and a.expires_on and a.expires_on <= horizon
+                if a.in_force_on(today) and a.expires_on and a.expires_on <= horizon
             ],
         )
         if digest.empty:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from governance.registry.models import Approval, ApprovalState, TrackedModel
+from governance.registry.models import ApprovalState, TrackedModel
 from governance.registry.service import find_model
 from governance.scan.finder import ModelRef, find_model_refs
 
@@ -61,12 +61,6 @@ class ScanReport:
         }
 
 
-def _standing(approval: Approval, today: date) -> bool:
-    return approval.state is ApprovalState.APPROVED and (
-        approval.expires_on is None or approval.expires_on > today
-    )
-
-
 def classify(model: TrackedModel | None, today: date) -> tuple[Status, str, list[dict[str, Any]]]:
     """The registry status of a model: (status, one-line detail, its approvals as data)."""
     if model is None:
@@ -82,9 +76,13 @@ def classify(model: TrackedModel | None, today: date) -> tuple[Status, str, list
         }
         for a in approvals
     ]
-    standing = [a for a in approvals if _standing(a, today)]
+    standing = [a for a in approvals if a.in_force_on(today)]
     if standing:
-        uses = ", ".join(f"#{a.id} {a.use.value}" for a in standing)
+        uses = ", ".join(
+            f"#{a.id} {a.use.value}"
+            + (" (expires today: its last day in force)" if a.expires_on == today else "")
+            for a in standing
+        )
         conditions = [f"{a.use.value}: {a.conditions}" for a in standing if a.conditions]
         if conditions:
             return "approved with conditions", f"{uses}; conditions: {'; '.join(conditions)}", data

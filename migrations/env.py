@@ -1,6 +1,7 @@
 """Alembic environment: one code path for SQLite and PostgreSQL.
 
-The URL comes from ``config.attributes["url"]`` (set by governance.core.migrate) or DATABASE_URL.
+The URL comes from ``config.attributes["url"]`` (set by governance.core.migrate) or, when
+``alembic`` is run by hand with alembic.ini, DATABASE_URL.
 SQLite needs batch mode for ALTERs, so it is always on there.
 """
 
@@ -15,7 +16,8 @@ from governance.core.db import create_db_engine, normalize_database_url
 from governance.wiring.all_models import metadata
 
 config = context.config
-if config.config_file_name is not None and config.attributes.get("configure_logging", True):
+# Only `alembic` run by hand reads alembic.ini; governance.core.migrate builds its config in code.
+if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
@@ -36,10 +38,6 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
-        return
     engine = create_db_engine(_url())
     try:
         with engine.connect() as connection:

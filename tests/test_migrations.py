@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -44,8 +46,7 @@ def test_downgrade_base_then_upgrade_head(empty_database_url: str) -> None:
 
 
 def test_one_head_and_date_prefixed_files() -> None:
-    from pathlib import Path
-
     assert migrate.head_revision() is not None
-    versions = Path(migrate.PROJECT_ROOT / "migrations" / "versions").glob("*.py")
+    folder = files(migrate.MIGRATIONS_PACKAGE) / "versions"
+    versions = [p for p in folder.iterdir() if p.name.endswith(".py") and p.name != "__init__.py"]
     assert all(p.name[:4].isdigit() and p.name[4] == "_" for p in versions)

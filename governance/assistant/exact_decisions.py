@@ -54,7 +54,9 @@ def _state_sentence(approval: Approval, today: date | None) -> str:
     )
 
 
-def _of_use(trail: Trail, events: Sequence[AuditEvent], use: IntendedUse | None) -> list:
+def _of_use(
+    trail: Trail, events: Sequence[AuditEvent], use: IntendedUse | None
+) -> list[AuditEvent]:
     if use is None:
         return list(events)
     return [e for e in events if (a := trail.approval_of(e)) is not None and a.use is use]

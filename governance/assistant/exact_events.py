@@ -7,7 +7,7 @@ are read with one query per question.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -59,7 +59,9 @@ def load_trail(
         query = query.where(AuditEvent.action.in_(list(actions)))
     events = list(session.scalars(query))
     ids = sorted({e.approval_id for e in events if e.approval_id is not None})
-    rows = session.scalars(select(Approval).where(Approval.id.in_(ids))) if ids else []
+    rows: Iterable[Approval] = (
+        session.scalars(select(Approval).where(Approval.id.in_(ids))) if ids else []
+    )
     return Trail(events, {m.id: m for m in models}, {a.id: a for a in rows})
 
 

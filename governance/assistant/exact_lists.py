@@ -24,7 +24,13 @@ from governance.assistant.exact_events import (
     load_trail,
 )
 from governance.assistant.exact_time import Window
-from governance.registry.models import Approval, ApprovalState, IntendedUse, TrackedModel
+from governance.registry.models import (
+    Approval,
+    ApprovalState,
+    AuditEvent,
+    IntendedUse,
+    TrackedModel,
+)
 
 _EVENT_OF_STATE = {
     "revoked": ("revoked",),
@@ -71,9 +77,9 @@ def _events(
     use: IntendedUse | None,
     window: Window | None,
     among: Sequence[TrackedModel],
-) -> list:
+) -> list[AuditEvent]:
     ids = {m.id for m in among}
-    hits = []
+    hits: list[AuditEvent] = []
     for event in trail.events:
         approval = trail.approval_of(event)
         if approval is None or (use is not None and approval.use is not use):

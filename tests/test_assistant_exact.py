@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.grammar.spec import Invocation, run_text, tokenize
-from governance.assistant.factory import build_runtime, get_assistant, runtime_choice
+from governance.assistant.factory import build_runtime, runtime_choice
 from governance.assistant.intents import Intent, classify, read_cues
 from governance.assistant.resolve import match_license, match_model
 from governance.assistant.runtime import LlamaCppRuntime, OpenAICompatibleRuntime
@@ -235,20 +235,20 @@ def test_runtime_is_built_from_settings(tmp_path) -> None:  # type: ignore[no-un
         build_runtime(_settings(model_repo="Qwen/Qwen2.5-0.5B-Instruct-GGUF"))
 
 
-def test_one_assistant_per_services_and_close_stops_it(services: Services) -> None:
+def test_one_runtime_per_services_and_close_stops_it(services: Services) -> None:
     seen = []
     threads = [
-        threading.Thread(target=lambda: seen.append(get_assistant(services))) for _ in range(4)
+        threading.Thread(target=lambda: seen.append(services.assistant.runtime())) for _ in range(4)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len({id(a) for a in seen}) == 1 and services.assistant is seen[0]
-    runtime = seen[0].runtime()
-    assert seen[0].runtime() is runtime
+    assert len({id(r) for r in seen}) == 1
+    runtime = seen[0]
+    assert services.assistant.runtime() is runtime
     services.close()
-    assert seen[0].queue_length() == 0
+    assert services.assistant.queue_length() == 0
 
 
 def test_throttled_publisher_sends_the_latest_value_and_flushes_on_close() -> None:

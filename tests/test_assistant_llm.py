@@ -17,13 +17,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.grammar.handlers.assistant import ask_streaming
-from governance.assistant.factory import Assistant
 from governance.assistant.prompting import SYSTEM_PROMPT, extract_citations
 from governance.assistant.runtime import ChatMessage, Generation, LlamaCppRuntime, QueuedRuntime
 from governance.assistant.service import Answer, answer
 from governance.assistant.streaming import ThrottledPublisher
 from governance.registry.models import Approval, AuditEvent
-from governance.wiring.services import Services
+from governance.wiring.services import Services, build_services
 from tests.eval.seed import seed
 from tests.support import llm_fixtures
 
@@ -229,16 +228,17 @@ def test_slack_style_streaming_through_the_grammar_helpers(
     seeded: Services, model: tuple[Borrowed, QueuedRuntime]
 ) -> None:
     _, queued = model
-    seeded.assistant = Assistant(
-        settings=seeded.settings,
-        session_factory=seeded.session_factory,
+    # The same database, with an assistant over the session's model.
+    streaming = build_services(
+        seeded.settings,
         clock=seeded.clock,
+        engine=seeded.engine,
         runtime_factory=lambda _settings: queued.runtime,
     )
     updates: list[str] = []
     publisher = ThrottledPublisher(lambda text: updates.append(text), min_interval=0.2)
     reply = ask_streaming(
-        seeded,
+        streaming,
         "Which deployment needs the moderation filter?",
         on_partial=lambda r: publisher.offer(r.text),
         on_queued=lambda r: publisher.offer(r.text),
@@ -246,5 +246,4 @@ def test_slack_style_streaming_through_the_grammar_helpers(
     publisher.close()
     assert reply.ok and reply.data["kind"] == "generated"
     assert reply.data["sources"] and updates
-    seeded.assistant.close()
-    seeded.assistant = None
+    streaming.assistant.close()

@@ -266,9 +266,14 @@ def test_approver_user_group_members_may_decide(
 ) -> None:
     slack_standin.set_usergroup("S0APPROVERS", [DAVE])
     grouped = services.settings.model_copy(update={"approver_group": "S0APPROVERS"})
+    from bot.slack.approvers import UsergroupMembers
+    from bot.slack.client import make_client
     from governance.wiring.services import build_services
 
-    with_group = build_services(grouped, clock=services.clock, engine=services.engine)
+    members = UsergroupMembers(make_client(grouped))
+    with_group = build_services(
+        grouped, clock=services.clock, engine=services.engine, group_members=members
+    )
     for h in build_harness(with_group, slack_standin):
         ts = request_card(h)
         h.click(ACTION_APPROVE, "1", user=DAVE, channel=APPROVALS, ts=ts)
@@ -316,9 +321,10 @@ def test_non_approver_modal_submission_is_refused_to_them(harness: Harness) -> N
 
 
 def test_an_alert_that_puts_an_approval_in_review_updates_its_card(harness: Harness) -> None:
+    from governance.alerts.service import deliver_pending, raise_alert
+
     from bot.slack.client import make_client
     from bot.slack.notifier import SlackNotifier
-    from governance.alerts.service import deliver_pending, raise_alert
     from governance.registry import service as registry
     from governance.upstream.facts import fingerprint
 

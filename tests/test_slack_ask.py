@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from governance.assistant.factory import Assistant
 from governance.assistant.runtime import Generation, LlamaCppRuntime
+from governance.core.clock import FrozenClock
 from governance.core.config import Settings
-from governance.wiring.services import Services
+from governance.wiring.services import Services, build_services
 from tests.eval.seed import seed
 from tests.support.llm_fixtures import bundled_runtime
 from tests.support.slack_harness import (
@@ -53,18 +53,21 @@ class Borrowed:
 
 
 @pytest.fixture
-def model(services: Services, bundled_runtime: LlamaCppRuntime) -> Iterator[Borrowed]:
-    seed(services.session_factory)
-    services.settings.model_max_tokens = 48
-    services.settings.answer_timeout_seconds = 300
-    borrowed = Borrowed(bundled_runtime)
-    services.assistant = Assistant(
-        settings=services.settings,
-        session_factory=services.session_factory,
-        clock=services.clock,
-        runtime_factory=lambda _settings: borrowed,  # type: ignore[arg-type,return-value]
+def model(bundled_runtime: LlamaCppRuntime) -> Borrowed:
+    return Borrowed(bundled_runtime)
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FrozenClock, model: Borrowed) -> Iterator[Services]:
+    """Seeded services whose assistant answers with the borrowed bundled model."""
+    built = build_services(
+        settings.model_copy(update={"model_max_tokens": 48, "answer_timeout_seconds": 300}),
+        clock=clock,
+        runtime_factory=lambda _settings: model,  # type: ignore[arg-type,return-value]
     )
-    yield borrowed
+    seed(built.session_factory)
+    yield built
+    built.close()
 
 
 def _dm_updates(slack: SlackStandIn) -> list[dict[str, Any]]:

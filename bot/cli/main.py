@@ -12,11 +12,12 @@ from typing import Any
 
 import click
 
+from bot.cli.wiring import process_services
 from bot.grammar.spec import Invocation, run_tokens
 from bot.render.text import render_reply
 from governance.core.config import Settings, load_settings
 from governance.core.errors import GovernanceError
-from governance.wiring.services import Services, build_services
+from governance.wiring.services import Services
 
 
 def _default_user() -> str:
@@ -48,10 +49,7 @@ def _services(*, migrate_embedded: bool = True, wait_for_db: bool = False) -> Se
     from governance.core.schema import ensure_schema
 
     settings = _settings()
-    services = build_services(settings)
-    notifier = _slack_notifier(settings, services)
-    if notifier is not None:
-        services.notifier = notifier
+    services = process_services(settings)
     if wait_for_db:
         _wait_for_database(services)
     try:
@@ -90,15 +88,6 @@ def _wait_for_database(services: Services) -> None:
         _fail("stopped while waiting for the database", code=128 + signum)
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _slack_notifier(settings: Settings, services: Services) -> Any:
-    """Alerts go to Slack when a bot token is set (else to the log); imported only then."""
-    if not settings.slack_bot_token:
-        return None
-    from bot.slack.notifier import slack_notifier
-
-    return slack_notifier(settings, services.session_factory)
 
 
 def _run_console(services: Services, user: str) -> int:
@@ -219,16 +208,13 @@ def check(repos: tuple[str, ...], as_json: bool) -> None:
 def serve(http_mode: bool, port: int, user: str) -> None:
     """Run modelgov: Slack if configured, otherwise the console."""
     services = _services(wait_for_db=True)
-    from governance.assistant.factory import start_assistant
-
-    try:
-        start_assistant(services)  # loads the model now when MODELGOV_MODEL_LOAD_AT_START is set
-    except GovernanceError as exc:
-        _fail(exc.message)
     if not http_mode:  # one process runs it all; HTTP web processes leave jobs to the worker
         from bot.cli.processes import start_background_scheduler
 
         try:
+            # MODELGOV_MODEL_LOAD_AT_START: the model loads now. Under --http each gunicorn
+            # worker loads its own after the fork (a model loaded here would not survive it).
+            services.assistant.start()
             start_background_scheduler(services)
         except GovernanceError as exc:
             _fail(exc.message)
@@ -236,7 +222,7 @@ def serve(http_mode: bool, port: int, user: str) -> None:
         from bot.slack.runner import serve_slack
 
         try:
-            serve_slack(services, http=http_mode, port=port)
+            serve_slack(services, http=http_mode, port=port, worker_services=process_services)
         except GovernanceError as exc:
             _fail(exc.message)
         return
@@ -249,7 +235,6 @@ def serve(http_mode: bool, port: int, user: str) -> None:
 def ask(question: tuple[str, ...], as_json: bool) -> None:
     """Ask the assistant, e.g. `modelgov ask "who approved gemma?"` (exit 1 if it failed)."""
     from bot.render.assistant import answer_data
-    from governance.assistant.factory import get_assistant
 
     services = _services()
     shown: list[int] = [0]
@@ -260,9 +245,7 @@ def ask(question: tuple[str, ...], as_json: bool) -> None:
         shown[0] = len(text)
 
     try:
-        result = get_assistant(services).answer(
-            " ".join(question), on_partial=stream if live else None
-        )
+        result = services.assistant.answer(" ".join(question), on_partial=stream if live else None)
     except GovernanceError as exc:
         services.close()
         _fail(exc.message, code=1)

@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot.render.blocks import Reply, error_reply, escape, section
 from governance.core.errors import GovernanceError, InvalidInput
 from governance.wiring.services import Services
@@ -25,11 +27,23 @@ _SMART_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2
 
 @dataclass(frozen=True)
 class Invocation:
-    """Who runs a command, where, with which services."""
+    """Who runs a command, where, with which services.
+
+    ``read_only``: the command runs within Slack's ack, so its sessions only read and never
+    wait for a writer (``Subcommand.reads_only`` says which commands may).
+    """
 
     services: Services
     user: str
     channel: str | None = None
+    read_only: bool = False
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """The sessions this command uses: read-only ones when ``read_only``."""
+        if self.read_only:
+            return self.services.read_session_factory
+        return self.services.session_factory
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ Listeners are registered explicitly, one module per kind (commands, actions, vie
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -17,14 +16,12 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.grammar.spec import CommandTable, build_table
-from bot.slack.approvers import UsergroupMembers
 from bot.slack.client import make_client
 from bot.slack.context import SlackContext
 from bot.slack.listeners import actions, commands, events
 from bot.slack.listeners import view_submissions as views
 from bot.slack.workers import WorkerPool
 from governance.core.config import ConfigError, Settings
-from governance.core.db import make_session_factory
 from governance.wiring.services import Services
 
 log = logging.getLogger(__name__)
@@ -58,15 +55,9 @@ def build_app(
     if not settings.slack_signing_secret and not socket_mode:
         raise ConfigError("SLACK_SIGNING_SECRET is required to serve Slack over HTTP.")
     client = client or make_client(settings)
-    # The directory asks Slack who is in the approver group (cached briefly).
-    approvers = dataclasses.replace(services.approvers, group_members=UsergroupMembers(client))
-    writers = dataclasses.replace(services, approvers=approvers)
     ctx = SlackContext(
         settings=settings,
-        services=writers,
-        readers=dataclasses.replace(
-            writers, session_factory=make_session_factory(services.engine, read_only=True)
-        ),
+        services=services,
         client=client,
         pool=pool or WorkerPool(),
         table=table or build_table(),

@@ -14,15 +14,10 @@ from governance.wiring.services import Services
 
 @dataclass(frozen=True)
 class SlackContext:
-    """The app's collaborators. ``services.approvers`` resolves Slack user groups.
-
-    ``readers`` are the same services with a read-only session factory: what runs before an
-    ack uses them, so it never waits for a writer (SQLite: no lock taken).
-    """
+    """The app's collaborators (``services`` as built for this process, not copied)."""
 
     settings: Settings
     services: Services
     client: WebClient
     pool: WorkerPool
     table: CommandTable
-    readers: Services

@@ -44,7 +44,7 @@ def approval_repo(ctx: SlackContext, approval_id: int, only_from: States = None)
     Raises:
         NotFound: no such request. Conflict: it is not in ``only_from`` any more.
     """
-    with transaction(ctx.readers.session_factory) as session:
+    with transaction(ctx.services.read_session_factory) as session:
         approval = service.find_approval(session, f"#{approval_id}", states=(), verb="decide")
         service.require_rendered_state(approval, only_from)
         return approval.model.repo_id
@@ -137,7 +137,7 @@ def alert_lists_approval(ctx: SlackContext, alert_id: int, approval_id: int) -> 
     Raises:
         NotFound: no such alert. InvalidInput: the alert does not list ``approval_id``.
     """
-    with transaction(ctx.readers.session_factory) as session:
+    with transaction(ctx.services.read_session_factory) as session:
         alert = acks.get_alert(session, alert_id)
         listed = (alert.payload or {}).get("approvals_in_review") or []
         ids = {str(item.get("id")) for item in listed if isinstance(item, dict)}

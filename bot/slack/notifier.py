@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from bot.render.alerts import alert_message
 from bot.render.blocks import Reply
 from bot.render.request_card import request_card
-from bot.slack.client import delivery_client, make_client, retry_after
+from bot.slack.client import delivery_client, retry_after
 from bot.slack.respond import message_payload
 from governance.alerts.notifier import (
     CARD_UPDATE,
@@ -38,7 +38,6 @@ from governance.alerts.notifier import (
     OutgoingAlert,
     OutgoingMessage,
 )
-from governance.core.config import Settings
 from governance.core.db import transaction
 from governance.dashboard.service import upstream_facts
 from governance.registry.models import Approval
@@ -52,13 +51,6 @@ HISTORY_PAGES = 3  # pages of history read to find one message (each a bounded c
 HISTORY_PAGE_SIZE = 200
 CLOCK_SKEW_SECONDS = 120  # our clock against Slack's when bounding history by time
 CALLS_PER_STEP = HISTORY_PAGES + 3  # a find: resolve or join, plus pages; a post: open + post
-
-
-def slack_notifier(
-    settings: Settings, session_factory: sessionmaker[Session] | None = None
-) -> SlackNotifier:
-    """The outbox's notifier when Slack is configured (``modelgov worker`` and ``serve``)."""
-    return SlackNotifier(make_client(settings), session_factory=session_factory)
 
 
 def card_reply(factory: sessionmaker[Session], approval_id: int) -> Reply | None:

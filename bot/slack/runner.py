@@ -2,28 +2,36 @@
 
 Socket Mode is the default for development and small teams: one outbound connection, nothing
 to expose. HTTP mode is the Procfile's ``web``: gunicorn's threaded workers, each building its
-own app, database engine and worker pool after the fork (connections must not cross a fork).
+own Services, app and worker pool after the fork (connections, threads and a loaded model must
+not cross a fork), and loading the model before its first request when
+``MODELGOV_MODEL_LOAD_AT_START`` is set.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
 from sqlalchemy.engine import make_url
 
 from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.workers import WorkerPool
 from bot.slack.wsgi import wsgi_app
+from governance.assistant.factory import Assistant
 from governance.core.config import ConfigError, Settings
+from governance.core.errors import GovernanceError
 from governance.core.startup import backoff_delays
-from governance.wiring.services import Services, build_services
+from governance.wiring.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,12 @@ log = logging.getLogger(__name__)
 # sleeping, which is unfair under contention), so more threads only lengthen the tail there;
 # PostgreSQL overlaps round trips. Measured with bench/ack_latency.py on 2 CPUs.
 HTTP_THREADS = {"sqlite": 4, "postgresql": 8}
+# While a worker loads its model (a Hub download can take minutes) it tells the arbiter it is
+# alive this often, well inside gunicorn's worker timeout.
+HEARTBEAT_SECONDS = 5.0
+
+# Builds a process's Services from its settings (``bot.cli.wiring.process_services``).
+ServicesFactory = Callable[[Settings], Services]
 
 
 def connect_with_backoff(
@@ -137,11 +151,15 @@ def serve_socket_mode(
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    """gunicorn run from Python: the WSGI app is built in each worker by ``load``."""
+    """gunicorn run from Python: each worker builds its Services and app (``load``), then
+    loads the model if so configured (``_start_worker``), before it accepts a request."""
 
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+    def __init__(
+        self, settings: Settings, options: dict[str, Any], worker_services: ServicesFactory
+    ) -> None:
         self._settings = settings
         self._options = options
+        self._worker_services = worker_services
         self._pool: WorkerPool | None = None
         self._services: Services | None = None
         super().__init__()
@@ -149,13 +167,31 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self._options.items():
             self.cfg.set(key, value)
+        self.cfg.set("post_worker_init", self._start_worker)
         self.cfg.set("worker_exit", lambda _server, _worker: self._close())
 
     def load(self) -> Any:
-        self._services = build_services(self._settings)
+        self._services = self._worker_services(self._settings)
         self._pool = WorkerPool()
         app = build_app(self._settings, self._services, pool=self._pool)
         return wsgi_app(app, self._services)
+
+    def _start_worker(self, worker: Worker) -> None:
+        """gunicorn's ``post_worker_init``: the app is built, no request accepted yet.
+
+        A model that cannot load stops the worker with one line; gunicorn then stops (a
+        worker that fails to boot halts the arbiter) rather than serving without it.
+        """
+        assert self._services is not None
+        assistant = self._services.assistant
+        try:
+            loaded = _load_model(assistant, worker)
+        except GovernanceError as exc:
+            worker.log.error("worker %s cannot load the model: %s", worker.pid, exc.message)
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
+        if loaded:
+            name = assistant.runtime().name
+            worker.log.info("worker %s loaded the model %s before serving", worker.pid, name)
 
     def _close(self) -> None:
         if self._pool is not None:
@@ -164,12 +200,30 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self._services.close()
 
 
+def _load_model(assistant: Assistant, worker: Worker) -> bool:
+    """``assistant.start()`` in a thread while this thread keeps ``worker`` alive for the
+    arbiter; returns whether a model was loaded. Raises what ``start`` raises."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-load") as loader:
+        loading = loader.submit(assistant.start)
+        while True:
+            try:
+                return loading.result(timeout=HEARTBEAT_SECONDS)
+            except TimeoutError:
+                worker.notify()
+
+
 def serve_http(
-    settings: Settings, *, port: int, host: str = "0.0.0.0", threads: int | None = None
+    settings: Settings,
+    *,
+    worker_services: ServicesFactory,
+    port: int,
+    host: str = "0.0.0.0",
+    threads: int | None = None,
 ) -> None:
     """Serve ``POST /slack/events`` and ``GET /healthz`` on ``host:port`` until stopped.
 
-    ``WEB_CONCURRENCY`` sets the number of worker processes (gunicorn's convention; default 1).
+    ``WEB_CONCURRENCY`` sets the number of worker processes (gunicorn's convention; default 1);
+    each builds its Services with ``worker_services`` after the fork.
     """
     if not settings.slack_bot_token or not settings.slack_signing_secret:
         raise ConfigError("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
@@ -187,7 +241,7 @@ def serve_http(
         "loglevel": "info",
         "proc_name": "modelgov-web",
     }
-    _Gunicorn(settings, options).run()
+    _Gunicorn(settings, options, worker_services).run()
 
 
 def serve_slack(
@@ -195,17 +249,19 @@ def serve_slack(
     *,
     http: bool,
     port: int,
+    worker_services: ServicesFactory,
     background: Callable[[], Any] | None = None,
 ) -> None:
     """``modelgov serve``: HTTP with ``--http``, else Socket Mode (needs SLACK_APP_TOKEN).
 
-    ``background`` starts other work in the Socket Mode process once the app is built (the CLI
-    starts the scheduler itself before calling this; in HTTP mode it is the separate ``worker``).
+    ``worker_services`` builds each gunicorn worker's own Services (HTTP mode); ``background``
+    starts other work in the Socket Mode process once the app is built (the CLI starts the
+    scheduler itself before calling this; in HTTP mode it is the separate ``worker``).
     """
     settings = services.settings
     if http:
-        services.close()  # each gunicorn worker opens its own engine after the fork
-        serve_http(settings, port=port)
+        services.close()  # each gunicorn worker builds its own Services after the fork
+        serve_http(settings, worker_services=worker_services, port=port)
         return
     if not settings.slack_app_token:
         raise ConfigError(

@@ -3,17 +3,17 @@
 Precedence: ``MODELGOV_MODEL_SERVER_URL`` (an OpenAI-compatible server), then
 ``MODELGOV_MODEL_REPO`` + ``MODELGOV_MODEL_FILE`` (a GGUF from the Hub), then
 ``MODELGOV_MODEL_PATH`` (a local GGUF), else the bundled SmolLM2. Nothing is loaded here: a local
-model loads on its first question, or at start with ``MODELGOV_MODEL_LOAD_AT_START``.
+model loads on its first question, or when the process starts (``Assistant.start``) with
+``MODELGOV_MODEL_LOAD_AT_START``.
 
-``get_assistant(services)`` is the accessor frontends use: one ``Assistant`` per ``Services``,
-so one runtime and one model per process.
+``governance.wiring.services.build_services`` makes the process's one ``Assistant`` (so one
+runtime and one model per process); frontends use ``services.assistant``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,9 +28,6 @@ from governance.assistant.runtime.queue import PositionCallback
 from governance.assistant.service import Answer, PartialCallback, answer
 from governance.core.clock import Clock
 from governance.core.config import ConfigError, Settings
-
-if TYPE_CHECKING:
-    from governance.wiring.services import Services
 
 
 def runtime_choice(settings: Settings) -> str:
@@ -116,12 +113,27 @@ class Assistant:
                 self._runtime = QueuedRuntime(self._runtime_factory(self.settings))
             return self._runtime
 
-    def warm(self) -> None:
-        """Load a local model now (``MODELGOV_MODEL_LOAD_AT_START``); a no-op for a server."""
+    def warm(self) -> bool:
+        """Load a local model now, once (its runtime's lock makes a second call wait for the
+        first); returns False for a model server, which has nothing to load.
+
+        Raises:
+            ConfigError: the settings name no usable model (``build_runtime``).
+            ModelUnavailable: the model file is missing, unreadable or cannot be downloaded.
+        """
         inner = self.runtime().runtime
         load = getattr(inner, "load", None)
-        if load is not None:
-            load()
+        if load is None:
+            return False
+        load()
+        return True
+
+    def start(self) -> bool:
+        """For process start-up: ``warm()`` when ``MODELGOV_MODEL_LOAD_AT_START`` is set.
+
+        Returns whether a model was loaded. Raises what ``warm`` raises.
+        """
+        return self.settings.model_load_at_start and self.warm()
 
     def answer(
         self,
@@ -152,27 +164,3 @@ class Assistant:
             runtime, self._runtime = self._runtime, None
         if runtime is not None:
             runtime.close(cancel_pending=True, timeout=30)
-
-
-# Guards the one-time creation of each Services' assistant (holds no data itself).
-_CREATE_LOCK = threading.Lock()
-
-
-def get_assistant(services: Services) -> Assistant:
-    """The assistant of ``services``, created on first use and kept on ``services.assistant``."""
-    with _CREATE_LOCK:
-        if services.assistant is None:
-            services.assistant = Assistant(
-                settings=services.settings,
-                session_factory=services.session_factory,
-                clock=services.clock,
-            )
-        return services.assistant
-
-
-def start_assistant(services: Services) -> Assistant:
-    """For process start-up: the assistant, with its model loaded if so configured."""
-    assistant = get_assistant(services)
-    if services.settings.model_load_at_start:
-        assistant.warm()
-    return assistant

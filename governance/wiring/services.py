@@ -1,17 +1,22 @@
 """The collaborators a running modelgov passes to its services, built once from Settings.
 
 This is wiring, not state: each service function still takes what it needs explicitly.
+``Services`` is frozen and made whole by ``build_services``; what differs between process
+kinds (the notifier, who is in the approver group) is passed in by the frontend that runs the
+process (``bot.cli.wiring``), never set afterwards.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from governance.alerts.notifier import LogNotifier, Notifier
+from governance.assistant.factory import Assistant, build_runtime
+from governance.assistant.runtime import ModelRuntime
 from governance.core.clock import Clock, SystemClock
 from governance.core.config import Settings
 from governance.core.db import create_db_engine, make_session_factory
@@ -19,22 +24,31 @@ from governance.registry.service import ApproverDirectory
 from governance.upstream.hub import HubClient
 from governance.upstream.ratelimit import RequestBudget
 
+# Builds the outbox's notifier for a process, given its session factory (request cards are
+# rendered from the database when they are posted).
+NotifierFactory = Callable[[sessionmaker[Session]], Notifier]
+# A user group's members (``ApproverDirectory.group_members``).
+GroupMembers = Callable[[str], Iterable[str]]
 
-@dataclass
+
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    # Sessions that only read: on SQLite they take no lock, so they never wait for a writer
+    # (what answers within Slack's ack uses them).
+    read_session_factory: sessionmaker[Session]
     clock: Clock
     approvers: ApproverDirectory
     hub: HubClient
-    notifier: Notifier = field(default_factory=LogNotifier)
-    # The local assistant (governance.assistant.factory.Assistant), made by get_assistant().
-    assistant: Any = None
+    notifier: Notifier
+    # The process's one assistant; its model is loaded on first use or by ``assistant.start()``.
+    assistant: Assistant
 
     def close(self) -> None:
-        if self.assistant is not None:
-            self.assistant.close()
+        """Stop the assistant (freeing its model) and close the database connections."""
+        self.assistant.close()
         self.engine.dispose()
 
 
@@ -54,19 +68,37 @@ def build_services(
     clock: Clock | None = None,
     engine: Engine | None = None,
     hub: HubClient | None = None,
-    notifier: Notifier | None = None,
+    make_notifier: NotifierFactory | None = None,
+    group_members: GroupMembers | None = None,
+    runtime_factory: Callable[[Settings], ModelRuntime] = build_runtime,
 ) -> Services:
-    """Wire the collaborators for ``settings`` (one engine and one Hub client per process)."""
+    """The Services for ``settings``: one engine, one Hub client and one assistant per process.
+
+    ``make_notifier`` builds the outbox's notifier over the session factory (default: the
+    log); ``group_members`` lists a user group's members for ``MODELGOV_APPROVER_GROUP``
+    (default: none, so only ``MODELGOV_APPROVERS`` may decide); ``runtime_factory`` makes the
+    assistant's model runtime when it is first needed. Nothing connects or loads here.
+    """
     engine = engine or create_db_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    clock = clock or SystemClock()
     return Services(
         settings=settings,
         engine=engine,
-        session_factory=make_session_factory(engine),
-        clock=clock or SystemClock(),
+        session_factory=session_factory,
+        read_session_factory=make_session_factory(engine, read_only=True),
+        clock=clock,
         approvers=ApproverDirectory(
             configured=frozenset(settings.approvers),
             groups=frozenset([settings.approver_group] if settings.approver_group else []),
+            group_members=group_members,
         ),
         hub=hub or build_hub_client(settings),
-        notifier=notifier or LogNotifier(),
+        notifier=make_notifier(session_factory) if make_notifier else LogNotifier(),
+        assistant=Assistant(
+            settings=settings,
+            session_factory=session_factory,
+            clock=clock,
+            runtime_factory=runtime_factory,
+        ),
     )

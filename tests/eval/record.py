@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from governance.assistant.factory import get_assistant
 from governance.assistant.service import answer
 from tests.eval.checker import Context, SentenceVerdict, check_answer
 from tests.eval.gen_questions import GenQuestion, generate_questions
@@ -85,7 +84,7 @@ def record(seed: int, output: Path) -> int:
             f"sqlite:///{tmp}/record.db", seed, model_n_ctx=2048, answer_timeout_seconds=600
         )
         try:
-            queue = _RecordingQueue(get_assistant(services).runtime())
+            queue = _RecordingQueue(services.assistant.runtime())
             questions: list[GenQuestion] = [
                 q for q in generate_questions(truth) if q.route == "model"
             ]

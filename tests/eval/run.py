@@ -212,9 +212,7 @@ def main() -> None:
 def _runtime(services: Services, with_model: bool) -> Any:
     if not with_model:
         return None
-    from governance.assistant.factory import get_assistant
-
-    return get_assistant(services).runtime()
+    return services.assistant.runtime()
 
 
 def _seeds(value: str) -> list[int]:

@@ -13,9 +13,10 @@ import json
 import sys
 import time
 
+from governance.alerts.service import RetryPolicy
+
 from bot.slack.client import make_client
 from bot.slack.notifier import SlackNotifier
-from governance.alerts.service import RetryPolicy
 from governance.core.config import load_settings
 from governance.flows import jobs
 from governance.wiring.services import build_services
@@ -29,9 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=0, help="stop after this many (0: never)")
     args = parser.parse_args(argv)
     settings = load_settings()
-    services = build_services(settings)
-    services.notifier = SlackNotifier(
-        make_client(settings, timeout=args.timeout), session_factory=services.session_factory
+    client = make_client(settings, timeout=args.timeout)
+    services = build_services(
+        settings, make_notifier=lambda sessions: SlackNotifier(client, session_factory=sessions)
     )
     policy = RetryPolicy(
         first_seconds=0.5, max_seconds=2, unknown_seconds=0.3, claim_margin_seconds=1

@@ -17,7 +17,7 @@ def subscribe(inv: Invocation, args: Args) -> Reply:
     s = inv.services
     destination = service.parse_destination(args.positionals[0])
     kinds = service.parse_kinds([w.strip(",") for w in args.positionals[1:] if w.strip(",")])
-    with transaction(s.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         service.subscribe(
             session,
             destination=destination,
@@ -37,7 +37,7 @@ def subscribe(inv: Invocation, args: Args) -> Reply:
 def unsubscribe(inv: Invocation, args: Args) -> Reply:
     s = inv.services
     destination = service.parse_destination(args.positionals[0])
-    with transaction(s.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         service.unsubscribe(
             session, destination=destination, actor=inv.user, clock=s.clock, approvers=s.approvers
         )
@@ -49,7 +49,7 @@ def unsubscribe(inv: Invocation, args: Args) -> Reply:
 
 
 def subscriptions(inv: Invocation, args: Args) -> Reply:
-    with transaction(inv.services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         rows = [(s.destination, s.kinds) for s in service.list_subscriptions(session)]
     return subscriptions_reply(rows, default=inv.services.settings.alerts_channel)
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from bot.grammar.spec import Args, Invocation, Subcommand
 from bot.render import assistant as views
 from bot.render.blocks import Reply
-from governance.assistant.factory import get_assistant
 from governance.wiring.services import Services
 
 ReplyCallback = Callable[[Reply], None]
@@ -33,7 +32,7 @@ def ask_streaming(
     at most once a second (``governance.assistant.streaming.ThrottledPublisher``), never post
     from inside the callback. Raises what ``Assistant.answer`` raises (typed GovernanceErrors).
     """
-    assistant = get_assistant(services)
+    assistant = services.assistant
     model_name = None
 
     def partial(text: str) -> None:

@@ -27,7 +27,7 @@ def license_(inv: Invocation, args: Args) -> Reply:
 
 
 def license_check(inv: Invocation, args: Args) -> Reply:
-    with transaction(inv.services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         model = get_model(session, args.positionals[0])
         found = latest_evidence(session, model)
         if found is None:
@@ -38,7 +38,7 @@ def license_check(inv: Invocation, args: Args) -> Reply:
 def openness(inv: Invocation, args: Args) -> Reply:
     repo, action = args.positionals[0], [p.lower() for p in args.positionals[1:2]]
     services = inv.services
-    with transaction(services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         if action == ["set"]:
             if len(args.positionals) != 5:
                 raise InvalidInput(
@@ -81,7 +81,7 @@ def openness(inv: Invocation, args: Args) -> Reply:
 def policy(inv: Invocation, args: Args) -> Reply:
     services = inv.services
     action = args.positionals[0].lower() if args.positionals else "show"
-    with transaction(services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         if action == "show" and len(args.positionals) <= 1:
             return policy_views.policy_show_reply(policy_store.show_policy(session))
         if action == "set" and len(args.positionals) >= 3:

@@ -37,7 +37,7 @@ def _use_option(args: Args) -> IntendedUse | None:
 def request(inv: Invocation, args: Args) -> Reply:
     services = inv.services
     use = _use_option(args) or IntendedUse.INTERNAL
-    with transaction(services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         approval = service.request_approval(
             session,
             repo_id=args.positionals[0],
@@ -59,7 +59,7 @@ def approve(inv: Invocation, args: Args) -> Reply:
     services = inv.services
     expiry = args.option("expires")
     expires_on = parse_expiry(expiry, today=services.clock.now().date()) if expiry else None
-    with transaction(services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         approval = service.approve(
             session,
             ref=args.positionals[0],
@@ -81,7 +81,7 @@ def _with_reason(decide: Callable[..., Approval], done: str) -> Callable[[Invoca
 
     def handler(inv: Invocation, args: Args) -> Reply:
         services = inv.services
-        with transaction(services.session_factory) as session:
+        with transaction(inv.session_factory) as session:
             approval = decide(
                 session,
                 ref=args.positionals[0],
@@ -113,7 +113,7 @@ def list_(inv: Invocation, args: Args) -> Reply:
             )
         state = _STATE_WORDS[word]
     use = _use_option(args)
-    with transaction(inv.services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         approvals = service.list_approvals(session, state=state, use=use)
         title = "Requests" + (f" ({views.state_label(state)})" if state else "")
         title += f" for {use.value} use" if use else ""
@@ -122,7 +122,7 @@ def list_(inv: Invocation, args: Args) -> Reply:
 
 def info(inv: Invocation, args: Args) -> Reply:
     repo = args.positionals[0]
-    with transaction(inv.services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         if service.find_model(session, validate_repo_id(repo)) is not None:
             overview = service.model_overview(session, repo=repo)
             extra = license_handlers.info_blocks(session, overview.model)
@@ -135,12 +135,12 @@ def _info_is_slow(inv: Invocation, arguments: list[str]) -> bool:
     """``info`` asks the Hub only for a model that is not tracked yet."""
     if not arguments:
         return False
-    with transaction(inv.services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         return service.find_model(session, validate_repo_id(arguments[0])) is None
 
 
 def history(inv: Invocation, args: Args) -> Reply:
-    with transaction(inv.services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         model, events = service.history(session, repo=args.positionals[0])
         return views.history_reply(model, events)
 

@@ -17,7 +17,7 @@ from governance.upstream.watcher import run_cycle
 
 def watch(inv: Invocation, args: Args) -> Reply:
     s = inv.services
-    with transaction(s.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         model = service.watch(session, repo_id=args.positionals[0], actor=inv.user, clock=s.clock)
         return message_reply(
             f"Watching {model.repo_id} upstream; the next recheck will take its first snapshot "
@@ -28,7 +28,7 @@ def watch(inv: Invocation, args: Args) -> Reply:
 
 def unwatch(inv: Invocation, args: Args) -> Reply:
     s = inv.services
-    with transaction(s.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         model = service.unwatch(
             session,
             repo_id=args.positionals[0],
@@ -53,7 +53,7 @@ def check(inv: Invocation, args: Args) -> Reply:
 
 def changes(inv: Invocation, args: Args) -> Reply:
     repo = args.positionals[0] if args.positionals else None
-    with transaction(inv.services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         rows = service.recent_changes(session, repo_id=repo, limit=20)
         names = dict(session.execute(select(TrackedModel.id, TrackedModel.repo_id)).all())
         title = f"Upstream changes of {repo}" if repo else "Recent upstream changes"
@@ -63,7 +63,7 @@ def changes(inv: Invocation, args: Args) -> Reply:
 def diff(inv: Invocation, args: Args) -> Reply:
     repo = args.positionals[0]
     refs = args.positionals[1:]
-    with transaction(inv.services.session_factory) as session:
+    with transaction(inv.session_factory) as session:
         old, new, texts = service.license_diff(
             session,
             repo_id=repo,

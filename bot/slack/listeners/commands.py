@@ -71,7 +71,7 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
     if tokens and tokens[0].lower() == COMMAND:
         tokens = tokens[1:]
     spec = ctx.table.get(tokens[0]) if tokens else None
-    reader = Invocation(services=ctx.readers, user=user, channel=channel)
+    reader = Invocation(services=ctx.services, user=user, channel=channel, read_only=True)
     if spec is not None and spec.name == "request" and len(tokens) == 1:
         ack()
         _open_request_form(ctx, command, user, channel)

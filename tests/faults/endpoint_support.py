@@ -62,8 +62,10 @@ def web_process(
     name: str = "web",
     processes: int = 1,
     approvers: str = "U0ALICE,U0BOB",
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Web]:
-    """``modelgov serve --http`` on a free port until the block ends (then SIGTERM)."""
+    """``modelgov serve --http`` on a free port until the block ends (then SIGTERM); yields
+    once ``/healthz`` has answered (its first request). ``extra_env``: more settings."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELGOV_", "SLACK_"))}
     env.update(
@@ -74,6 +76,7 @@ def web_process(
         MODELGOV_APPROVERS=approvers,
         WEB_CONCURRENCY=str(processes),
     )
+    env.update(extra_env or {})
     log = folder / f"{name}.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(

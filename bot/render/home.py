@@ -33,7 +33,7 @@ def home_view(data: HomeData, *, now: datetime) -> Block:
         ),
         _group(
             f":white_check_mark: *Approved* ({len(data.approved)}), soonest expiry first",
-            [approval_line(a) for a in data.approved],
+            [approval_line(a, today=now.date()) for a in data.approved],
             "No approved models yet. `/models request <repo>` asks for one.",
         ),
         _group(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.render.blocks import Block, Reply, context, divider, escape, fit, header, section
@@ -55,8 +56,11 @@ def event_data(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def approval_line(approval: Approval, *, with_model: bool = True) -> str:
-    """One mrkdwn line: number, model, use, state, who decided, conditions, expiry."""
+def approval_line(approval: Approval, *, with_model: bool = True, today: date | None = None) -> str:
+    """One mrkdwn line: number, model, use, state, who decided, conditions, expiry.
+
+    With ``today``, an approval in force whose expiry date is today says it is its last day.
+    """
     parts = [f"{STATE_ICONS[approval.state]} *#{approval.id}*"]
     if with_model:
         parts.append(f"*{escape(approval.model.repo_id)}*")
@@ -77,6 +81,8 @@ def approval_line(approval: Approval, *, with_model: bool = True) -> str:
         line += f"\n_decision:_ {escape(approval.decision_reason)}"
     if approval.expires_on:
         line += f"\n_expires:_ {approval.expires_on.isoformat()}"
+        if today is not None and approval.expires_on == today and approval.in_force_on(today):
+            line += " (today: its last day in force)"
     if approval.revision_sha:
         line += f"\n_pinned to:_ `{approval.revision_sha[:12]}`"
     return line

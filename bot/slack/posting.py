@@ -110,5 +110,6 @@ def note_in_thread(ctx: SlackContext, *, channel: str, ts: str, actor: str, what
 
 def publish_home(ctx: SlackContext, user: str) -> None:
     with transaction(ctx.services.session_factory) as session:
-        view = home_view(home_data(session), now=ctx.services.clock.now())
+        now = ctx.services.clock.now()
+        view = home_view(home_data(session, today=now.date()), now=now)
     ctx.client.views_publish(user_id=user, view=view)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from governance.registry.models import Approval, ApprovalState, TrackedModel
 from governance.upstream.models import Change, Snapshot, WatchState
@@ -64,20 +65,24 @@ def upstream_facts(session: Session, model_id: int) -> UpstreamFacts:
     )
 
 
-def home_data(session: Session, *, limit: int = 200, changes: int = 20) -> HomeData:
-    """Open approvals in urgency order, and the newest upstream changes."""
+def home_data(session: Session, *, today: date, limit: int = 200, changes: int = 20) -> HomeData:
+    """Open approvals in urgency order, and the newest upstream changes.
 
-    def in_state(state: ApprovalState) -> list[Approval]:
+    Approved means in force on ``today`` (``Approval.in_force_on``): one past its expiry date is
+    left out even before the expiry job marked it expired.
+    """
+
+    def in_state(state: ApprovalState, *where: ColumnElement[bool]) -> list[Approval]:
         query = (
             select(Approval)
             .options(selectinload(Approval.model))
-            .where(Approval.state == state)
+            .where(Approval.state == state, *where)
             .order_by(Approval.updated_at, Approval.id)
             .limit(limit)
         )
         return list(session.scalars(query))
 
-    approved = in_state(ApprovalState.APPROVED)
+    approved = in_state(ApprovalState.APPROVED, Approval.in_force_on(today))
     # Soonest expiry first; approvals that never expire last.
     approved.sort(key=lambda a: (a.expires_on or date.max, a.id))
     rows = session.execute(

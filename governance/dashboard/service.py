@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnExpressionArgument, select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.sql.elements import ColumnElement
 
 from governance.registry.models import Approval, ApprovalState, TrackedModel
 from governance.upstream.models import Change, Snapshot, WatchState
@@ -72,7 +71,7 @@ def home_data(session: Session, *, today: date, limit: int = 200, changes: int =
     left out even before the expiry job marked it expired.
     """
 
-    def in_state(state: ApprovalState, *where: ColumnElement[bool]) -> list[Approval]:
+    def in_state(state: ApprovalState, *where: ColumnExpressionArgument[bool]) -> list[Approval]:
         query = (
             select(Approval)
             .options(selectinload(Approval.model))

@@ -150,8 +150,11 @@ class Approval(Base):
 
     model: Mapped[TrackedModel] = relationship(back_populates="approvals")
 
-    @hybrid_method
-    def past_expiry_on(self, day: date) -> bool:
+    # Each rule is a hybrid: on a row it answers in Python, on the class it is the same rule as a
+    # SQL condition (``select(Approval).where(Approval.in_force_on(day))``). Built with
+    # hybrid_method(python, sql) rather than the decorator, whose ``.expression`` mypy cannot see.
+
+    def _past_expiry_on(self, day: date) -> bool:
         """True when ``day`` is after the expiry date (so from the day after it; never without one).
 
         Whatever the state: the expiry job expires approved and in-review approvals for which
@@ -159,27 +162,28 @@ class Approval(Base):
         """
         return not expiry_in_force_on(self.expires_on, day)
 
-    @past_expiry_on.inplace.expression
     @classmethod
     def _past_expiry_on_sql(cls, day: date) -> ColumnElement[bool]:
         # NULL (no expiry) never compares true, so an approval without one is never selected.
         return and_(cls.expires_on.is_not(None), cls.expires_on < day)
 
-    @hybrid_method
-    def in_force_on(self, day: date) -> bool:
+    past_expiry_on = hybrid_method(_past_expiry_on, _past_expiry_on_sql)
+
+    def _in_force_on(self, day: date) -> bool:
         """True when the approval allows use of its model on ``day``.
 
         That is: it is approved, and ``day`` is on or before its expiry date (if it has one).
         """
         return self.state is ApprovalState.APPROVED and expiry_in_force_on(self.expires_on, day)
 
-    @in_force_on.inplace.expression
     @classmethod
     def _in_force_on_sql(cls, day: date) -> ColumnElement[bool]:
         return and_(
             cls.state == ApprovalState.APPROVED,
             or_(cls.expires_on.is_(None), cls.expires_on >= day),
         )
+
+    in_force_on = hybrid_method(_in_force_on, _in_force_on_sql)
 
     def audited_fields(self) -> dict[str, Any]:
         """The fields an audit event records as its before/after, as JSON-able values."""

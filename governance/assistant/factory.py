@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from governance.assistant.answers import Answer
+from governance.assistant.generation import PartialCallback
 from governance.assistant.runtime import (
     LlamaCppRuntime,
     ModelRuntime,
@@ -25,7 +27,7 @@ from governance.assistant.runtime import (
 )
 from governance.assistant.runtime.base import available_cpus
 from governance.assistant.runtime.queue import PositionCallback
-from governance.assistant.service import Answer, PartialCallback, answer
+from governance.assistant.service import answer
 from governance.core.clock import Clock
 from governance.core.config import ConfigError, Settings
 
@@ -66,11 +68,8 @@ def build_runtime(settings: Settings) -> ModelRuntime:
             api_key=settings.model_server_api_key,
             context_window=settings.model_n_ctx,
         )
-    common = {
-        "n_ctx": settings.model_n_ctx,
-        "max_tokens": settings.model_max_tokens,
-        "n_threads": generation_threads(settings),
-    }
+    n_ctx, max_tokens = settings.model_n_ctx, settings.model_max_tokens
+    n_threads = generation_threads(settings)
     if choice == "hub":
         assert settings.model_repo is not None
         if not settings.model_file:
@@ -78,10 +77,15 @@ def build_runtime(settings: Settings) -> ModelRuntime:
                 "MODELGOV_MODEL_FILE: required with MODELGOV_MODEL_REPO (a GGUF file name or "
                 "glob in the repo, e.g. *Q4_K_M.gguf)."
             )
-        return LlamaCppRuntime.from_hub(settings.model_repo, settings.model_file, **common)
-    if choice == "path":
-        return LlamaCppRuntime(settings.model_path, **common)
-    return LlamaCppRuntime(**common)
+        return LlamaCppRuntime.from_hub(
+            settings.model_repo,
+            settings.model_file,
+            n_ctx=n_ctx,
+            max_tokens=max_tokens,
+            n_threads=n_threads,
+        )
+    model_path = settings.model_path if choice == "path" else None  # None: the bundled model
+    return LlamaCppRuntime(model_path, n_ctx=n_ctx, max_tokens=max_tokens, n_threads=n_threads)
 
 
 class Assistant:

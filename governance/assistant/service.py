@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from governance.assistant import exact
 from governance.assistant.answers import Answer
-from governance.assistant.exact_route import read_question, route
+from governance.assistant.exact_reading import read_question
+from governance.assistant.exact_route import route
 from governance.assistant.generation import PartialCallback, generate, relevant
 from governance.assistant.intents import Intent
 from governance.assistant.prompting import (

@@ -379,7 +379,7 @@ def test_without_the_history_scope_an_unknown_outcome_is_never_posted_again(
     services: Services, quick_notifier: SlackNotifier, clock: FrozenClock
 ) -> None:
     from tests.support.slack_standin import running_standin
-    from tests.support.slack_standin_history import manifest_scopes
+    from tests.support.slack_standin_auth import manifest_scopes
 
     scopes = manifest_scopes() - {"channels:history"}
     with running_standin(scopes=scopes) as slack:

@@ -23,7 +23,8 @@ from tests.support.slack_harness import (
     slack_settings,
     slack_standin,
 )
-from tests.support.slack_standin import RESPONSE_URL_TTL_SECONDS, SlackStandIn
+from tests.support.slack_standin import SlackStandIn
+from tests.support.slack_standin_response_urls import RESPONSE_URL_TTL_SECONDS
 
 __all__ = ["harness", "slack_settings", "slack_standin"]
 

@@ -23,12 +23,12 @@ from slack_sdk.webhook import WebhookClient
 
 from tests.support.slack_driver import SlackDriver, state_value
 from tests.support.slack_fixtures import SIGNING_SECRET, serve_wsgi, slack_standin
-from tests.support.slack_standin import (
-    MESSAGE_TEXT_MAX,
+from tests.support.slack_standin import SlackStandIn
+from tests.support.slack_standin_chat import MESSAGE_TEXT_MAX
+from tests.support.slack_standin_response_urls import (
     RESPONSE_URL_GONE_STATUS,
     RESPONSE_URL_MAX_USES,
     RESPONSE_URL_TTL_SECONDS,
-    SlackStandIn,
 )
 
 __all__ = ["slack_standin"]  # the fixture, imported for pytest

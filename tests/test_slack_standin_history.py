@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from tests.support.slack_fixtures import slack_standin
 from tests.support.slack_standin import SlackStandIn, running_standin
-from tests.support.slack_standin_history import manifest_scopes
+from tests.support.slack_standin_auth import manifest_scopes
 
 __all__ = ["slack_standin"]
 

@@ -16,7 +16,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from tests.support.slack_standin import SlackStandIn, SlackUser
+from tests.support.slack_standin import SlackStandIn
+from tests.support.slack_standin_workspace import SlackUser
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication

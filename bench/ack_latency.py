@@ -37,8 +37,9 @@ from pathlib import Path
 from governance.core import migrate
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.flows.decisions import approve
 from governance.registry.models import IntendedUse
+from governance.registry.requests import request_approval
 from governance.upstream.service import watch
 from governance.wiring.services import build_services
 from tests.support.hub_standin import HubStandin
@@ -69,7 +70,7 @@ def seed(database_url: str, hub: HubStandin, models: int) -> list[str]:
         for repo in repos:
             hub.add_model(repo, files={"LICENSE": "Apache License 2.0\n", "config.json": "{}"})
             watch(session, repo_id=repo, actor="U0ALICE", clock=services.clock)
-            approval = registry.request_approval(
+            approval = request_approval(
                 session,
                 repo_id=repo,
                 use=IntendedUse.COMMERCIAL,
@@ -77,7 +78,7 @@ def seed(database_url: str, hub: HubStandin, models: int) -> list[str]:
                 requester="U0CAROL",
                 clock=services.clock,
             )
-            registry.approve(
+            approve(
                 session,
                 ref=str(approval.id),
                 actor="U0BOB",

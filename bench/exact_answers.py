@@ -21,9 +21,11 @@ from governance.core import migrate
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.flows.decisions import approve
+from governance.registry.approvers import ApproverDirectory
+from governance.registry.decisions import reject, revoke
 from governance.registry.models import IntendedUse
-from governance.registry.service import ApproverDirectory
+from governance.registry.requests import request_approval
 from governance.wiring.services import Services, build_services
 from tests.eval import catalog
 from tests.support.exact_registry import add_snapshot
@@ -65,7 +67,7 @@ def build(url: str) -> Services:
     with transaction(build_services(settings, clock=clock).session_factory) as s:
         for i, repo in enumerate(repos):
             for j, use in enumerate((IntendedUse.INTERNAL, IntendedUse.COMMERCIAL)):
-                made = registry.request_approval(
+                made = request_approval(
                     s, repo_id=repo, use=use, reason=f"reason {i}", requester=people[(i + j) % 30],
                     clock=clock,
                 )  # fmt: skip
@@ -73,19 +75,19 @@ def build(url: str) -> Services:
                 clock.advance(hours=3)
                 kind = (i + j) % 4
                 if kind == 0:
-                    registry.approve(
+                    approve(
                         s, ref=ref, actor="ravi", approvers=APPROVERS, clock=clock,
                         conditions="Only internal", expires_on=date(2027, 3, 1),
                     )  # fmt: skip
                 elif kind == 1:
-                    registry.reject(
+                    reject(
                         s, ref=ref, actor="tamar", approvers=APPROVERS, clock=clock,
                         reason="Not evaluated",
                     )  # fmt: skip
                 elif kind == 2:
-                    registry.approve(s, ref=ref, actor="tamar", approvers=APPROVERS, clock=clock)
+                    approve(s, ref=ref, actor="tamar", approvers=APPROVERS, clock=clock)
                     clock.advance(hours=5)
-                    registry.revoke(
+                    revoke(
                         s, ref=ref, actor="ravi", approvers=APPROVERS, clock=clock,
                         reason="Superseded",
                     )  # fmt: skip

@@ -30,9 +30,11 @@ from governance.assistant.sources import all_passages
 from governance.assistant.verify import supported, verify
 from governance.core.clock import FrozenClock
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.flows.decisions import approve
+from governance.registry.approvers import ApproverDirectory
+from governance.registry.decisions import reject, revoke
 from governance.registry.models import IntendedUse
-from governance.registry.service import ApproverDirectory
+from governance.registry.requests import request_approval
 from governance.wiring.services import Services
 
 APPROVERS = ApproverDirectory(configured=frozenset({"alice", "bob", "frank"}))
@@ -81,7 +83,7 @@ def registry_of_others(services: Services, clock: FrozenClock) -> Iterator[Servi
         return clock
 
     with transaction(services.session_factory) as s:
-        gemma = registry.request_approval(
+        gemma = request_approval(
             s,
             repo_id="google/gemma-2-2b-it",
             use=IntendedUse.RESEARCH,
@@ -89,7 +91,7 @@ def registry_of_others(services: Services, clock: FrozenClock) -> Iterator[Servi
             requester="gina",
             clock=step(),
         )
-        registry.reject(
+        reject(
             s,
             ref=f"#{gemma.id}",
             actor="bob",
@@ -97,7 +99,7 @@ def registry_of_others(services: Services, clock: FrozenClock) -> Iterator[Servi
             reason="the prohibited use policy cannot be passed on to our customers",
             clock=step(),
         )
-        deepseek = registry.request_approval(
+        deepseek = request_approval(
             s,
             repo_id="deepseek-ai/DeepSeek-R1",
             use=IntendedUse.INTERNAL,
@@ -105,8 +107,8 @@ def registry_of_others(services: Services, clock: FrozenClock) -> Iterator[Servi
             requester="gina",
             clock=step(),
         )
-        registry.approve(s, ref=f"#{deepseek.id}", actor="bob", approvers=APPROVERS, clock=step())
-        registry.revoke(
+        approve(s, ref=f"#{deepseek.id}", actor="bob", approvers=APPROVERS, clock=step())
+        revoke(
             s,
             ref=f"#{deepseek.id}",
             actor="alice",
@@ -114,7 +116,7 @@ def registry_of_others(services: Services, clock: FrozenClock) -> Iterator[Servi
             reason="the hosted variant sent prompts abroad",
             clock=step(),
         )
-        sdxl = registry.request_approval(
+        sdxl = request_approval(
             s,
             repo_id="stabilityai/stable-diffusion-xl-base-1.0",
             use=IntendedUse.COMMERCIAL,
@@ -122,8 +124,8 @@ def registry_of_others(services: Services, clock: FrozenClock) -> Iterator[Servi
             requester="gina",
             clock=step(),
         )
-        registry.approve(s, ref=f"#{sdxl.id}", actor="frank", approvers=APPROVERS, clock=step())
-        registry.revoke(
+        approve(s, ref=f"#{sdxl.id}", actor="frank", approvers=APPROVERS, clock=step())
+        revoke(
             s,
             ref=f"#{sdxl.id}",
             actor="alice",
@@ -131,7 +133,7 @@ def registry_of_others(services: Services, clock: FrozenClock) -> Iterator[Servi
             reason="the OpenRAIL++ restrictions conflict with the campaign",
             clock=step(),
         )
-        llama2 = registry.request_approval(
+        llama2 = request_approval(
             s,
             repo_id="meta-llama/Llama-2-7b-chat-hf",
             use=IntendedUse.COMMERCIAL,
@@ -139,7 +141,7 @@ def registry_of_others(services: Services, clock: FrozenClock) -> Iterator[Servi
             requester="heidi",
             clock=step(),
         )
-        registry.reject(
+        reject(
             s,
             ref=f"#{llama2.id}",
             actor="frank",

@@ -24,8 +24,10 @@ from governance.core.clock import FrozenClock, SystemClock
 from governance.core.config import Settings
 from governance.core.db import transaction
 from governance.flows import jobs
+from governance.flows.decisions import approve
+from governance.registry.decisions import mark_needs_review
 from governance.registry.models import Approval, ApprovalState, IntendedUse
-from governance.registry.service import approve, mark_needs_review, request_approval
+from governance.registry.requests import request_approval
 from governance.wiring.services import Services
 from tests.support.blocks_walk import mrkdwn_texts
 from tests.support.slack_harness import (

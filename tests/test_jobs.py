@@ -9,8 +9,9 @@ from governance.alerts.models import Alert
 from governance.core.db import transaction
 from governance.core.leases import acquire_lease
 from governance.flows import jobs
-from governance.registry import service as registry
+from governance.flows.decisions import approve
 from governance.registry.models import Approval, ApprovalState, IntendedUse
+from governance.registry.requests import request_approval
 from governance.upstream.models import RecheckCycle
 from governance.wiring.scheduler import build_scheduler, guarded, next_recheck_at
 from governance.wiring.services import Services
@@ -89,7 +90,7 @@ def test_scheduler_has_fixed_jobs_with_generous_misfire_grace(services: Services
 
 def _approved(services: Services, repo: str, expires: date | None) -> int:
     with transaction(services.session_factory) as session:
-        approval = registry.request_approval(
+        approval = request_approval(
             session,
             repo_id=repo,
             use=IntendedUse.INTERNAL,
@@ -97,7 +98,7 @@ def _approved(services: Services, repo: str, expires: date | None) -> int:
             requester="carol",
             clock=services.clock,
         )
-        registry.approve(
+        approve(
             session,
             ref=str(approval.id),
             actor="bob",
@@ -125,7 +126,7 @@ def test_daily_digest(services: Services) -> None:
     assert jobs.daily_digest(services).empty
     _approved(services, "acme/expiring", services.clock.now().date() + timedelta(days=10))
     with transaction(services.session_factory) as session:
-        registry.request_approval(
+        request_approval(
             session,
             repo_id="acme/pending",
             use=IntendedUse.RESEARCH,

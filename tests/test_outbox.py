@@ -14,7 +14,9 @@ from governance.alerts.notifier import (
 )
 from governance.alerts.service import PENDING, deliver_pending, raise_alert
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.registry.models import IntendedUse
+from governance.registry.requests import request_approval
+from governance.registry.tracking import track_model
 from governance.upstream.facts import fingerprint
 from governance.wiring.services import Services
 
@@ -78,7 +80,7 @@ def _raise(services: Services, *, state: str = "v1", model_id: int | None = None
 
 def _model(services: Services) -> int:
     with transaction(services.session_factory) as session:
-        return registry.track_model(session, repo_id="acme/m", actor="a", clock=services.clock).id
+        return track_model(session, repo_id="acme/m", actor="a", clock=services.clock).id
 
 
 def test_the_same_alert_is_raised_once_even_after_a_restart(services: Services) -> None:
@@ -273,10 +275,10 @@ def test_a_card_refresh_asked_for_during_a_send_is_sent_again(services: Services
     from governance.registry.card_refs import remember_card
 
     with transaction(services.session_factory) as session:
-        approval = registry.request_approval(
+        approval = request_approval(
             session,
             repo_id="acme/m",
-            use=registry.IntendedUse.COMMERCIAL,
+            use=IntendedUse.COMMERCIAL,
             reason="r",
             requester="carol",
             clock=services.clock,

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
+from governance.flows.policy import policy_verdict
 from governance.licenses.evidence import ModelEvidence, evidence_from_facts, openness_facts
 from governance.licenses.models import PolicySetting
 from governance.licenses.openness import assess_openness
-from governance.licenses.policy_eval import evaluate, evaluate_request
+from governance.licenses.policy_eval import evaluate
 from governance.licenses.policy_rules import Policy
 from governance.registry.models import AuditEvent, IntendedUse, TrackedModel
 from governance.upstream.facts import FileFact, LicenseFileFact, SnapshotFacts
@@ -246,7 +247,7 @@ def test_max_approval_days_caps_and_sets_the_expiry(gov: Governed) -> None:
 def test_evaluate_request_for_the_request_card(gov: Governed) -> None:
     gov.run("policy set license-text-required on")
     with transaction(gov.services.session_factory) as session:
-        report = evaluate_request(
+        report = policy_verdict(
             session, repo_id="never/seen", use=IntendedUse.INTERNAL, clock=gov.services.clock
         )
     assert report.outcome == "warn" and not report.checked

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from governance.core.db import transaction
 from governance.core.errors import Conflict, GovernanceError
-from governance.registry import service
+from governance.flows.decisions import approve
+from governance.registry.decisions import reject
 from governance.registry.models import Approval, AuditEvent, IntendedUse
+from governance.registry.requests import request_approval
 from governance.wiring.services import Services
 
 REPO = "mistralai/Mistral-7B-v0.1"
@@ -38,7 +40,7 @@ def _race(workers: list[Callable[[], object]]) -> list[object]:
 
 def test_two_approvers_racing_exactly_one_wins(services: Services) -> None:
     with transaction(services.session_factory) as session:
-        approval_id = service.request_approval(
+        approval_id = request_approval(
             session,
             repo_id=REPO,
             use=IntendedUse.INTERNAL,
@@ -51,14 +53,14 @@ def test_two_approvers_racing_exactly_one_wins(services: Services) -> None:
         def work() -> object:
             with transaction(services.session_factory) as session:
                 if verb == "approve":
-                    return service.approve(
+                    return approve(
                         session,
                         ref=str(approval_id),
                         actor=actor,
                         approvers=services.approvers,
                         clock=services.clock,
                     ).state
-                return service.reject(
+                return reject(
                     session,
                     ref=str(approval_id),
                     actor=actor,
@@ -92,7 +94,7 @@ def test_two_identical_requests_racing_create_one(services: Services) -> None:
     def ask(user: str) -> Callable[[], object]:
         def work() -> object:
             with transaction(services.session_factory) as session:
-                return service.request_approval(
+                return request_approval(
                     session,
                     repo_id=REPO,
                     use=IntendedUse.COMMERCIAL,

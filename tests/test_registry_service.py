@@ -9,8 +9,12 @@ from sqlalchemy import func, select
 
 from governance.core.db import transaction
 from governance.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from governance.registry import service
+from governance.flows.decisions import approve
+from governance.registry.decisions import expire, mark_needs_review, reject, revoke
 from governance.registry.models import Approval, ApprovalState, AuditEvent, IntendedUse
+from governance.registry.queries import history, model_overview
+from governance.registry.requests import request_approval
+from governance.registry.tracking import get_model
 from governance.wiring.services import Services
 
 REPO = "meta-llama/Llama-3.1-8B-Instruct"
@@ -25,14 +29,14 @@ def _request(
     reason: str = "support bot",
 ) -> int:
     with transaction(services.session_factory) as session:
-        return service.request_approval(
+        return request_approval(
             session, repo_id=repo, use=use, reason=reason, requester=user, clock=services.clock
         ).id
 
 
 def _approve(services: Services, ref: str, *, user: str, **kwargs: object) -> Approval:
     with transaction(services.session_factory) as session:
-        return service.approve(
+        return approve(
             session,
             ref=ref,
             actor=user,
@@ -79,7 +83,7 @@ def test_deciding_twice_names_who_decided_and_when(services: Services) -> None:
         _approve(services, str(approval_id), user="bob")
     with pytest.raises(Conflict, match="already approved by bob"):
         with transaction(services.session_factory) as session:
-            service.reject(
+            reject(
                 session,
                 ref=REPO,
                 actor="bob",
@@ -106,7 +110,7 @@ def test_needs_review_then_reapprove_or_revoke(services: Services) -> None:
     with transaction(services.session_factory) as session:
         approval = session.get(Approval, approval_id)
         assert approval is not None
-        assert service.mark_needs_review(
+        assert mark_needs_review(
             session, approval=approval, reason="license changed", clock=services.clock
         )
     with pytest.raises(Conflict, match="in review"):
@@ -114,7 +118,7 @@ def test_needs_review_then_reapprove_or_revoke(services: Services) -> None:
     approval = _approve(services, REPO, user="bob", conditions="re-read the new license")
     assert approval.state is ApprovalState.APPROVED
     with transaction(services.session_factory) as session:
-        revoked = service.revoke(
+        revoked = revoke(
             session,
             ref=REPO,
             actor="alice",
@@ -123,7 +127,7 @@ def test_needs_review_then_reapprove_or_revoke(services: Services) -> None:
             clock=services.clock,
         )
         assert revoked.state is ApprovalState.REVOKED
-        _, events = service.history(session, repo=REPO)
+        _, events = history(session, repo=REPO)
     assert [e.action for e in events] == [
         "model_tracked",
         "requested",
@@ -140,7 +144,7 @@ def test_reject_and_revoke_require_a_reason(services: Services) -> None:
     _request(services)
     with pytest.raises(InvalidInput, match="reason is required"):
         with transaction(services.session_factory) as session:
-            service.reject(
+            reject(
                 session,
                 ref=REPO,
                 actor="bob",
@@ -194,7 +198,7 @@ def test_ambiguous_repo_ref_lists_the_candidates(services: Services) -> None:
 def test_unknown_model_and_request(services: Services) -> None:
     with pytest.raises(NotFound, match="not tracked yet"):
         with transaction(services.session_factory) as session:
-            service.model_overview(session, repo="nobody/nothing")
+            model_overview(session, repo="nobody/nothing")
     with pytest.raises(NotFound, match="no request #42"):
         _approve(services, "#42", user="bob")
 
@@ -204,7 +208,7 @@ def test_lookup_is_case_insensitive_and_follows_aliases(services: Services) -> N
 
     _request(services)
     with transaction(services.session_factory) as session:
-        model = service.get_model(session, REPO.upper())
+        model = get_model(session, REPO.upper())
         session.add(
             ModelAlias(
                 model=model,
@@ -214,7 +218,7 @@ def test_lookup_is_case_insensitive_and_follows_aliases(services: Services) -> N
             )
         )
     with transaction(services.session_factory) as session:
-        assert service.get_model(session, "Old-Org/old-name").repo_id == REPO
+        assert get_model(session, "Old-Org/old-name").repo_id == REPO
 
 
 def test_expire_moves_approved_to_expired(services: Services) -> None:
@@ -223,8 +227,8 @@ def test_expire_moves_approved_to_expired(services: Services) -> None:
     with transaction(services.session_factory) as session:
         target = session.get(Approval, approval.id)
         assert target is not None
-        assert service.expire(session, approval=target, clock=services.clock)
-        assert not service.expire(session, approval=target, clock=services.clock)
+        assert expire(session, approval=target, clock=services.clock)
+        assert not expire(session, approval=target, clock=services.clock)
         assert target.state is ApprovalState.EXPIRED
 
 

@@ -11,8 +11,10 @@ from click.testing import CliRunner
 
 from bot.cli.main import main
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.flows import decisions as decision_flow
+from governance.registry.decisions import find_approval, mark_needs_review, reject
 from governance.registry.models import IntendedUse
+from governance.registry.requests import request_approval
 from governance.scan.finder import find_model_refs
 from governance.scan.service import scan_tree
 from governance.wiring.services import Services
@@ -98,13 +100,13 @@ def _registry(services: Services) -> None:
     with transaction(s.session_factory) as session:
 
         def request(repo: str, use: IntendedUse = IntendedUse.INTERNAL) -> str:
-            approval = registry.request_approval(
+            approval = request_approval(
                 session, repo_id=repo, use=use, reason="", requester="carol", clock=s.clock
             )
             return str(approval.id)
 
         def approve(ref: str, **kw: object) -> None:
-            registry.approve(
+            decision_flow.approve(
                 session, ref=ref, actor="bob", approvers=s.approvers, clock=s.clock, **kw
             )  # type: ignore[arg-type]
 
@@ -113,10 +115,10 @@ def _registry(services: Services) -> None:
         request("acme/pending-1b")
         review = request("acme/review-3b")
         approve(review)
-        approval = registry.find_approval(session, review, states=(), verb="review")
-        registry.mark_needs_review(session, approval=approval, reason="terms", clock=s.clock)
+        approval = find_approval(session, review, states=(), verb="review")
+        mark_needs_review(session, approval=approval, reason="terms", clock=s.clock)
         rejected = request("acme/rejected-GGUF")
-        registry.reject(
+        reject(
             session, ref=rejected, actor="bob", approvers=s.approvers, reason="no", clock=s.clock
         )
         approve(request("acme/expired-1b"), expires_on=date(2026, 12, 1))

@@ -17,8 +17,10 @@ from governance.alerts.service import deliver_pending, raise_alert
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.registry import service
+from governance.flows.decisions import approve
+from governance.registry.decisions import mark_needs_review
 from governance.registry.models import Approval, ApprovalState, IntendedUse
+from governance.registry.requests import request_approval
 from governance.wiring.services import Services
 from tests.support.slack_driver import state_value
 from tests.support.slack_harness import (
@@ -53,7 +55,7 @@ def notifier(services: Services) -> SlackNotifier:
 def approved_in_review(services: Services) -> int:
     """Carol's request, approved by Bob, then fallen back to review."""
     with transaction(services.session_factory) as session:
-        approval = service.request_approval(
+        approval = request_approval(
             session,
             repo_id=REPO,
             use=IntendedUse.COMMERCIAL,
@@ -61,14 +63,14 @@ def approved_in_review(services: Services) -> int:
             requester=CAROL,
             clock=services.clock,
         )
-        service.approve(
+        approve(
             session,
             ref=str(approval.id),
             actor=BOB,
             approvers=services.approvers,
             clock=services.clock,
         )
-        service.mark_needs_review(
+        mark_needs_review(
             session, approval=approval, reason="license changed", clock=services.clock
         )
         return approval.id

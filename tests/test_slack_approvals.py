@@ -321,11 +321,10 @@ def test_non_approver_modal_submission_is_refused_to_them(harness: Harness) -> N
 
 
 def test_an_alert_that_puts_an_approval_in_review_updates_its_card(harness: Harness) -> None:
-    from governance.alerts.service import deliver_pending, raise_alert
-
     from bot.slack.client import make_client
     from bot.slack.notifier import SlackNotifier
-    from governance.registry import service as registry
+    from governance.alerts.service import deliver_pending, raise_alert
+    from governance.registry.decisions import mark_needs_review
     from governance.upstream.facts import fingerprint
 
     ts = request_card(harness)
@@ -335,7 +334,7 @@ def test_an_alert_that_puts_an_approval_in_review_updates_its_card(harness: Harn
     with transaction(services.session_factory) as session:  # what the watcher does on a change
         target = session.get(Approval, 1)
         assert target is not None
-        assert registry.mark_needs_review(
+        assert mark_needs_review(
             session, approval=target, reason="license changed", clock=services.clock
         )
         raise_alert(

@@ -8,8 +8,10 @@ import pytest
 
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.registry import service
+from governance.flows import decisions as decision_flow
+from governance.registry.decisions import find_approval, mark_needs_review
 from governance.registry.models import IntendedUse
+from governance.registry.requests import request_approval
 from governance.upstream.models import Change
 from governance.wiring.services import Services
 from tests.support.slack_harness import (
@@ -32,14 +34,14 @@ def settings(slack_settings: Settings) -> Settings:
 
 def request(services: Services, repo: str, use: IntendedUse = IntendedUse.INTERNAL) -> int:
     with transaction(services.session_factory) as session:
-        return service.request_approval(
+        return request_approval(
             session, repo_id=repo, use=use, reason="", requester=CAROL, clock=services.clock
         ).id
 
 
 def approve(services: Services, approval_id: int, **kwargs: object) -> None:
     with transaction(services.session_factory) as session:
-        service.approve(
+        decision_flow.approve(
             session,
             ref=str(approval_id),
             actor=BOB,
@@ -63,8 +65,8 @@ def test_home_shows_review_pending_approved_and_changes_in_that_order(harness: H
     review = request(s, "org/in-review", IntendedUse.COMMERCIAL)
     approve(s, review)
     with transaction(s.session_factory) as session:
-        approval = service.find_approval(session, str(review), states=(), verb="x")
-        service.mark_needs_review(session, approval=approval, reason="license", clock=s.clock)
+        approval = find_approval(session, str(review), states=(), verb="x")
+        mark_needs_review(session, approval=approval, reason="license", clock=s.clock)
         session.add(
             Change(
                 model_id=approval.model_id,

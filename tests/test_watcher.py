@@ -124,7 +124,7 @@ def test_rename_is_followed_and_recorded(watched: Watched) -> None:
     report = watched.cycle()  # watched under the new id now: one request, no redirect
     assert report.unchanged == 1 and watched.hub.count("/api/models/") == 1
     from governance.core.db import transaction
-    from governance.registry.service import get_model
+    from governance.registry.tracking import get_model
 
     with transaction(watched.services.session_factory) as session:
         assert get_model(session, REPO).repo_id == "meta-llama/Llama-3.1-8B-Instruct-v2"

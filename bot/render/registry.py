@@ -8,7 +8,7 @@ from typing import Any
 from bot.render.blocks import Block, Reply, context, divider, escape, fit, header, section
 from governance.core.clock import format_time
 from governance.registry.models import Approval, ApprovalState, AuditEvent, TrackedModel
-from governance.registry.service import ModelOverview
+from governance.registry.queries import ModelOverview
 
 STATE_ICONS = {
     ApprovalState.REQUESTED: ":hourglass_flowing_sand:",

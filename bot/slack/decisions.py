@@ -13,8 +13,10 @@ from bot.slack.context import SlackContext
 from governance.alerts import acks
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput
-from governance.registry import service
+from governance.flows import decisions as decision_flow
+from governance.registry import decisions
 from governance.registry.models import Approval, ApprovalState
+from governance.registry.requests import request_approval
 from governance.registry.validation import parse_expiry, parse_number, parse_use
 
 States = Iterable[ApprovalState] | None
@@ -45,8 +47,8 @@ def approval_repo(ctx: SlackContext, approval_id: int, only_from: States = None)
         NotFound: no such request. Conflict: it is not in ``only_from`` any more.
     """
     with transaction(ctx.services.read_session_factory) as session:
-        approval = service.find_approval(session, f"#{approval_id}", states=(), verb="decide")
-        service.require_rendered_state(approval, only_from)
+        approval = decisions.find_approval(session, f"#{approval_id}", states=(), verb="decide")
+        decisions.require_rendered_state(approval, only_from)
         return approval.model.repo_id
 
 
@@ -55,7 +57,7 @@ def request(
 ) -> int:
     s = ctx.services
     with transaction(s.session_factory) as session:
-        approval = service.request_approval(
+        approval = request_approval(
             session,
             repo_id=repo.strip(),
             use=parse_use(use or "internal"),
@@ -78,7 +80,7 @@ def approve(
     s = ctx.services
     expires_on: date | None = parse_expiry(expires, today=s.clock.now().date()) if expires else None
     with transaction(s.session_factory) as session:
-        return service.approve(
+        return decision_flow.approve(
             session,
             ref=f"#{approval_id}",
             actor=actor,
@@ -93,13 +95,13 @@ def approve(
 def reject(
     ctx: SlackContext, approval_id: int, actor: str, reason: str | None, only_from: States = None
 ) -> Approval:
-    return _with_reason(service.reject, ctx, approval_id, actor, reason, only_from)
+    return _with_reason(decisions.reject, ctx, approval_id, actor, reason, only_from)
 
 
 def revoke(
     ctx: SlackContext, approval_id: int, actor: str, reason: str | None, only_from: States = None
 ) -> Approval:
-    return _with_reason(service.revoke, ctx, approval_id, actor, reason, only_from)
+    return _with_reason(decisions.revoke, ctx, approval_id, actor, reason, only_from)
 
 
 def _with_reason(

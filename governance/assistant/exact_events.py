@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.assistant.exact import ExactAnswer
+from governance.registry.audit import SYSTEM_ACTOR
 from governance.registry.models import Approval, AuditEvent, TrackedModel
-from governance.registry.service import SYSTEM_ACTOR
 
 DECISIONS = ("approved", "reapproved", "rejected", "revoked")
 APPROVALS = ("approved", "reapproved")

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from governance.assistant.exact import ExactAnswer
 from governance.core.clock import format_time
 from governance.licenses.concepts import Concept
-from governance.licenses.evidence import latest_evidence
 from governance.licenses.knowledge import LicenseTerms
 from governance.registry.models import TrackedModel
+from governance.upstream.snapshot_evidence import latest_evidence
 
 _UNKNOWN = "I don't know"
 

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from governance.licenses.evidence import latest_evidence
 from governance.licenses.knowledge import LicenseTerms
 from governance.registry.models import TrackedModel
 from governance.scan.service import classify
+from governance.upstream.snapshot_evidence import latest_evidence
 
 # Hub pipeline tags that name a model's task (the card's pipeline_tag shows up among the tags).
 TASKS = frozenset(

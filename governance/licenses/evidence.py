@@ -1,8 +1,9 @@
-"""What the latest upstream snapshot says about a model's license and openness.
+"""What a snapshot's facts say about a model's license and openness.
 
 Joins the watcher's facts (card license fields, tags, files, license texts stored by hash) with
-identification and the openness assessment. Pure over ``SnapshotFacts`` plus a text lookup, so
-the watcher hook, the commands and the policy evaluation all read the same evidence.
+identification and the openness assessment. Pure over ``RepoFacts`` plus a text lookup, so the
+watcher hook, the commands and the policy evaluation all read the same evidence; reading the
+facts and texts from stored snapshots is ``governance.upstream.snapshot_evidence``.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Literal, Protocol
 
 from governance.licenses.identify import (
     Finding,
@@ -24,7 +22,6 @@ from governance.licenses.identify import (
     reconcile,
 )
 from governance.licenses.knowledge import KnowledgeBase, LicenseTerms, load_knowledge_base
-from governance.licenses.models import OpennessOverride
 from governance.licenses.openness import (
     OpennessAssessment,
     OpennessFacts,
@@ -32,8 +29,66 @@ from governance.licenses.openness import (
     assess_openness,
 )
 from governance.registry.models import TrackedModel
-from governance.upstream.facts import AVAILABLE, LicenseFileFact, SnapshotFacts, facts_from_row
-from governance.upstream.models import LicenseText, Snapshot, WatchState
+
+
+# The facts are upstream's (``governance.upstream.facts.SnapshotFacts`` has these fields), and
+# upstream builds on licenses: so licenses names only what it reads, as read-only protocols.
+class RepoFile(Protocol):
+    """A file of the repository, as listed in a snapshot."""
+
+    @property
+    def path(self) -> str: ...
+
+
+class RepoLicenseFile(Protocol):
+    """A license-like file of the snapshot: its fetch status and stored text's hash."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...  # fetched | gated_no_access | missing | too_large | not_text
+
+    @property
+    def content_hash(self) -> str | None: ...
+
+
+class RepoFacts(Protocol):
+    """What one snapshot says about a repository, as far as its license is concerned."""
+
+    @property
+    def repo_id(self) -> str: ...
+
+    @property
+    def availability(self) -> str: ...
+
+    @property
+    def sha(self) -> str | None: ...
+
+    @property
+    def gated(self) -> str | None: ...
+
+    @property
+    def license(self) -> str | None: ...
+
+    @property
+    def license_name(self) -> str | None: ...
+
+    @property
+    def license_link(self) -> str | None: ...
+
+    @property
+    def license_tags(self) -> Sequence[str]: ...
+
+    @property
+    def tags(self) -> Sequence[str]: ...
+
+    @property
+    def files(self) -> Sequence[RepoFile] | None: ...
+
+    @property
+    def license_files(self) -> Sequence[RepoLicenseFile] | None: ...
+
 
 TextState = Literal["present", "unreadable", "missing", "unknown"]
 
@@ -80,13 +135,13 @@ def _is_license(path: str) -> bool:
     return path.rsplit("/", 1)[-1].upper().startswith(("LICENSE", "LICENCE"))
 
 
-def _primary(files: Sequence[LicenseFileFact], match: Callable[[str], bool]) -> LicenseFileFact:
+def _primary(files: Sequence[RepoLicenseFile], match: Callable[[str], bool]) -> RepoLicenseFile:
     """The top-level, shortest-named file among ``files`` that ``match`` (callers ensure one)."""
     return min((f for f in files if match(f.path)), key=lambda f: (f.path.count("/"), len(f.path)))
 
 
 def evidence_from_facts(
-    facts: SnapshotFacts,
+    facts: RepoFacts,
     text_of: Callable[[str], str | None],
     *,
     snapshot_id: int | None = None,
@@ -163,7 +218,7 @@ def evidence_from_facts(
     )
 
 
-def _text_state(facts: SnapshotFacts, readable_licenses: list[LicenseFileFact]) -> TextState:
+def _text_state(facts: RepoFacts, readable_licenses: list[RepoLicenseFile]) -> TextState:
     if facts.license_files is None:
         return "unknown"
     if readable_licenses:
@@ -174,7 +229,7 @@ def _text_state(facts: SnapshotFacts, readable_licenses: list[LicenseFileFact]) 
 
 
 def openness_facts(
-    facts: SnapshotFacts, evidence: LicenseEvidence, overrides: Mapping[str, Override]
+    facts: RepoFacts, evidence: LicenseEvidence, overrides: Mapping[str, Override]
 ) -> OpennessFacts:
     """The inputs of ``assess_openness`` for one snapshot (the card text is not stored)."""
     return OpennessFacts(
@@ -188,74 +243,29 @@ def openness_facts(
     )
 
 
-# ---------------------------------------------------------------------------- reading
-
-
 @dataclass(frozen=True)
 class ModelEvidence:
-    """The latest available snapshot of a model, its license evidence and openness."""
+    """One snapshot of a model (mostly the latest available), its license evidence and openness."""
 
     model: TrackedModel
-    facts: SnapshotFacts
+    facts: RepoFacts
     evidence: LicenseEvidence
     openness: OpennessAssessment
 
 
-def stored_text(session: Session) -> Callable[[str], str | None]:
-    """A ``text_of`` lookup over the ``license_texts`` table."""
-
-    def text_of(content_hash: str) -> str | None:
-        row = session.get(LicenseText, content_hash)
-        return row.text if row else None
-
-    return text_of
-
-
-def overrides_for(session: Session, model: TrackedModel) -> dict[str, Override]:
-    """The model's reviewer overrides, by component."""
-    rows = session.scalars(select(OpennessOverride).where(OpennessOverride.model_id == model.id))
-    return {
-        r.component: Override(r.status, r.evidence_url, r.reviewer)  # type: ignore[arg-type]
-        for r in rows
-    }
-
-
-def latest_available_snapshot(session: Session, model: TrackedModel) -> Snapshot | None:
-    """The newest snapshot in which the Hub showed the model (None before the first check)."""
-    state = session.get(WatchState, model.id)
-    if state is not None and state.latest_snapshot_id is not None:
-        latest = session.get(Snapshot, state.latest_snapshot_id)
-        if latest is not None and latest.availability == AVAILABLE:
-            return latest
-    return session.scalar(
-        select(Snapshot)
-        .where(Snapshot.model_id == model.id, Snapshot.availability == AVAILABLE)
-        .order_by(Snapshot.id.desc())
-        .limit(1)
-    )
-
-
-def evidence_for_facts(
-    session: Session,
+def model_evidence(
     model: TrackedModel,
-    facts: SnapshotFacts,
+    facts: RepoFacts,
+    text_of: Callable[[str], str | None],
+    overrides: Mapping[str, Override],
     *,
     snapshot_id: int | None = None,
     taken_at: datetime | None = None,
 ) -> ModelEvidence:
-    """Evidence and openness of ``facts`` for ``model`` (texts and overrides from the DB)."""
-    evidence = evidence_from_facts(
-        facts, stored_text(session), snapshot_id=snapshot_id, taken_at=taken_at
-    )
-    openness = assess_openness(openness_facts(facts, evidence, overrides_for(session, model)))
+    """Evidence and openness of ``facts`` for ``model``, with its reviewer ``overrides``.
+
+    ``text_of`` returns a stored license text by content hash (None when not stored).
+    """
+    evidence = evidence_from_facts(facts, text_of, snapshot_id=snapshot_id, taken_at=taken_at)
+    openness = assess_openness(openness_facts(facts, evidence, overrides))
     return ModelEvidence(model, facts, evidence, openness)
-
-
-def latest_evidence(session: Session, model: TrackedModel) -> ModelEvidence | None:
-    """Evidence from the latest available snapshot; None when the model was never seen."""
-    row = latest_available_snapshot(session, model)
-    if row is None:
-        return None
-    return evidence_for_facts(
-        session, model, facts_from_row(row), snapshot_id=row.id, taken_at=row.taken_at
-    )

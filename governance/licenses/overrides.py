@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from governance.core.clock import Clock
 from governance.core.errors import InvalidInput, NotFound
 from governance.licenses.models import OpennessOverride
-from governance.licenses.openness import COMPONENTS
+from governance.licenses.openness import COMPONENTS, Override
 from governance.registry import audit
-from governance.registry.service import ApproverDirectory, get_model, require_approver
+from governance.registry.approvers import ApproverDirectory, require_approver
+from governance.registry.models import TrackedModel
+from governance.registry.tracking import get_model
 from governance.registry.validation import _shorten
 
 OVERRIDE_STATUSES = ("open", "partial", "closed")
@@ -142,4 +144,14 @@ def _data(row: OpennessOverride) -> dict[str, str]:
         "status": row.status,
         "evidence_url": row.evidence_url,
         "reviewer": row.reviewer,
+    }
+
+
+def overrides_for(session: Session, model: TrackedModel) -> dict[str, Override]:
+    """The model's reviewer overrides, by component (empty when there are none)."""
+    rows = session.scalars(select(OpennessOverride).where(OpennessOverride.model_id == model.id))
+    # The column is a plain string; set_override stores only OVERRIDE_STATUSES, all a Status.
+    return {
+        r.component: Override(r.status, r.evidence_url, r.reviewer)  # type: ignore[arg-type]
+        for r in rows
     }

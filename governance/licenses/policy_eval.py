@@ -11,14 +11,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy.orm import Session
-
-from governance.core.clock import Clock
-from governance.licenses.evidence import ModelEvidence, latest_evidence
+from governance.licenses.evidence import ModelEvidence
 from governance.licenses.knowledge import LicenseTerms, load_knowledge_base
-from governance.licenses.policy_rules import OPENNESS_LEVELS, SPECTRUM_LEVEL, Policy, load_policy
+from governance.licenses.policy_rules import OPENNESS_LEVELS, SPECTRUM_LEVEL, Policy
 from governance.registry.models import IntendedUse
-from governance.registry.service import find_model
 
 Outcome = Literal["pass", "warn", "fail"]
 NOT_CHECKED = "the watcher has not checked this model upstream yet"
@@ -247,30 +243,6 @@ def evaluate(
         dry_run=policy.dry_run,
         checked=found is not None,
         latest_expiry=latest,
-    )
-
-
-def evaluate_request(
-    session: Session,
-    *,
-    repo_id: str,
-    use: IntendedUse,
-    clock: Clock,
-    expires_on: date | None = None,
-) -> PolicyReport:
-    """The team policy's verdict on using ``repo_id`` for ``use``, from its latest snapshot.
-
-    Reads only; works for untracked models too (as "not checked yet").
-    """
-    model = find_model(session, repo_id)
-    found = latest_evidence(session, model) if model is not None else None
-    return evaluate(
-        load_policy(session),
-        found,
-        use,
-        repo_id=model.repo_id if model else repo_id,
-        today=clock.now().date(),
-        expires_on=expires_on,
     )
 
 

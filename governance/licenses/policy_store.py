@@ -18,7 +18,7 @@ from governance.licenses.policy_rules import (
     settings_by_rule,
 )
 from governance.registry import audit
-from governance.registry.service import ApproverDirectory, require_approver
+from governance.registry.approvers import ApproverDirectory, require_approver
 
 
 @dataclass(frozen=True)

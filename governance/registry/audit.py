@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 from governance.core.clock import Clock
 from governance.registry.models import Approval, AuditEvent, TrackedModel
 
+# The actor the audit trail names for changes nobody made by hand (expiry, upstream review).
+SYSTEM_ACTOR = "modelgov"
+
 
 def record(
     session: Session,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from governance.registry.models import ApprovalState, TrackedModel
-from governance.registry.service import find_model
+from governance.registry.tracking import find_model
 from governance.scan.finder import ModelRef, find_model_refs
 
 Status = Literal["approved", "approved with conditions", "pending", "in review", "not approved"]

@@ -20,7 +20,7 @@ from governance.assistant.runtime import ModelRuntime
 from governance.core.clock import Clock, SystemClock
 from governance.core.config import Settings
 from governance.core.db import create_db_engine, make_session_factory
-from governance.registry.service import ApproverDirectory
+from governance.registry.approvers import ApproverDirectory
 from governance.upstream.hub import HubClient
 from governance.upstream.ratelimit import RequestBudget
 

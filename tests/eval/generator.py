@@ -23,9 +23,12 @@ from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
 from governance.flows import jobs
+from governance.flows.decisions import approve
 from governance.licenses.knowledge import load_knowledge_base
-from governance.registry import service as registry
+from governance.registry.decisions import reject, revoke
 from governance.registry.models import Approval, AuditEvent, IntendedUse
+from governance.registry.requests import request_approval
+from governance.registry.tracking import find_model
 from governance.upstream import apply
 from governance.upstream.facts import facts_from_row
 from governance.upstream.hub import RepoFile, RepoFiles, RepoStatus
@@ -302,7 +305,7 @@ def _realise(
 
 
 def _simulate(approval: ApprovalTruth, action: str, at: datetime, data: dict[str, Any]) -> None:
-    """What the registry's rules make of one action (mirrors registry.service)."""
+    """What the registry's rules make of one action (mirrors governance.registry.decisions)."""
     actor = data.get("actor", approval.requester)
     if action == "requested":
         approval.events.append(
@@ -440,7 +443,7 @@ def _check(
     """One recheck outcome recorded through the watcher's apply path."""
     ctx = watch_context(services)
     with transaction(services.session_factory) as session:
-        model = registry.find_model(session, model_repo)
+        model = find_model(session, model_repo)
         assert model is not None
         state = session.get(WatchState, model.id)
         previous = None
@@ -484,7 +487,7 @@ def _decide(
         clock, approvers = services.clock, services.approvers
         with transaction(services.session_factory) as session:
             if action == "requested":
-                made = registry.request_approval(
+                made = request_approval(
                     session,
                     repo_id=approval.repo_id,
                     use=IntendedUse(approval.use),
@@ -497,7 +500,7 @@ def _decide(
                         f"request got #{made.id}, the plan numbered it #{approval.number}"
                     )
             elif action in ("approved", "reapproved"):
-                registry.approve(
+                approve(
                     session,
                     ref=ref,
                     actor=data["actor"],
@@ -507,7 +510,7 @@ def _decide(
                     expires_on=data["expires"],
                 )
             elif action == "rejected":
-                registry.reject(
+                reject(
                     session,
                     ref=ref,
                     actor=data["actor"],
@@ -516,7 +519,7 @@ def _decide(
                     clock=clock,
                 )
             else:
-                registry.revoke(
+                revoke(
                     session,
                     ref=ref,
                     actor=data["actor"],

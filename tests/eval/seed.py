@@ -14,9 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from governance.core.clock import FrozenClock
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.flows.decisions import approve
+from governance.registry.approvers import ApproverDirectory
+from governance.registry.decisions import mark_needs_review, reject, revoke
 from governance.registry.models import Approval, IntendedUse
-from governance.registry.service import ApproverDirectory
+from governance.registry.requests import request_approval
+from governance.registry.tracking import find_model, track_model
 from governance.upstream.facts import LicenseFileFact, SnapshotFacts, row_from_facts
 from governance.upstream.models import Change, LicenseText, WatchState
 
@@ -146,7 +149,7 @@ def _change(
 def _request(
     session: Session, clock: FrozenClock, repo: str, use: IntendedUse, who: str, reason: str
 ) -> Approval:
-    return registry.request_approval(
+    return request_approval(
         session, repo_id=repo, use=use, reason=reason, requester=who, clock=clock
     )
 
@@ -154,7 +157,7 @@ def _request(
 def _approve(
     session: Session, clock: FrozenClock, ref: int, who: str, **kwargs: object
 ) -> Approval:
-    return registry.approve(
+    return approve(
         session,
         ref=f"#{ref}",
         actor=who,
@@ -212,7 +215,7 @@ def seed(factory: sessionmaker[Session]) -> None:
         # Qwen 2.5 7B Instruct: commercial request rejected.
         qwen = _request(s, clock, "Qwen/Qwen2.5-7B-Instruct", c, "erin", "translation")
         clock.advance(days=1)
-        registry.reject(
+        reject(
             s,
             ref=f"#{qwen.id}",
             actor="bob",
@@ -225,7 +228,7 @@ def seed(factory: sessionmaker[Session]) -> None:
         clock.advance(days=1)
         _approve(s, clock, phi.id, "bob")
         clock.advance(days=20)
-        registry.revoke(
+        revoke(
             s,
             ref=f"#{phi.id}",
             actor="alice",
@@ -241,10 +244,10 @@ def seed(factory: sessionmaker[Session]) -> None:
         # Acme helper 1B: pending internal request; its LICENSE carries a prompt injection.
         helper = _request(s, clock, "acme/helper-1b", i, "heidi", "autocomplete")
         # Falcon 7B: tracked and watched, never requested.
-        registry.track_model(s, repo_id="tiiuae/falcon-7b", actor="alice", clock=clock)
+        track_model(s, repo_id="tiiuae/falcon-7b", actor="alice", clock=clock)
         s.flush()
         ids = {
-            m: registry.find_model(s, m).id
+            m: find_model(s, m).id
             for m in (  # type: ignore[union-attr]
                 "meta-llama/Llama-3.1-8B-Instruct",
                 "meta-llama/Llama-3.1-70B-Instruct",
@@ -259,12 +262,8 @@ def seed(factory: sessionmaker[Session]) -> None:
             )
         }
         _upstream(s, ids, clock)
-        registry.mark_needs_review(
-            s, approval=instruct, reason="Gating changed: false → auto.", clock=clock
-        )
-        registry.mark_needs_review(
-            s, approval=llama2, reason="The text of LICENSE changed.", clock=clock
-        )
+        mark_needs_review(s, approval=instruct, reason="Gating changed: false → auto.", clock=clock)
+        mark_needs_review(s, approval=llama2, reason="The text of LICENSE changed.", clock=clock)
         assert helper.id
 
 

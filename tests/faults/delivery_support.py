@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from governance.alerts.models import Alert
 from governance.alerts.service import PENDING, raise_alert
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.registry.tracking import track_model
 from governance.upstream.facts import fingerprint
 from governance.wiring.services import Services
 from tests.support.slack_standin import SlackStandIn
@@ -35,9 +35,7 @@ def make_backlog(
     returns their dedupe keys."""
     with transaction(services.session_factory) as session:
         model_ids = [
-            registry.track_model(
-                session, repo_id=f"acme/m-{i}", actor="alice", clock=services.clock
-            ).id
+            track_model(session, repo_id=f"acme/m-{i}", actor="alice", clock=services.clock).id
             for i in range(models)
         ]
         keys: list[str] = []

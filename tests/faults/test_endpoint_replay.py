@@ -15,8 +15,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from governance.core.db import transaction
-from governance.registry import service
+from governance.registry.decisions import revoke
 from governance.registry.models import Approval, ApprovalState, AuditEvent, IntendedUse
+from governance.registry.requests import request_approval
 from governance.wiring.services import build_services
 from tests.conftest import make_settings
 from tests.faults.endpoint_support import web_process
@@ -45,7 +46,7 @@ def _request(database_url: str) -> None:
     services = build_services(make_settings(database_url, approvers=["U0ALICE", "U0BOB"]))
     try:
         with transaction(services.session_factory) as session:
-            service.request_approval(
+            request_approval(
                 session,
                 repo_id=REPO,
                 use=IntendedUse.INTERNAL,
@@ -61,7 +62,7 @@ def _revoke(database_url: str) -> None:
     services = build_services(make_settings(database_url, approvers=["U0ALICE", "U0BOB"]))
     try:
         with transaction(services.session_factory) as session:
-            service.revoke(
+            revoke(
                 session,
                 ref=REPO,
                 actor="U0BOB",

@@ -14,9 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from governance.core.clock import FrozenClock
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.flows import decisions as decision_flow
+from governance.registry.approvers import ApproverDirectory
+from governance.registry.decisions import find_approval, mark_needs_review, reject, revoke
 from governance.registry.models import IntendedUse
-from governance.registry.service import ApproverDirectory
+from governance.registry.requests import request_approval
+from governance.registry.tracking import find_model
 from governance.upstream.facts import FileFact, SnapshotFacts, row_from_facts
 from governance.upstream.models import WatchState
 
@@ -42,7 +45,7 @@ def add_snapshot(
     files: tuple[str, ...] = ("config.json", "model.safetensors", "README.md"),
     tags: tuple[str, ...] = (),
 ) -> None:
-    model = registry.find_model(session, repo_id)
+    model = find_model(session, repo_id)
     assert model is not None
     facts = SnapshotFacts(
         repo_id=repo_id,
@@ -64,17 +67,24 @@ def build(factory: sessionmaker[Session]) -> None:
     c, i, r = IntendedUse.COMMERCIAL, IntendedUse.INTERNAL, IntendedUse.RESEARCH
 
     def request(repo: str, use: IntendedUse, who: str, reason: str) -> int:
-        return registry.request_approval(
+        return request_approval(
             s, repo_id=repo, use=use, reason=reason, requester=who, clock=clock
         ).id
 
     def approve(ref: int, who: str, **kwargs: object) -> None:
-        registry.approve(s, ref=f"#{ref}", actor=who, approvers=APPROVERS, clock=clock, **kwargs)  # type: ignore[arg-type]
+        decision_flow.approve(
+            s,
+            ref=f"#{ref}",
+            actor=who,
+            approvers=APPROVERS,
+            clock=clock,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
     with transaction(factory) as s:
         gemma = request(GEMMA, c, "ines", "customer chat widget")  # 2026-09-01
         clock.advance(days=2)
-        registry.reject(
+        reject(
             s,
             ref=f"#{gemma}",
             actor="tamar",
@@ -86,7 +96,7 @@ def build(factory: sessionmaker[Session]) -> None:
         clock.advance(days=1)
         approve(r1, "ravi")  # 2026-09-04
         clock.advance(days=30)
-        registry.revoke(
+        revoke(
             s,
             ref=f"#{r1}",
             actor="tamar",
@@ -122,7 +132,7 @@ def build(factory: sessionmaker[Session]) -> None:
             tags=("arxiv:2501.00656", "dataset:allenai/olmo-mix-1124"),
         )
         clock.advance(days=16)  # 2026-11-13
-        sdxl_row = registry.find_approval(s, f"#{sdxl}", states=(), verb="review")
-        registry.mark_needs_review(
+        sdxl_row = find_approval(s, f"#{sdxl}", states=(), verb="review")
+        mark_needs_review(
             s, approval=sdxl_row, reason="The text of LICENSE.md changed.", clock=clock
         )

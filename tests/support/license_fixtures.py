@@ -15,8 +15,9 @@ from governance.alerts.models import Alert
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.flows import decisions as decision_flow
 from governance.registry.models import Approval, ApprovalState, IntendedUse
+from governance.registry.requests import request_approval
 from governance.upstream.service import watch, watch_context
 from governance.upstream.watcher import CycleReport, run_cycle
 from governance.wiring.services import Services, build_services
@@ -70,7 +71,7 @@ class Governed:
     def request(self, repo_id: str, use: IntendedUse = IntendedUse.COMMERCIAL) -> int:
         s = self.services
         with transaction(s.session_factory) as session:
-            approval = registry.request_approval(
+            approval = request_approval(
                 session, repo_id=repo_id, use=use, reason="", requester="carol", clock=s.clock
             )
             return approval.id
@@ -78,7 +79,7 @@ class Governed:
     def approve(self, approval_id: int) -> None:
         s = self.services
         with transaction(s.session_factory) as session:
-            registry.approve(
+            decision_flow.approve(
                 session, ref=str(approval_id), actor="bob", approvers=s.approvers, clock=s.clock
             )
 

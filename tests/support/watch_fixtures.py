@@ -9,8 +9,9 @@ from governance.alerts.models import Alert
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.flows import decisions as decision_flow
 from governance.registry.models import Approval, IntendedUse
+from governance.registry.requests import request_approval
 from governance.upstream.models import Change
 from governance.upstream.service import watch, watch_context
 from governance.upstream.watcher import CycleReport, run_cycle
@@ -32,10 +33,10 @@ class Watched:
     def approve(self, repo_id: str, use: IntendedUse = IntendedUse.COMMERCIAL) -> int:
         s = self.services
         with transaction(s.session_factory) as session:
-            approval = registry.request_approval(
+            approval = request_approval(
                 session, repo_id=repo_id, use=use, reason="", requester="carol", clock=s.clock
             )
-            registry.approve(
+            decision_flow.approve(
                 session, ref=str(approval.id), actor="bob", approvers=s.approvers, clock=s.clock
             )
             return approval.id

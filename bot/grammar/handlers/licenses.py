@@ -11,15 +11,13 @@ from bot.grammar.spec import Args, Invocation, Subcommand
 from bot.render import licenses as views
 from bot.render import policy as policy_views
 from bot.render.blocks import Block, Reply, message_reply
-from governance.core.clock import Clock
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput
 from governance.licenses import overrides, policy_store
-from governance.licenses.evidence import latest_evidence
 from governance.licenses.knowledge import load_knowledge_base
-from governance.licenses.policy_eval import evaluate_request
-from governance.registry.models import Approval, TrackedModel
-from governance.registry.service import get_model
+from governance.registry.models import TrackedModel
+from governance.registry.tracking import get_model
+from governance.upstream.snapshot_evidence import latest_evidence
 
 
 def license_(inv: Invocation, args: Args) -> Reply:
@@ -117,14 +115,6 @@ def policy(inv: Invocation, args: Args) -> Reply:
 def info_blocks(session: Session, model: TrackedModel) -> list[Block]:
     """The license and openness section that ``/models info`` appends."""
     return views.info_blocks(latest_evidence(session, model))
-
-
-def request_policy_blocks(session: Session, approval: Approval, clock: Clock) -> list[Block]:
-    """The team policy's verdict on a new request, for the request reply."""
-    report = evaluate_request(
-        session, repo_id=approval.model.repo_id, use=approval.use, clock=clock
-    )
-    return policy_views.policy_blocks(report)
 
 
 SUBCOMMANDS = [

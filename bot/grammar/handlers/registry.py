@@ -6,13 +6,16 @@ from collections.abc import Callable
 
 from bot.grammar.handlers import licenses as license_handlers
 from bot.grammar.spec import Args, Invocation, Subcommand
+from bot.render import policy as policy_views
 from bot.render import registry as views
 from bot.render import upstream as upstream_views
 from bot.render.blocks import Reply
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput
-from governance.registry import service
+from governance.flows import decisions as decision_flow
+from governance.registry import decisions, queries
 from governance.registry.models import Approval, ApprovalState, IntendedUse
+from governance.registry.tracking import find_model
 from governance.registry.validation import parse_expiry, parse_use, validate_repo_id
 from governance.upstream.service import lookup
 
@@ -38,7 +41,7 @@ def request(inv: Invocation, args: Args) -> Reply:
     services = inv.services
     use = _use_option(args) or IntendedUse.INTERNAL
     with transaction(inv.session_factory) as session:
-        approval = service.request_approval(
+        recorded = decision_flow.request(
             session,
             repo_id=args.positionals[0],
             use=use,
@@ -46,12 +49,13 @@ def request(inv: Invocation, args: Args) -> Reply:
             requester=inv.user,
             clock=services.clock,
         )
+        approval = recorded.approval
         reply = views.approval_reply(
             approval,
             f"Request #{approval.id} recorded: {approval.model.repo_id} for {use.value} use. "
             "An approver will decide it.",
         )
-        reply.blocks += license_handlers.request_policy_blocks(session, approval, services.clock)
+        reply.blocks += policy_views.policy_blocks(recorded.verdict)
         return reply
 
 
@@ -60,7 +64,7 @@ def approve(inv: Invocation, args: Args) -> Reply:
     expiry = args.option("expires")
     expires_on = parse_expiry(expiry, today=services.clock.now().date()) if expiry else None
     with transaction(inv.session_factory) as session:
-        approval = service.approve(
+        approval = decision_flow.approve(
             session,
             ref=args.positionals[0],
             actor=inv.user,
@@ -98,8 +102,8 @@ def _with_reason(decide: Callable[..., Approval], done: str) -> Callable[[Invoca
     return handler
 
 
-reject = _with_reason(service.reject, "Rejected")
-revoke = _with_reason(service.revoke, "Revoked")
+reject = _with_reason(decisions.reject, "Rejected")
+revoke = _with_reason(decisions.revoke, "Revoked")
 
 
 def list_(inv: Invocation, args: Args) -> Reply:
@@ -114,7 +118,7 @@ def list_(inv: Invocation, args: Args) -> Reply:
         state = _STATE_WORDS[word]
     use = _use_option(args)
     with transaction(inv.session_factory) as session:
-        approvals = service.list_approvals(session, state=state, use=use)
+        approvals = queries.list_approvals(session, state=state, use=use)
         title = "Requests" + (f" ({views.state_label(state)})" if state else "")
         title += f" for {use.value} use" if use else ""
         return views.list_reply(approvals, title=title)
@@ -123,8 +127,8 @@ def list_(inv: Invocation, args: Args) -> Reply:
 def info(inv: Invocation, args: Args) -> Reply:
     repo = args.positionals[0]
     with transaction(inv.session_factory) as session:
-        if service.find_model(session, validate_repo_id(repo)) is not None:
-            overview = service.model_overview(session, repo=repo)
+        if find_model(session, validate_repo_id(repo)) is not None:
+            overview = queries.model_overview(session, repo=repo)
             extra = license_handlers.info_blocks(session, overview.model)
             return views.info_reply(overview, extra_blocks=extra)
     # Not tracked: say what the Hub says about it (read-only; nothing is recorded).
@@ -136,12 +140,12 @@ def _info_is_slow(inv: Invocation, arguments: list[str]) -> bool:
     if not arguments:
         return False
     with transaction(inv.session_factory) as session:
-        return service.find_model(session, validate_repo_id(arguments[0])) is None
+        return find_model(session, validate_repo_id(arguments[0])) is None
 
 
 def history(inv: Invocation, args: Args) -> Reply:
     with transaction(inv.session_factory) as session:
-        model, events = service.history(session, repo=args.positionals[0])
+        model, events = queries.history(session, repo=args.positionals[0])
         return views.history_reply(model, events)
 
 

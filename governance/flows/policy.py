@@ -1,4 +1,4 @@
-"""Where the team policy takes effect: approvals (blocked on a fail) and upstream changes.
+"""Where the team policy takes effect: approvals (blocked on a fail) and new snapshots.
 
 Decision: a failing rule blocks the *approval*, not the request. Requests are always recorded,
 so the team sees the demand and the verdict on the request card; an approver then cannot
@@ -8,30 +8,63 @@ approval duration caps ``--expires`` (refused beyond it) and sets the expiry whe
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.alerts.service import raise_alert
+from governance.alerts.outbox import raise_alert
 from governance.core.clock import Clock
 from governance.core.errors import Conflict
-from governance.licenses.evidence import ModelEvidence, evidence_for_facts, latest_evidence
-from governance.licenses.policy_eval import RuleResult, evaluate
+from governance.core.fingerprints import fingerprint
+from governance.core.kinds import NoticeKind
+from governance.licenses.evidence import ModelEvidence, RepoFacts
+from governance.licenses.policy_eval import PolicyReport, RuleResult, evaluate
 from governance.licenses.policy_rules import load_policy
-from governance.registry import service as registry
-from governance.registry.models import OPEN_STATES, Approval, ApprovalState, TrackedModel
-from governance.upstream.facts import AVAILABLE, SnapshotFacts, facts_from_row, fingerprint
-from governance.upstream.models import Snapshot
-
-POLICY_VIOLATION = "policy_violation"
+from governance.registry.decisions import mark_needs_review
+from governance.registry.models import (
+    OPEN_STATES,
+    Approval,
+    ApprovalState,
+    IntendedUse,
+    TrackedModel,
+)
+from governance.registry.tracking import find_model
+from governance.upstream.facts import facts_from_row
+from governance.upstream.snapshot_evidence import (
+    evidence_for_facts,
+    latest_evidence,
+    previous_available_snapshot,
+)
 
 
 class PolicyBlocked(Conflict):
     """The team policy fails for this approval; nothing was written."""
 
     code = "policy_blocked"
+
+
+def policy_verdict(
+    session: Session,
+    *,
+    repo_id: str,
+    use: IntendedUse,
+    clock: Clock,
+    expires_on: date | None = None,
+) -> PolicyReport:
+    """The team policy's verdict on using ``repo_id`` for ``use``, from its latest snapshot.
+
+    Reads only; works for untracked models too (as "not checked yet").
+    """
+    model = find_model(session, repo_id)
+    found = latest_evidence(session, model) if model is not None else None
+    return evaluate(
+        load_policy(session),
+        found,
+        use,
+        repo_id=model.repo_id if model else repo_id,
+        today=clock.now().date(),
+        expires_on=expires_on,
+    )
 
 
 def check_approval(
@@ -66,24 +99,11 @@ def check_approval(
     return expires_on
 
 
-# ---------------------------------------------------------------------------- upstream
-
-
-def _previous_facts(session: Session, model: TrackedModel, snapshot_id: int) -> Snapshot | None:
-    return session.scalar(
-        select(Snapshot)
-        .where(
-            Snapshot.model_id == model.id,
-            Snapshot.id < snapshot_id,
-            Snapshot.availability == AVAILABLE,
-        )
-        .order_by(Snapshot.id.desc())
-        .limit(1)
-    )
+# ---------------------------------------------------------------------------- new snapshots
 
 
 def new_violations(
-    session: Session, model: TrackedModel, facts: SnapshotFacts, snapshot_id: int, *, today: date
+    session: Session, model: TrackedModel, facts: RepoFacts, snapshot_id: int, *, today: date
 ) -> tuple[dict[str, list[RuleResult]], bool]:
     """Failures under the current policy that ``facts`` has and the previous snapshot had not.
 
@@ -94,20 +114,18 @@ def new_violations(
     if policy.empty or not approvals:
         return {}, policy.dry_run
     current = evidence_for_facts(session, model, facts, snapshot_id=snapshot_id)
-    row = _previous_facts(session, model, snapshot_id)
+    row = previous_available_snapshot(session, model, snapshot_id)
     previous: ModelEvidence | None = (
         evidence_for_facts(session, model, facts_from_row(row), snapshot_id=row.id) if row else None
     )
+
+    def fails(evidence: ModelEvidence | None, use: IntendedUse) -> list[RuleResult]:
+        return list(evaluate(policy, evidence, use, repo_id=model.repo_id, today=today).failures)
+
     found: dict[str, list[RuleResult]] = {}
     for use in sorted({a.use for a in approvals}):
-
-        def fails(evidence: ModelEvidence | None, use=use) -> list[RuleResult]:  # type: ignore[no-untyped-def]
-            return list(
-                evaluate(policy, evidence, use, repo_id=model.repo_id, today=today).failures
-            )
-
-        before = {(r.rule, r.message) for r in fails(previous)} if previous else set()
-        fresh = [r for r in fails(current) if (r.rule, r.message) not in before]
+        before = {(r.rule, r.message) for r in fails(previous, use)} if previous else set()
+        fresh = [r for r in fails(current, use) if (r.rule, r.message) not in before]
         if fresh:
             found[use.value] = fresh
     return found, policy.dry_run
@@ -116,7 +134,7 @@ def new_violations(
 def policy_on_new_snapshot(
     session: Session,
     model: TrackedModel,
-    facts: SnapshotFacts,
+    facts: RepoFacts,
     snapshot_id: int,
     *,
     clock: Clock,
@@ -140,16 +158,15 @@ def policy_on_new_snapshot(
                 reason = f"team policy: {lines[0]}" + (
                     f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
                 )
-                if registry.mark_needs_review(
-                    session, approval=approval, reason=reason, clock=clock
-                ):
+                if mark_needs_review(session, approval=approval, reason=reason, clock=clock):
                     moved.append(approval)
     summary = f"{model.repo_id} now violates the team policy" + (
         " (dry run: nothing was moved to review)." if dry_run else "."
     )
+    kind = NoticeKind.POLICY_VIOLATION
     payload = {
         "repo_id": model.repo_id,
-        "kind": POLICY_VIOLATION,
+        "kind": kind.value,
         "summary": [summary, *lines],
         "snapshot_id": snapshot_id,
         "dry_run": dry_run,
@@ -161,35 +178,17 @@ def policy_on_new_snapshot(
             {"id": a.id, "use": a.use.value, "decided_by": a.decided_by} for a in moved
         ],
     }
-    body = "\n".join(payload["summary"])  # type: ignore[arg-type]
+    body = "\n".join([summary, *lines])
     if moved:
         body += "\nNow in review: " + ", ".join(f"#{a.id} ({a.use.value})" for a in moved)
     raise_alert(
         session,
-        kind=POLICY_VIOLATION,
+        kind=kind,
         title=f"{model.repo_id}: violates team policy",
         body=body,
         payload=payload,
-        state_fingerprint=fingerprint([POLICY_VIOLATION, sorted(lines), dry_run]),
+        state_fingerprint=fingerprint([kind.value, sorted(lines), dry_run]),
         default_destination=default_destination,
         clock=clock,
         model_id=model.id,
     )
-
-
-def policy_hook(
-    *, clock: Clock, default_destination: str
-) -> Callable[[Session, TrackedModel, SnapshotFacts, int], None]:
-    """``policy_on_new_snapshot`` bound to its collaborators (``WatchContext.on_new_snapshot``)."""
-
-    def hook(session: Session, model: TrackedModel, facts: SnapshotFacts, snapshot_id: int) -> None:
-        policy_on_new_snapshot(
-            session,
-            model,
-            facts,
-            snapshot_id,
-            clock=clock,
-            default_destination=default_destination,
-        )
-
-    return hook

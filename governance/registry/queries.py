@@ -1,0 +1,60 @@
+"""Reading the registry: approvals by state and use, one model's overview, its audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from governance.registry import audit
+from governance.registry.models import (
+    Approval,
+    ApprovalState,
+    AuditEvent,
+    IntendedUse,
+    TrackedModel,
+)
+from governance.registry.tracking import get_model
+
+
+def list_approvals(
+    session: Session, *, state: ApprovalState | None = None, use: IntendedUse | None = None
+) -> list[Approval]:
+    """Approvals, newest first, optionally filtered by state and use."""
+    query = select(Approval).options(selectinload(Approval.model)).order_by(Approval.id.desc())
+    if state is not None:
+        query = query.where(Approval.state == state)
+    if use is not None:
+        query = query.where(Approval.use == use)
+    return list(session.scalars(query).all())
+
+
+@dataclass(frozen=True)
+class ModelOverview:
+    """One model as ``info`` shows it: its approvals and latest audit events, newest first."""
+
+    model: TrackedModel
+    approvals: list[Approval]
+    recent_events: list[AuditEvent]
+
+
+def model_overview(session: Session, *, repo: str) -> ModelOverview:
+    """One model: its approvals (newest first) and its latest audit events.
+
+    Raises:
+        InvalidInput / NotFound: like ``get_model``.
+    """
+    model = get_model(session, repo)
+    approvals = sorted(model.approvals, key=lambda a: a.id, reverse=True)
+    return ModelOverview(model, approvals, audit.events_for_model(session, model, limit=10))
+
+
+def history(session: Session, *, repo: str) -> tuple[TrackedModel, list[AuditEvent]]:
+    """The model and its whole audit trail, oldest first.
+
+    Raises:
+        InvalidInput / NotFound: like ``get_model``.
+    """
+    model = get_model(session, repo)
+    return model, audit.events_for_model(session, model, limit=1000)

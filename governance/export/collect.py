@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from governance.licenses.knowledge import LicenseTerms
 from governance.registry.models import TrackedModel
-from governance.scan.service import classify
+from governance.registry.standing import standing_on
 from governance.upstream.snapshot_evidence import latest_evidence
 
 # Hub pipeline tags that name a model's task (the card's pipeline_tag shows up among the tags).
@@ -78,7 +78,7 @@ def collect(session: Session, *, today: date) -> list[ExportRow]:
     ).all()
     rows: list[ExportRow] = []
     for model in models:
-        status, detail, approvals = classify(model, today)
+        status, detail, approvals = standing_on(model, today)
         pinned = [a.revision_sha for a in model.approvals if a.revision_sha]
         for data, approval in zip(
             approvals, sorted(model.approvals, key=lambda a: a.id, reverse=True), strict=True

@@ -5,16 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from governance.registry.models import ApprovalState, TrackedModel
+from governance.registry.standing import Standing, standing_on
 from governance.registry.tracking import find_model
 from governance.scan.finder import ModelRef, find_model_refs
 
-Status = Literal["approved", "approved with conditions", "pending", "in review", "not approved"]
-BLOCKING: frozenset[str] = frozenset({"pending", "in review", "not approved"})
+BLOCKING: frozenset[Standing] = frozenset({"pending", "in review", "not approved"})
 
 
 @dataclass
@@ -22,7 +21,7 @@ class ScannedModel:
     """One model id found in the tree, its registry status and every place it is used."""
 
     repo_id: str
-    status: Status
+    status: Standing
     detail: str
     refs: list[ModelRef] = field(default_factory=list)
     approvals: list[dict[str, Any]] = field(default_factory=list)
@@ -61,45 +60,6 @@ class ScanReport:
         }
 
 
-def classify(model: TrackedModel | None, today: date) -> tuple[Status, str, list[dict[str, Any]]]:
-    """The registry status of a model: (status, one-line detail, its approvals as data)."""
-    if model is None:
-        return "not approved", "not in the registry", []
-    approvals = sorted(model.approvals, key=lambda a: a.id, reverse=True)
-    data = [
-        {
-            "id": a.id,
-            "use": a.use.value,
-            "state": a.state.value,
-            "conditions": a.conditions,
-            "expires_on": a.expires_on.isoformat() if a.expires_on else None,
-        }
-        for a in approvals
-    ]
-    standing = [a for a in approvals if a.in_force_on(today)]
-    if standing:
-        uses = ", ".join(
-            f"#{a.id} {a.use.value}"
-            + (" (expires today: its last day in force)" if a.expires_on == today else "")
-            for a in standing
-        )
-        conditions = [f"{a.use.value}: {a.conditions}" for a in standing if a.conditions]
-        if conditions:
-            return "approved with conditions", f"{uses}; conditions: {'; '.join(conditions)}", data
-        return "approved", uses, data
-    by_state = {a.state for a in approvals}
-    if ApprovalState.NEEDS_REVIEW in by_state:
-        return "in review", "upstream terms changed since it was approved", data
-    if ApprovalState.REQUESTED in by_state:
-        return "pending", "requested, not decided yet", data
-    latest = approvals[0] if approvals else None
-    if latest is None:
-        return "not approved", "tracked, but nobody requested it", data
-    if latest.state is ApprovalState.APPROVED:  # approved but past its expiry date
-        return "not approved", f"#{latest.id} expired on {latest.expires_on}", data
-    return "not approved", f"#{latest.id} {latest.state.value.replace('_', ' ')}", data
-
-
 def scan_tree(session: Session, *, root: Path, today: date) -> ScanReport:
     """Find the model ids used under ``root`` and classify each against the registry.
 
@@ -111,7 +71,7 @@ def scan_tree(session: Session, *, root: Path, today: date) -> ScanReport:
         key = ref.repo_id.lower()
         if key not in grouped:
             model = find_model(session, ref.repo_id)
-            status, detail, approvals = classify(model, today)
+            status, detail, approvals = standing_on(model, today)
             name = model.repo_id if model is not None else ref.repo_id
             grouped[key] = ScannedModel(name, status, detail, approvals=approvals)
         grouped[key].refs.append(ref)

@@ -126,9 +126,11 @@ def _code_links(facts: OpennessFacts) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(training)), [u for u in dict.fromkeys(other) if u not in training]
 
 
+_STATUS_BY_LICENSE: dict[str, Status] = {"open": "open", "restricted": "partial"}
+
+
 def _by_license(openness: str, evidence: list[str]) -> tuple[Status, tuple[str, ...]]:
-    status: Status = {"open": "open", "restricted": "partial"}.get(openness, "unknown")  # type: ignore[assignment]
-    return status, tuple(evidence)
+    return _STATUS_BY_LICENSE.get(openness, "unknown"), tuple(evidence)
 
 
 def _assess(facts: OpennessFacts) -> dict[str, ComponentAssessment]:

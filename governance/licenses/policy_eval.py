@@ -7,6 +7,7 @@ and never a ``fail``: a fail blocks approvals, and that needs a fact.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -73,7 +74,7 @@ class PolicyReport:
             "terms": list(self.terms),
         }
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[RuleResult]:
         return iter(self.results)
 
 

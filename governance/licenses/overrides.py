@@ -15,7 +15,7 @@ from governance.registry import audit
 from governance.registry.approvers import ApproverDirectory, require_approver
 from governance.registry.models import TrackedModel
 from governance.registry.tracking import get_model
-from governance.registry.validation import _shorten
+from governance.registry.validation import shorten
 
 OVERRIDE_STATUSES = ("open", "partial", "closed")
 URL_MAX = 500
@@ -27,9 +27,7 @@ def parse_component(value: str) -> str:
     name = value.strip().lower().replace("-", "_")
     if name not in COMPONENTS:
         names = ", ".join(c.replace("_", "-") for c in COMPONENTS)
-        raise InvalidInput(
-            f"Unknown openness component {_shorten(value)}; expected one of {names}."
-        )
+        raise InvalidInput(f"Unknown openness component {shorten(value)}; expected one of {names}.")
     return name
 
 
@@ -38,7 +36,7 @@ def parse_status(value: str) -> str:
     status = value.strip().lower()
     if status not in OVERRIDE_STATUSES:
         raise InvalidInput(
-            f"Unknown openness status {_shorten(value)}; expected open, partial or closed."
+            f"Unknown openness status {shorten(value)}; expected open, partial or closed."
         )
     return status
 
@@ -48,7 +46,7 @@ def validate_evidence_url(value: str) -> str:
     url = value.strip()
     if len(url) > URL_MAX or not _URL.match(url):
         raise InvalidInput(
-            f"The evidence {_shorten(url)} is not a link; give the http(s) URL that shows it "
+            f"The evidence {shorten(url)} is not a link; give the http(s) URL that shows it "
             f"(at most {URL_MAX} characters)."
         )
     return url

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from governance.core.errors import InvalidInput
 from governance.licenses.knowledge import KnowledgeBase, load_knowledge_base
 from governance.licenses.models import PolicySetting
-from governance.registry.validation import _shorten
+from governance.registry.validation import shorten
 
 # The seed's spectrum, least open first; ``min-openness`` takes one of the short names.
 OPENNESS_LEVELS = ("closed", "restricted", "open-weights", "fully-open")
@@ -49,7 +49,7 @@ def _flag(name: str) -> Callable[[list[str], KnowledgeBase], bool]:
             return True
         if word in _FALSE:
             return False
-        raise InvalidInput(f"{name} takes on or off, not {_shorten(' '.join(words))}.")
+        raise InvalidInput(f"{name} takes on or off, not {shorten(' '.join(words))}.")
 
     return parse
 
@@ -66,7 +66,7 @@ def _openness(words: list[str], _kb: KnowledgeBase) -> str:
     if word not in OPENNESS_LEVELS:
         raise InvalidInput(
             f"min-openness takes one of {', '.join(OPENNESS_LEVELS)}, "
-            f"not {_shorten(' '.join(words))}."
+            f"not {shorten(' '.join(words))}."
         )
     return word
 
@@ -76,7 +76,7 @@ def _days(words: list[str], _kb: KnowledgeBase) -> int:
     if not _ASCII_DAYS.fullmatch(word) or not 1 <= int(word) <= MAX_DAYS_LIMIT:
         raise InvalidInput(
             f"max-approval-days takes a number of days from 1 to {MAX_DAYS_LIMIT}, "
-            f"not {_shorten(' '.join(words))}."
+            f"not {shorten(' '.join(words))}."
         )
     return int(word)
 
@@ -135,7 +135,7 @@ def find_rule(name: str) -> Rule:
     for rule in RULES:
         if rule.name == key:
             return rule
-    raise InvalidInput(f"Unknown policy rule {_shorten(name)}; the rules: {', '.join(RULE_NAMES)}.")
+    raise InvalidInput(f"Unknown policy rule {shorten(name)}; the rules: {', '.join(RULE_NAMES)}.")
 
 
 def parse_value(rule: Rule, words: list[str], *, kb: KnowledgeBase | None = None) -> Any:

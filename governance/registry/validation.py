@@ -23,7 +23,7 @@ def validate_repo_id(value: str) -> str:
     The Hub's rules: letters, digits, ``-``, ``_`` and ``.``; no ``--`` or ``..``; parts do not
     start or end with ``-`` or ``.``; at most 96 characters in all.
     """
-    shown = _shorten(value)
+    shown = shorten(value)
     expected = "expected a Hugging Face model id like meta-llama/Llama-3.1-8B-Instruct"
     if not value:
         raise InvalidInput(f"A model id is missing; {expected}.")
@@ -57,13 +57,13 @@ def parse_number(value: object, *, what: str = "request") -> int | None:
     if _ASCII_NUMBER.fullmatch(body):
         if len(body) > REQUEST_NUMBER_DIGITS_MAX:
             raise InvalidInput(
-                f"The {what} number {_shorten(text)} is too long; {what} numbers have at most "
+                f"The {what} number {shorten(text)} is too long; {what} numbers have at most "
                 f"{REQUEST_NUMBER_DIGITS_MAX} digits."
             )
         return int(body)
     if hashed or (body and all(c.isnumeric() for c in body)):
         raise InvalidInput(
-            f"{_shorten(text)} is not a {what} number; write it with the digits 0-9, like #12."
+            f"{shorten(text)} is not a {what} number; write it with the digits 0-9, like #12."
         )
     return None
 
@@ -75,7 +75,7 @@ def parse_use(value: str) -> IntendedUse:
     except ValueError:
         allowed = ", ".join(u.value for u in IntendedUse)
         raise InvalidInput(
-            f"Unknown intended use {_shorten(value)}; expected one of {allowed}."
+            f"Unknown intended use {shorten(value)}; expected one of {allowed}."
         ) from None
 
 
@@ -97,7 +97,7 @@ def validate_user_id(value: str) -> str:
     """Return ``value`` if it can name a user (Slack id or console user name)."""
     if not value or len(value) > USER_ID_MAX or not _USER_ID.match(value):
         raise InvalidInput(
-            f"The user name {_shorten(value)} is not valid; use letters, digits, '.', '_', "
+            f"The user name {shorten(value)} is not valid; use letters, digits, '.', '_', "
             f"'-' or '@', at most {USER_ID_MAX} characters."
         )
     return value
@@ -128,13 +128,13 @@ def parse_expiry(value: str, *, today: date) -> date:
         expiry = date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(
-            f"The expiry date {_shorten(value)} is not a date; expected YYYY-MM-DD."
+            f"The expiry date {shorten(value)} is not a date; expected YYYY-MM-DD."
         ) from None
     check_expiry(expiry, today=today)
     return expiry
 
 
-def _shorten(value: str, limit: int = 60) -> str:
-    """Quote user input for an error message without echoing 10 kB of it."""
+def shorten(value: str, limit: int = 60) -> str:
+    """``value`` quoted for an error message: control characters as ``?``, cut to ``limit``."""
     clean = _CONTROL.sub("?", value)
     return repr(clean if len(clean) <= limit else clean[: limit - 1] + "…")

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.llm_raw import N_CTX, _llama_settings
-from bot.grammar.spec import Invocation, build_table, run_text
+from bot.grammar.dispatch import build_table, run_text
+from bot.grammar.spec.invocation import Invocation
 from governance.assistant.factory import generation_threads
 from governance.assistant.runtime import (
     ChatMessage,

@@ -8,7 +8,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from bot.grammar.spec import Invocation, run_text, tokenize
+from bot.grammar.dispatch import run_text, tokenize
+from bot.grammar.spec.invocation import Invocation
 from governance.assistant.factory import build_runtime, runtime_choice
 from governance.assistant.intents import Intent, classify, read_cues
 from governance.assistant.resolve import match_license, match_model

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.grammar.spec import Invocation, run_text, tokenize
+from bot.grammar.dispatch import run_text, tokenize
+from bot.grammar.spec.invocation import Invocation
 from bot.render.blocks import escape
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput

@@ -10,8 +10,8 @@ import pytest
 
 from bot.render.alerts import ACTION_ACK, ACTION_REAPPROVE, ACTION_REVOKE
 from bot.render.modals import REVOKE_MODAL
-from bot.slack.client import make_client
-from bot.slack.notifier import SlackNotifier
+from bot.slack.delivery.client import make_client
+from bot.slack.delivery.slack_notifier import SlackNotifier
 from governance.alerts.models import Alert
 from governance.alerts.service import deliver_pending, raise_alert
 from governance.core.clock import FrozenClock

@@ -267,7 +267,7 @@ def test_approver_user_group_members_may_decide(
     slack_standin.set_usergroup("S0APPROVERS", [DAVE])
     grouped = services.settings.model_copy(update={"approver_group": "S0APPROVERS"})
     from bot.slack.approvers import UsergroupMembers
-    from bot.slack.client import make_client
+    from bot.slack.delivery.client import make_client
     from governance.wiring.services import build_services
 
     members = UsergroupMembers(make_client(grouped))
@@ -321,8 +321,8 @@ def test_non_approver_modal_submission_is_refused_to_them(harness: Harness) -> N
 
 
 def test_an_alert_that_puts_an_approval_in_review_updates_its_card(harness: Harness) -> None:
-    from bot.slack.client import make_client
-    from bot.slack.notifier import SlackNotifier
+    from bot.slack.delivery.client import make_client
+    from bot.slack.delivery.slack_notifier import SlackNotifier
     from governance.alerts.service import deliver_pending, raise_alert
     from governance.registry.decisions import mark_needs_review
     from governance.upstream.facts import fingerprint

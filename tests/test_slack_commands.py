@@ -8,9 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.grammar.spec import Args, CommandTable, Invocation, Subcommand, build_table
+from bot.grammar.dispatch import build_table
+from bot.grammar.spec.invocation import Args, Invocation
+from bot.grammar.spec.subcommand import CommandTable, Subcommand
 from bot.render.blocks import Reply, message_reply
-from bot.slack.workers import WorkerPool
+from bot.slack.delivery.workers import WorkerPool
 from governance.core.config import Settings
 from governance.wiring.services import Services
 from tests.support.slack_harness import (

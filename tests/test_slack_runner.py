@@ -115,7 +115,7 @@ def test_processes_deliver_alerts_to_slack_when_a_bot_token_is_set(
     database_url: str, slack_standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.cli.main import _services
-    from bot.slack.notifier import SlackNotifier
+    from bot.slack.delivery.slack_notifier import SlackNotifier
     from governance.alerts.service import raise_alert
     from governance.core.db import transaction
     from governance.flows import jobs

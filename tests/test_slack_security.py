@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from bot.render.modals import CONDITIONS_MODAL
 from bot.render.request_card import ACTION_APPROVE, ACTION_CONDITIONS
-from bot.slack.client import make_client
-from bot.slack.notifier import SlackNotifier
+from bot.slack.delivery.client import make_client
+from bot.slack.delivery.slack_notifier import SlackNotifier
 from governance.alerts.service import deliver_pending, raise_alert
 from governance.core.config import Settings
 from governance.core.db import transaction

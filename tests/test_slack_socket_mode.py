@@ -9,7 +9,7 @@ import pytest
 from slack_bolt.request import BoltRequest
 
 from bot.slack.app import build_app
-from bot.slack.workers import WorkerPool
+from bot.slack.delivery.workers import WorkerPool
 from governance.core.config import ConfigError, Settings
 from governance.wiring.services import Services
 from tests.support.slack_driver import SlackDriver

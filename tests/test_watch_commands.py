@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.grammar.spec import Invocation, run_text
+from bot.grammar.dispatch import run_text
+from bot.grammar.spec.invocation import Invocation
 from governance.registry.models import ApprovalState
 from tests.support.blocks_walk import mrkdwn_texts
 from tests.support.watch_fixtures import Watched
@@ -104,7 +105,7 @@ def test_cli_check_prints_a_summary_and_json(
 
 
 def test_info_of_an_untracked_model_asks_the_hub_and_records_nothing(watched: Watched) -> None:
-    from bot.grammar.spec import build_table
+    from bot.grammar.dispatch import build_table
 
     watched.hub.add_model("mistralai/Mistral-7B-v0.1", license="apache-2.0", gated="auto")
     spec = build_table().get("info")

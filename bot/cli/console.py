@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from bot.grammar.spec import Invocation, build_table, run_text
+from bot.grammar.dispatch import build_table, run_text
+from bot.grammar.spec.invocation import Invocation
 from bot.render.text import render_reply
 from governance.core.errors import InvalidInput
 from governance.registry.validation import validate_user_id

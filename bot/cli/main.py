@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from bot.cli.wiring import process_services
-from bot.grammar.spec import Invocation, run_tokens
+from bot.grammar.dispatch import run_tokens
+from bot.grammar.spec.invocation import Invocation
 from bot.render.text import render_reply
 from governance.core.config import Settings, load_settings
 from governance.core.errors import GovernanceError

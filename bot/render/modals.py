@@ -1,4 +1,7 @@
-"""The modals of the Slack app. Pure builders; titles and labels within Slack's limits."""
+"""The modals of the Slack app. Pure builders; titles and labels within Slack's limits.
+
+Reading what a submitted modal carries is the listeners' (``bot.slack.listeners.view_state``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 
 from bot.render.blocks import Block, escape, section
 from governance.registry.models import IntendedUse
+from governance.registry.requests import DEFAULT_USE
 from governance.registry.validation import TEXT_MAX
 
 REQUEST_MODAL = "request_submit"
@@ -52,7 +56,7 @@ def _modal(callback_id: str, title: str, submit: str, blocks: list[Block], meta:
     }
 
 
-def request_modal(*, channel: str | None) -> Block:
+def request_modal(channel: str | None) -> Block:
     """``/models request`` alone: repo, intended use, reason."""
     options = [
         {"text": {"type": "plain_text", "text": use.value}, "value": use.value}
@@ -61,7 +65,7 @@ def request_modal(*, channel: str | None) -> Block:
     use_select = {
         "type": "static_select",
         "options": options,
-        "initial_option": options[list(IntendedUse).index(IntendedUse.INTERNAL)],
+        "initial_option": options[list(IntendedUse).index(DEFAULT_USE)],
     }
     blocks = [
         _input(
@@ -111,34 +115,3 @@ def reason_modal(
         _input("reason", "Reason", _text_input("Say briefly why", multiline=True)),
     ]
     return _modal(callback_id, title, submit, blocks, {**meta, "id": approval_id})
-
-
-def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
-    """The private_metadata we put in a modal (a dict), or {} if it is not ours."""
-    raw = view.get("private_metadata") if isinstance(view, dict) else None
-    if not isinstance(raw, str) or not raw:
-        return {}
-    try:
-        meta = json.loads(raw)
-    except ValueError:
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def read_input(view: dict[str, Any], block_id: str) -> str | None:
-    """The value of one input as Slack sends it (text, date or selected option)."""
-    state = view.get("state") if isinstance(view, dict) else None
-    values = state.get("values") if isinstance(state, dict) else None
-    entry = values.get(block_id) if isinstance(values, dict) else None
-    if not isinstance(entry, dict):
-        return None
-    element = entry.get(INPUT_ACTION) or next(iter(entry.values()), None)
-    if not isinstance(element, dict):
-        return None
-    for key in ("value", "selected_date"):
-        if isinstance(element.get(key), str):
-            return element[key]
-    option = element.get("selected_option")
-    if isinstance(option, dict) and isinstance(option.get("value"), str):
-        return option["value"]
-    return None

@@ -15,12 +15,12 @@ from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
-from bot.grammar.spec import CommandTable, build_table
-from bot.slack.client import make_client
-from bot.slack.context import SlackContext
-from bot.slack.listeners import actions, commands, events
-from bot.slack.listeners import view_submissions as views
-from bot.slack.workers import WorkerPool
+from bot.grammar.dispatch import build_table
+from bot.grammar.spec.subcommand import CommandTable
+from bot.slack.delivery.client import make_client
+from bot.slack.delivery.context import SlackContext
+from bot.slack.delivery.workers import WorkerPool
+from bot.slack.listeners import actions, commands, events, view_submissions
 from governance.core.config import ConfigError, Settings
 from governance.wiring.services import Services
 
@@ -86,7 +86,7 @@ def build_app(
     )
     commands.register(app, ctx)
     actions.register(app, ctx)
-    views.register(app, ctx)
+    view_submissions.register(app, ctx)
     events.register(app, ctx)
     app.error(_log_error)
     return app

@@ -22,7 +22,7 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 
-from bot.slack.client import make_client
+from bot.slack.delivery.client import make_client
 from governance.core.db import read_only_engine
 from governance.wiring.services import Services
 

@@ -24,8 +24,8 @@ from gunicorn.workers.base import Worker
 from sqlalchemy.engine import make_url
 
 from bot.slack.app import build_app
-from bot.slack.client import make_client
-from bot.slack.workers import WorkerPool
+from bot.slack.delivery.client import make_client
+from bot.slack.delivery.workers import WorkerPool
 from bot.slack.wsgi import wsgi_app
 from governance.assistant.factory import Assistant
 from governance.core.config import ConfigError, Settings

@@ -13,10 +13,9 @@ import json
 import sys
 import time
 
+from bot.slack.delivery.client import make_client
+from bot.slack.delivery.slack_notifier import SlackNotifier
 from governance.alerts.service import RetryPolicy
-
-from bot.slack.client import make_client
-from bot.slack.notifier import SlackNotifier
 from governance.core.config import load_settings
 from governance.flows import jobs
 from governance.wiring.services import build_services

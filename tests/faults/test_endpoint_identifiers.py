@@ -12,7 +12,7 @@ import pytest
 from bot.render.alerts import ACTION_ACK, ACTION_REAPPROVE
 from bot.render.modals import CONDITIONS_MODAL
 from bot.render.request_card import ACTION_APPROVE, ACTION_REJECT
-from bot.slack.notifier import SlackNotifier
+from bot.slack.delivery.slack_notifier import SlackNotifier
 from governance.core.config import Settings
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.grammar.spec import Invocation, run_text
+from bot.grammar.dispatch import run_text
+from bot.grammar.spec.invocation import Invocation
 from bot.render.blocks import Reply
 from governance.alerts.models import Alert
 from governance.core.clock import FrozenClock

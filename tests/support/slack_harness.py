@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from bot.slack.app import build_app
-from bot.slack.client import make_client
-from bot.slack.workers import WorkerPool
+from bot.slack.delivery.client import make_client
+from bot.slack.delivery.workers import WorkerPool
 from bot.slack.wsgi import wsgi_app
 from governance.core.config import Settings
 from governance.wiring.services import Services

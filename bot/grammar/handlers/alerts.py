@@ -1,24 +1,32 @@
-"""Alert routing subcommands: subscribe, unsubscribe, subscriptions (like ``/github subscribe``).
+"""Alert subcommands: subscribe, unsubscribe, subscriptions (like ``/github subscribe``), and
+the handler of an alert's Acknowledge button.
 
-Changing routing is for approvers (the service enforces it); listing is for everyone.
+Changing routing and acknowledging are for approvers (the service enforces it); listing is for
+everyone.
 """
 
 from __future__ import annotations
 
-from bot.grammar.spec import Args, Invocation, Subcommand
+from bot.grammar.spec.invocation import Args, Invocation
+from bot.grammar.spec.subcommand import Subcommand
 from bot.render.alerts import subscriptions_reply
-from bot.render.blocks import Reply, escape, section
+from bot.render.blocks import Reply, escape, message_reply, section
 from bot.render.mentions import channel_ref
-from governance.alerts import subscriptions as service
+from governance.alerts import acks
+from governance.alerts import subscriptions as alert_subscriptions
 from governance.core.db import transaction
+from governance.core.errors import InvalidInput
+from governance.registry.validation import parse_number
 
 
 def subscribe(inv: Invocation, args: Args) -> Reply:
     s = inv.services
-    destination = service.parse_destination(args.positionals[0])
-    kinds = service.parse_kinds([w.strip(",") for w in args.positionals[1:] if w.strip(",")])
+    destination = alert_subscriptions.parse_destination(args.positionals[0])
+    kinds = alert_subscriptions.parse_kinds(
+        [w.strip(",") for w in args.positionals[1:] if w.strip(",")]
+    )
     with transaction(inv.session_factory) as session:
-        service.subscribe(
+        alert_subscriptions.subscribe(
             session,
             destination=destination,
             kinds=kinds,
@@ -36,9 +44,9 @@ def subscribe(inv: Invocation, args: Args) -> Reply:
 
 def unsubscribe(inv: Invocation, args: Args) -> Reply:
     s = inv.services
-    destination = service.parse_destination(args.positionals[0])
+    destination = alert_subscriptions.parse_destination(args.positionals[0])
     with transaction(inv.session_factory) as session:
-        service.unsubscribe(
+        alert_subscriptions.unsubscribe(
             session, destination=destination, actor=inv.user, clock=s.clock, approvers=s.approvers
         )
     return Reply(
@@ -50,8 +58,26 @@ def unsubscribe(inv: Invocation, args: Args) -> Reply:
 
 def subscriptions(inv: Invocation, args: Args) -> Reply:
     with transaction(inv.session_factory) as session:
-        rows = [(s.destination, s.kinds) for s in service.list_subscriptions(session)]
+        rows = [(s.destination, s.kinds) for s in alert_subscriptions.list_subscriptions(session)]
     return subscriptions_reply(rows, default=inv.services.settings.alerts_channel)
+
+
+def acknowledge(inv: Invocation, args: Args) -> Reply:
+    """Acknowledge alert ``args.positionals[0]`` (its number); a button's handler, not typed.
+
+    Raises:
+        InvalidInput: not a number. NotFound: no such alert. PermissionDenied: not an approver.
+        Conflict: it was already acknowledged (the message says by whom).
+    """
+    s = inv.services
+    alert_id = parse_number(args.positionals[0], what="alert")
+    if alert_id is None:
+        raise InvalidInput(f"{args.positionals[0][:30]!r} is not an alert number.")
+    with transaction(inv.session_factory) as session:
+        acks.acknowledge(
+            session, alert_id=alert_id, actor=inv.user, clock=s.clock, approvers=s.approvers
+        )
+    return message_reply(f"Alert #{alert_id} acknowledged.", data={"alert_id": alert_id})
 
 
 SUBCOMMANDS = [

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.grammar.spec import Args, Invocation, Subcommand
-from bot.render import assistant as views
+from bot.grammar.spec.invocation import Args, Invocation
+from bot.grammar.spec.subcommand import Subcommand
+from bot.render.assistant import answer_reply, partial_reply, queued_reply
 from bot.render.blocks import Reply
 from governance.wiring.services import Services
 
@@ -37,11 +38,11 @@ def ask_streaming(
 
     def partial(text: str) -> None:
         if on_partial is not None:
-            on_partial(views.partial_reply(question, text, model_name=model_name))
+            on_partial(partial_reply(question, text, model_name=model_name))
 
     def position(ahead: int) -> None:
         if on_queued is not None:
-            on_queued(views.queued_reply(question, ahead))
+            on_queued(queued_reply(question, ahead))
 
     if on_partial is not None:
         model_name = assistant.runtime().name
@@ -50,7 +51,7 @@ def ask_streaming(
         on_partial=partial if on_partial is not None else None,
         on_position=position if on_queued is not None else None,
     )
-    return views.answer_reply(question, result)
+    return answer_reply(question, result)
 
 
 def ask(inv: Invocation, args: Args) -> Reply:

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.grammar.spec import Args, Invocation, Subcommand
-from bot.render import licenses as views
-from bot.render import policy as policy_views
+from bot.grammar.spec.invocation import Args, Invocation
+from bot.grammar.spec.subcommand import Subcommand
 from bot.render.blocks import Block, Reply, message_reply
+from bot.render.licenses import (
+    info_blocks,
+    license_check_reply,
+    license_reply,
+    not_checked_reply,
+    openness_reply,
+)
+from bot.render.policy import policy_show_reply
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput
 from governance.licenses import overrides, policy_store
@@ -21,7 +28,7 @@ from governance.upstream.snapshot_evidence import latest_evidence
 
 
 def license_(inv: Invocation, args: Args) -> Reply:
-    return views.license_reply(load_knowledge_base().get(args.rest(0)))
+    return license_reply(load_knowledge_base().get(args.rest(0)))
 
 
 def license_check(inv: Invocation, args: Args) -> Reply:
@@ -29,8 +36,8 @@ def license_check(inv: Invocation, args: Args) -> Reply:
         model = get_model(session, args.positionals[0])
         found = latest_evidence(session, model)
         if found is None:
-            return views.not_checked_reply(model, "license evidence")
-        return views.license_check_reply(found)
+            return not_checked_reply(model, "license evidence")
+        return license_check_reply(found)
 
 
 def openness(inv: Invocation, args: Args) -> Reply:
@@ -73,7 +80,7 @@ def openness(inv: Invocation, args: Args) -> Reply:
             )
         model = get_model(session, repo)
         found = latest_evidence(session, model)
-        return views.openness_reply(found) if found else views.not_checked_reply(model, "openness")
+        return openness_reply(found) if found else not_checked_reply(model, "openness")
 
 
 def policy(inv: Invocation, args: Args) -> Reply:
@@ -81,7 +88,7 @@ def policy(inv: Invocation, args: Args) -> Reply:
     action = args.positionals[0].lower() if args.positionals else "show"
     with transaction(inv.session_factory) as session:
         if action == "show" and len(args.positionals) <= 1:
-            return policy_views.policy_show_reply(policy_store.show_policy(session))
+            return policy_show_reply(policy_store.show_policy(session))
         if action == "set" and len(args.positionals) >= 3:
             setting = policy_store.set_rule(
                 session,
@@ -112,9 +119,9 @@ def policy(inv: Invocation, args: Args) -> Reply:
 # ---------------------------------------------------------------------------- for other handlers
 
 
-def info_blocks(session: Session, model: TrackedModel) -> list[Block]:
+def license_info_blocks(session: Session, model: TrackedModel) -> list[Block]:
     """The license and openness section that ``/models info`` appends."""
-    return views.info_blocks(latest_evidence(session, model))
+    return info_blocks(latest_evidence(session, model))
 
 
 SUBCOMMANDS = [

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.grammar.handlers import licenses as license_handlers
-from bot.grammar.spec import Args, Invocation, Subcommand
-from bot.render import policy as policy_views
-from bot.render import registry as views
-from bot.render import upstream as upstream_views
+from bot.grammar.handlers.licenses import license_info_blocks
+from bot.grammar.spec.invocation import Args, Invocation
+from bot.grammar.spec.subcommand import CardFollowUp, Subcommand
 from bot.render.blocks import Reply
+from bot.render.modals import request_modal
+from bot.render.policy import policy_blocks
+from bot.render.registry import (
+    approval_reply,
+    history_reply,
+    info_reply,
+    list_reply,
+    state_label,
+)
+from bot.render.upstream import untracked_info_reply
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput
 from governance.flows import decisions as decision_flow
 from governance.registry import decisions, queries
 from governance.registry.models import Approval, ApprovalState, IntendedUse
+from governance.registry.requests import DEFAULT_USE
 from governance.registry.tracking import find_model
 from governance.registry.validation import parse_expiry, parse_use, validate_repo_id
 from governance.upstream.service import lookup
@@ -38,8 +47,9 @@ def _use_option(args: Args) -> IntendedUse | None:
 
 
 def request(inv: Invocation, args: Args) -> Reply:
+    """Record a request for ``args.positionals[0]``; the rest of the line is its reason."""
     services = inv.services
-    use = _use_option(args) or IntendedUse.INTERNAL
+    use = _use_option(args) or DEFAULT_USE
     with transaction(inv.session_factory) as session:
         recorded = decision_flow.request(
             session,
@@ -50,16 +60,17 @@ def request(inv: Invocation, args: Args) -> Reply:
             clock=services.clock,
         )
         approval = recorded.approval
-        reply = views.approval_reply(
+        reply = approval_reply(
             approval,
             f"Request #{approval.id} recorded: {approval.model.repo_id} for {use.value} use. "
             "An approver will decide it.",
         )
-        reply.blocks += policy_views.policy_blocks(recorded.verdict)
+        reply.blocks += policy_blocks(recorded.verdict)
         return reply
 
 
 def approve(inv: Invocation, args: Args) -> Reply:
+    """Approve request ``args.positionals[0]`` (a repo or ``#id``), with the policy check."""
     services = inv.services
     expiry = args.option("expires")
     expires_on = parse_expiry(expiry, today=services.clock.now().date()) if expiry else None
@@ -73,8 +84,9 @@ def approve(inv: Invocation, args: Args) -> Reply:
             conditions=args.option("conditions"),
             expires_on=expires_on,
             use=_use_option(args),
+            only_from=inv.only_from,
         )
-        return views.approval_reply(
+        return approval_reply(
             approval,
             f"Approved #{approval.id}: {approval.model.repo_id} for {approval.use.value} use.",
         )
@@ -94,10 +106,9 @@ def _with_reason(decide: Callable[..., Approval], done: str) -> Callable[[Invoca
                 reason=args.rest(1),
                 clock=services.clock,
                 use=_use_option(args),
+                only_from=inv.only_from,
             )
-            return views.approval_reply(
-                approval, f"{done} #{approval.id}: {approval.model.repo_id}."
-            )
+            return approval_reply(approval, f"{done} #{approval.id}: {approval.model.repo_id}.")
 
     return handler
 
@@ -119,9 +130,9 @@ def list_(inv: Invocation, args: Args) -> Reply:
     use = _use_option(args)
     with transaction(inv.session_factory) as session:
         approvals = queries.list_approvals(session, state=state, use=use)
-        title = "Requests" + (f" ({views.state_label(state)})" if state else "")
+        title = "Requests" + (f" ({state_label(state)})" if state else "")
         title += f" for {use.value} use" if use else ""
-        return views.list_reply(approvals, title=title)
+        return list_reply(approvals, title=title)
 
 
 def info(inv: Invocation, args: Args) -> Reply:
@@ -129,10 +140,10 @@ def info(inv: Invocation, args: Args) -> Reply:
     with transaction(inv.session_factory) as session:
         if find_model(session, validate_repo_id(repo)) is not None:
             overview = queries.model_overview(session, repo=repo)
-            extra = license_handlers.info_blocks(session, overview.model)
-            return views.info_reply(overview, extra_blocks=extra)
+            extra = license_info_blocks(session, overview.model)
+            return info_reply(overview, extra_blocks=extra)
     # Not tracked: say what the Hub says about it (read-only; nothing is recorded).
-    return upstream_views.untracked_info_reply(repo, lookup(inv.services.hub, repo))
+    return untracked_info_reply(repo, lookup(inv.services.hub, repo))
 
 
 def _info_is_slow(inv: Invocation, arguments: list[str]) -> bool:
@@ -146,70 +157,74 @@ def _info_is_slow(inv: Invocation, arguments: list[str]) -> bool:
 def history(inv: Invocation, args: Args) -> Reply:
     with transaction(inv.session_factory) as session:
         model, events = queries.history(session, repo=args.positionals[0])
-        return views.history_reply(model, events)
+        return history_reply(model, events)
 
 
 _USE = frozenset({"use"})
-SUBCOMMANDS = [
-    Subcommand(
-        "list",
-        "list [pending|approved|review|rejected|revoked|expired] [--use USE]",
-        "List requests and approvals, newest first.",
-        list_,
-        _USE,
-        max_args=1,
-        reads_only=True,
-    ),
-    Subcommand(
-        "info",
-        "info <repo>",
-        "One model: its approvals and recent history.",
-        info,
-        min_args=1,
-        max_args=1,
-        slow=_info_is_slow,
-        reads_only=True,
-    ),
-    Subcommand(
-        "request",
-        "request <repo> [--use research|internal|commercial] [reason]",
-        "Ask to use a model (default use: internal).",
-        request,
-        _USE,
-        min_args=1,
-    ),
-    Subcommand(
-        "approve",
-        'approve <repo|#id> [--conditions "..."] [--expires YYYY-MM-DD] [--use USE]',
-        "Approve a request, or re-approve one in review (approvers).",
-        approve,
-        frozenset({"conditions", "expires", "use"}),
-        min_args=1,
-        max_args=1,
-    ),
-    Subcommand(
-        "reject",
-        "reject <repo|#id> <reason>",
-        "Reject a request (approvers).",
-        reject,
-        _USE,
-        min_args=2,
-    ),
-    Subcommand(
-        "revoke",
-        "revoke <repo|#id> <reason>",
-        "Withdraw an approval (approvers).",
-        revoke,
-        _USE,
-        min_args=2,
-    ),
-    Subcommand(
-        "history",
-        "history <repo>",
-        "Every change to a model, with actor and time.",
-        history,
-        min_args=1,
-        max_args=1,
-        reads_only=True,
-    ),
-]
+LIST = Subcommand(
+    "list",
+    "list [pending|approved|review|rejected|revoked|expired] [--use USE]",
+    "List requests and approvals, newest first.",
+    list_,
+    _USE,
+    max_args=1,
+    reads_only=True,
+)
+INFO = Subcommand(
+    "info",
+    "info <repo>",
+    "One model: its approvals and recent history.",
+    info,
+    min_args=1,
+    max_args=1,
+    slow=_info_is_slow,
+    reads_only=True,
+)
+REQUEST = Subcommand(
+    "request",
+    "request <repo> [--use research|internal|commercial] [reason]",
+    f"Ask to use a model (default use: {DEFAULT_USE.value}).",
+    request,
+    _USE,
+    min_args=1,
+    form=request_modal,
+    card_follow_up=CardFollowUp.POST_NEW,
+)
+APPROVE = Subcommand(
+    "approve",
+    'approve <repo|#id> [--conditions "..."] [--expires YYYY-MM-DD] [--use USE]',
+    "Approve a request, or re-approve one in review (approvers).",
+    approve,
+    frozenset({"conditions", "expires", "use"}),
+    min_args=1,
+    max_args=1,
+    card_follow_up=CardFollowUp.DECIDED,
+)
+REJECT = Subcommand(
+    "reject",
+    "reject <repo|#id> <reason>",
+    "Reject a request (approvers).",
+    reject,
+    _USE,
+    min_args=2,
+    card_follow_up=CardFollowUp.DECIDED,
+)
+REVOKE = Subcommand(
+    "revoke",
+    "revoke <repo|#id> <reason>",
+    "Withdraw an approval (approvers).",
+    revoke,
+    _USE,
+    min_args=2,
+    card_follow_up=CardFollowUp.DECIDED,
+)
+HISTORY = Subcommand(
+    "history",
+    "history <repo>",
+    "Every change to a model, with actor and time.",
+    history,
+    min_args=1,
+    max_args=1,
+    reads_only=True,
+)
+SUBCOMMANDS = [LIST, INFO, REQUEST, APPROVE, REJECT, REVOKE, HISTORY]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.grammar.spec import Args, Invocation, Subcommand
-from bot.render import upstream as views
+from bot.grammar.spec.invocation import Args, Invocation
+from bot.grammar.spec.subcommand import Subcommand
 from bot.render.blocks import Reply, message_reply
+from bot.render.upstream import changes_reply, cycle_reply, diff_reply
 from governance.core.db import transaction
 from governance.licenses.diffs import clause_diffs
 from governance.registry.models import TrackedModel
@@ -48,7 +49,7 @@ def check(inv: Invocation, args: Args) -> Reply:
     report = run_cycle(
         service.watch_context(inv.services), repo_ids=args.positionals or None, trigger="manual"
     )
-    return views.cycle_reply(report)
+    return cycle_reply(report)
 
 
 def changes(inv: Invocation, args: Args) -> Reply:
@@ -57,7 +58,7 @@ def changes(inv: Invocation, args: Args) -> Reply:
         rows = service.recent_changes(session, repo_id=repo, limit=20)
         names = dict(session.execute(select(TrackedModel.id, TrackedModel.repo_id)).all())
         title = f"Upstream changes of {repo}" if repo else "Recent upstream changes"
-        return views.changes_reply([(c, names.get(c.model_id, "?")) for c in rows], title=title)
+        return changes_reply([(c, names.get(c.model_id, "?")) for c in rows], title=title)
 
 
 def diff(inv: Invocation, args: Args) -> Reply:
@@ -71,7 +72,7 @@ def diff(inv: Invocation, args: Args) -> Reply:
             to_ref=refs[1] if len(refs) > 1 else None,
         )
         diffs = clause_diffs(texts, old_ref=(old.sha or "?")[:12], new_ref=(new.sha or "?")[:12])
-        return views.diff_reply(new.repo_id, old, new, diffs)
+        return diff_reply(new.repo_id, old, new, diffs)
 
 
 SUBCOMMANDS = [

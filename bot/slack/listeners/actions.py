@@ -1,5 +1,6 @@
 """Button clicks: request cards (approve, with conditions, reject) and alerts (acknowledge,
-re-approve, revoke). Each acks first, calls one service, and leaves the posting to the pool.
+re-approve, revoke). Each acks first; a decision runs the same grammar handler as the typed
+command (``bot.slack.listeners.invoke``), and the posting is left to the pool.
 
 A refusal (not an approver, own request, already decided, a forged or stale value) is shown
 only to the person who clicked; the card stays as it is.
@@ -14,22 +15,33 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.render import alerts as alert_views
-from bot.render import request_card as card_views
-from bot.render import modals
-from bot.render.blocks import error_reply
-from bot.slack import decisions
-from bot.slack import posting as cards
-from bot.slack.context import SlackContext
-from bot.slack.error_replies import attempt
-from bot.slack.respond import tell
+from bot.grammar.dispatch import run_handler
+from bot.grammar.handlers.alerts import acknowledge
+from bot.grammar.handlers.registry import APPROVE
+from bot.grammar.spec.invocation import Args, Invocation
+from bot.render.alerts import ACTION_ACK, ACTION_REVOKE, REAPPROVE_PATTERN, REVOKE_PATTERN
+from bot.render.blocks import Reply, error_reply
+from bot.render.modals import REJECT_MODAL, REVOKE_MODAL, conditions_modal, reason_modal
+from bot.render.request_card import ACTION_APPROVE, ACTION_CONDITIONS, ACTION_REJECT
+from bot.slack.delivery.context import SlackContext
+from bot.slack.delivery.posting import note_in_thread, refresh_alert
+from bot.slack.delivery.respond import tell
+from bot.slack.listeners.button_targets import (
+    IN_REVIEW,
+    PENDING,
+    alert_lists_approval,
+    approval_repo,
+    parse_id,
+)
+from bot.slack.listeners.error_replies import attempt
+from bot.slack.listeners.invoke import run_from_surface
 from governance.core.errors import InvalidInput
 from governance.registry.models import ApprovalState
 
 log = logging.getLogger(__name__)
 
 Body = dict[str, Any]
-Handler = Callable[[SlackContext, Body], None]
+ClickHandler = Callable[[SlackContext, Body], None]
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -71,8 +83,8 @@ def _suffix_id(body: Body) -> int:
         InvalidInput: they disagree, or are not ASCII numbers.
     """
     action_id = _text(_action(body).get("action_id"))
-    from_action = decisions.parse_id(action_id.rpartition("-")[2])
-    if decisions.parse_id(_value(body)) != from_action:
+    from_action = parse_id(action_id.rpartition("-")[2])
+    if parse_id(_value(body)) != from_action:
         raise InvalidInput("That button is out of date; `/models list` shows the current ones.")
     return from_action
 
@@ -82,11 +94,11 @@ def _alert_id(body: Body) -> int:
     block_id = _text(_action(body).get("block_id"))
     if not block_id.startswith("alert-"):
         raise InvalidInput("That alert button is out of date; the alert may have been replaced.")
-    return decisions.parse_id(block_id.removeprefix("alert-"), "alert")
+    return parse_id(block_id.removeprefix("alert-"), "alert")
 
 
 def register(app: App, ctx: SlackContext) -> None:
-    def listener(handler: Callable[[SlackContext, Body], None]) -> Callable[[Ack, Body], None]:
+    def listener(handler: ClickHandler) -> Callable[[Ack, Body], None]:
         def run(ack: Ack, body: Body) -> None:
             ack()
             handler(ctx, body if isinstance(body, dict) else {})
@@ -94,7 +106,7 @@ def register(app: App, ctx: SlackContext) -> None:
         run.__name__ = handler.__name__
         return run
 
-    def later(handler: Handler) -> Handler:
+    def later(handler: ClickHandler) -> ClickHandler:
         # A decision writes: it runs on the pool, so the click's ack never waits for the
         # database (the answer, or the refusal, is posted from there).
         def submit(ctx: SlackContext, body: Body) -> None:
@@ -105,45 +117,48 @@ def register(app: App, ctx: SlackContext) -> None:
 
     # Opening a modal must happen within the trigger's 3 seconds: in the listener, after a
     # read that takes no lock.
-    app.action(card_views.ACTION_APPROVE)(listener(later(approve_clicked)))
-    app.action(card_views.ACTION_CONDITIONS)(listener(conditions_clicked))
-    app.action(card_views.ACTION_REJECT)(listener(reject_clicked))
-    app.action(alert_views.ACTION_ACK)(listener(later(acknowledge_clicked)))
-    app.action(alert_views.REAPPROVE_PATTERN)(listener(later(reapprove_clicked)))
-    app.action(alert_views.REVOKE_PATTERN)(listener(revoke_clicked))
+    app.action(ACTION_APPROVE)(listener(later(approve_clicked)))
+    app.action(ACTION_CONDITIONS)(listener(conditions_clicked))
+    app.action(ACTION_REJECT)(listener(reject_clicked))
+    app.action(ACTION_ACK)(listener(later(acknowledge_clicked)))
+    app.action(REAPPROVE_PATTERN)(listener(later(reapprove_clicked)))
+    app.action(REVOKE_PATTERN)(listener(revoke_clicked))
 
 
 def _refuse(ctx: SlackContext, user: str, channel: str | None, message: str) -> None:
     ctx.pool.submit(tell, ctx.client, user=user, channel=channel, reply=error_reply(message))
 
 
+def _decider(
+    ctx: SlackContext, user: str, channel: str | None, only_from: tuple[ApprovalState, ...]
+) -> Invocation:
+    """The invocation of a decision clicked by ``user``, valid only from ``only_from``."""
+    return Invocation(services=ctx.services, user=user, channel=channel, only_from=only_from)
+
+
 def approve_clicked(ctx: SlackContext, body: Body) -> None:
+    """The card's Approve: ``approve #<id>``, only while the request is still pending."""
     user, channel, _ts = _where(body)
-    outcome = attempt(
-        "approve button",
-        lambda: decisions.approve(ctx, decisions.parse_id(_value(body)), user, only_from=PENDING),
-    )
-    if outcome.value is None:
-        _refuse(ctx, user, channel, outcome.error or "")
+    target = attempt("approve button", lambda: parse_id(_value(body)))
+    if target.value is None:
+        _refuse(ctx, user, channel, target.error or "")
         return
-    ctx.pool.submit(cards.after_decision, ctx, outcome.value.id)
-
-
-PENDING = (ApprovalState.REQUESTED,)
-IN_REVIEW = (ApprovalState.NEEDS_REVIEW,)
+    run_from_surface(
+        ctx, APPROVE, _decider(ctx, user, channel, PENDING), Args([f"#{target.value}"])
+    )
 
 
 def _locate(ctx: SlackContext, body: Body) -> tuple[int, str, tuple[ApprovalState, ...]]:
     """(request number, repo, the states the button was rendered for) of a modal-opening
     click; the request must still be in one of those states."""
-    if _text(_action(body).get("action_id")).startswith(alert_views.ACTION_REVOKE):
+    if _text(_action(body).get("action_id")).startswith(ACTION_REVOKE):
         approval_id = _suffix_id(body)
-        decisions.alert_lists_approval(ctx, _alert_id(body), approval_id)
+        alert_lists_approval(ctx, _alert_id(body), approval_id)
         states = IN_REVIEW
     else:
-        approval_id = decisions.parse_id(_value(body))
+        approval_id = parse_id(_value(body))
         states = PENDING
-    return approval_id, decisions.approval_repo(ctx, approval_id, states), states
+    return approval_id, approval_repo(ctx, approval_id, states), states
 
 
 def _open_modal(
@@ -168,7 +183,7 @@ def conditions_clicked(ctx: SlackContext, body: Body) -> None:
     _open_modal(
         ctx,
         body,
-        lambda n, repo, meta: modals.conditions_modal(approval_id=n, repo=repo, meta=meta),
+        lambda n, repo, meta: conditions_modal(approval_id=n, repo=repo, meta=meta),
     )
 
 
@@ -181,7 +196,7 @@ def _reason_modal_opener(
         _open_modal(
             ctx,
             body,
-            lambda n, repo, meta: modals.reason_modal(
+            lambda n, repo, meta: reason_modal(
                 callback_id=callback_id,
                 title=title,
                 submit=submit,
@@ -194,43 +209,59 @@ def _reason_modal_opener(
     return clicked
 
 
-reject_clicked = _reason_modal_opener(modals.REJECT_MODAL, "Reject request", "Reject")
-revoke_clicked = _reason_modal_opener(modals.REVOKE_MODAL, "Revoke approval", "Revoke")
+reject_clicked = _reason_modal_opener(REJECT_MODAL, "Reject request", "Reject")
+revoke_clicked = _reason_modal_opener(REVOKE_MODAL, "Revoke approval", "Revoke")
 
 
 def acknowledge_clicked(ctx: SlackContext, body: Body) -> None:
+    """An alert's Acknowledge; the alert message is re-rendered to say who and when."""
     user, channel, ts = _where(body)
-    outcome = attempt(
-        "acknowledge button",
-        lambda: decisions.acknowledge(ctx, decisions.parse_id(_value(body), "alert"), user),
-    )
-    if not outcome.ok:
-        _refuse(ctx, user, channel, outcome.error or "")
+    target = attempt("acknowledge button", lambda: parse_id(_value(body), "alert"))
+    if target.value is None:
+        _refuse(ctx, user, channel, target.error or "")
+        return
+    alert_id = target.value
+    invocation = Invocation(services=ctx.services, user=user, channel=channel)
+    reply = run_handler(acknowledge, invocation, Args([str(alert_id)]), what="acknowledge button")
+    if not reply.ok:
+        tell(ctx.client, user=user, channel=channel, reply=reply)
         return
     if channel and ts:
-        ctx.pool.submit(cards.refresh_alert, ctx, decisions.parse_id(_value(body)), channel, ts)
+        ctx.pool.submit(refresh_alert, ctx, alert_id, channel, ts)
 
 
-def _reapprove(ctx: SlackContext, body: Body, user: str) -> object:
+def _reapproval_target(ctx: SlackContext, body: Body) -> int:
+    """The request an alert's Re-approve names, if the alert really put it in review."""
     approval_id = _suffix_id(body)
-    decisions.alert_lists_approval(ctx, _alert_id(body), approval_id)
-    return decisions.approve(ctx, approval_id, user, only_from=IN_REVIEW)
+    alert_lists_approval(ctx, _alert_id(body), approval_id)
+    return approval_id
 
 
 def reapprove_clicked(ctx: SlackContext, body: Body) -> None:
+    """An alert's Re-approve: ``approve #<id>``, only while it is still in review; a note under
+    the alert says who did it."""
     user, channel, ts = _where(body)
-    outcome = attempt("re-approve button", lambda: _reapprove(ctx, body, user))
-    if outcome.value is None:
-        _refuse(ctx, user, channel, outcome.error or "")
+    target = attempt("re-approve button", lambda: _reapproval_target(ctx, body))
+    if target.value is None:
+        _refuse(ctx, user, channel, target.error or "")
         return
-    approval_id = outcome.value.id  # type: ignore[attr-defined]
-    if channel and ts:
-        ctx.pool.submit(
-            cards.note_in_thread,
-            ctx,
-            channel=channel,
-            ts=ts,
-            actor=user,
-            what=f"Re-approved #{approval_id}",
-        )
-    ctx.pool.submit(cards.after_decision, ctx, approval_id)
+    approval_id = target.value
+
+    def note(_reply: Reply) -> None:
+        if channel and ts:
+            ctx.pool.submit(
+                note_in_thread,
+                ctx,
+                channel=channel,
+                ts=ts,
+                actor=user,
+                what=f"Re-approved #{approval_id}",
+            )
+
+    run_from_surface(
+        ctx,
+        APPROVE,
+        _decider(ctx, user, channel, IN_REVIEW),
+        Args([f"#{approval_id}"]),
+        on_success=note,
+    )

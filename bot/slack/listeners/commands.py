@@ -11,7 +11,7 @@ The ack never waits for the database:
 - subcommands marked ``slow`` (the Hub, the language model) ack "working on it" at once and
   finish on the pool's slow slots.
 
-``/models request`` alone opens a form.
+A subcommand with a ``form`` (``request``) typed alone opens that form instead.
 """
 
 from __future__ import annotations
@@ -24,20 +24,19 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.grammar.spec import Invocation, Subcommand, run_tokens, tokenize
+from bot.grammar.dispatch import COMMAND, run_tokens, tokenize
+from bot.grammar.failures import failure_message
+from bot.grammar.spec.invocation import Invocation
+from bot.grammar.spec.subcommand import Subcommand
 from bot.render.blocks import Reply, error_reply, escape, message_reply, section
-from bot.render.modals import request_modal
-from bot.slack import posting as cards
-from bot.slack.answer_stream import stream_answer
-from bot.slack.context import SlackContext
-from bot.slack.error_replies import unexpected
-from bot.slack.respond import ack_payload, respond_later, tell
+from bot.slack.delivery.answer_stream import stream_answer
+from bot.slack.delivery.context import SlackContext
+from bot.slack.delivery.respond import ack_payload, respond_later, tell
+from bot.slack.listeners.invoke import follow_up
 from governance.core.errors import GovernanceError
 
 log = logging.getLogger(__name__)
 
-COMMAND = "/models"
-DECISIONS = frozenset({"approve", "reject", "revoke"})
 STILL_WORKING_AFTER_SECONDS = 1.0
 BUSY = "modelgov is busy with other commands; try again in a minute."
 
@@ -46,9 +45,9 @@ def register(app: App, ctx: SlackContext) -> None:
     def models_command(ack: Ack, command: dict[str, Any]) -> None:
         try:
             handle(ctx, ack, command)
-        except Exception:
+        except Exception as exc:
             if ack.response is None:  # still time to say so instead of Slack's "failed"
-                ack(**ack_payload(error_reply(unexpected("/models"))))
+                ack(**ack_payload(error_reply(failure_message(exc, COMMAND))))
             else:
                 log.exception("/models failed after its ack")
 
@@ -72,9 +71,9 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
         tokens = tokens[1:]
     spec = ctx.table.get(tokens[0]) if tokens else None
     reader = Invocation(services=ctx.services, user=user, channel=channel, read_only=True)
-    if spec is not None and spec.name == "request" and len(tokens) == 1:
+    if spec is not None and spec.form is not None and spec.opens_form(tokens[1:]):
         ack()
-        _open_request_form(ctx, command, user, channel)
+        _open_form(ctx, spec.form(channel), spec, command, user, channel)
         return
     if spec is not None and spec.is_slow(reader, tokens[1:]):
         invocation = Invocation(services=ctx.services, user=user, channel=channel)
@@ -209,30 +208,20 @@ def _finish_slow(
     follow_up(ctx, spec, reply)
 
 
-def follow_up(ctx: SlackContext, spec: Subcommand | None, reply: Reply) -> None:
-    """Cards outlive the command: post one for a new request, update it after a decision."""
-    if spec is None or not reply.ok or not isinstance(reply.data, dict):
-        return
-    approval_id = reply.data.get("id")
-    if not isinstance(approval_id, int):
-        return
-    if spec.name == "request":
-        ctx.pool.submit(cards.post_request_card, ctx, approval_id)
-    elif spec.name in DECISIONS:
-        ctx.pool.submit(cards.after_decision, ctx, approval_id)
-
-
-def _open_request_form(
-    ctx: SlackContext, command: dict[str, Any], user: str, channel: str | None
+def _open_form(
+    ctx: SlackContext,
+    view: dict[str, Any],
+    spec: Subcommand,
+    command: dict[str, Any],
+    user: str,
+    channel: str | None,
 ) -> None:
+    """Open ``spec``'s form; if Slack will not, tell the person how to type it instead."""
     try:
-        ctx.client.views_open(
-            trigger_id=_field(command, "trigger_id"), view=request_modal(channel=channel)
-        )
+        ctx.client.views_open(trigger_id=_field(command, "trigger_id"), view=view)
     except (SlackApiError, SlackClientError) as exc:
-        log.info("cannot open the request form: %s", exc)
+        log.info("cannot open the %s form: %s", spec.name, exc)
         hint = message_reply(
-            "The request form did not open; type it instead: "
-            "/models request <repo> [--use research|internal|commercial] [reason]"
+            f"The {spec.name} form did not open; type it instead: {COMMAND} {spec.usage}"
         )
         ctx.pool.submit(tell, ctx.client, user=user, channel=channel, reply=hint)

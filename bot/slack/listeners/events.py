@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.slack import posting as cards
-from bot.slack.context import SlackContext
+from bot.slack.delivery.context import SlackContext
+from bot.slack.delivery.posting import publish_home
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -16,6 +16,6 @@ def register(app: App, ctx: SlackContext) -> None:
         # The event also fires for the Messages tab; only the Home tab shows the dashboard.
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        ctx.pool.submit(cards.publish_home, ctx, str(event["user"]))
+        ctx.pool.submit(publish_home, ctx, str(event["user"]))
 
     app.event("app_home_opened")(home_opened)

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from bot.render.blocks import Reply, escape, fit, truncate
-from bot.slack.client import retry_handlers
+from bot.slack.delivery.client import retry_handlers
 
 log = logging.getLogger(__name__)
 

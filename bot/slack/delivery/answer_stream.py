@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.render.blocks import Reply, error_reply, message_reply
-from bot.slack.respond import message_payload, respond_later
+from bot.slack.delivery.respond import message_payload, respond_later
 from governance.assistant.streaming import ThrottledPublisher
 from governance.core.errors import GovernanceError
 from governance.wiring.services import Services

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from bot.grammar.spec import CommandTable
-from bot.slack.workers import WorkerPool
+from bot.grammar.spec.subcommand import CommandTable
+from bot.slack.delivery.workers import WorkerPool
 from governance.core.config import Settings
 from governance.wiring.services import Services
 

@@ -16,6 +16,7 @@ import socket
 import urllib.error
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -25,8 +26,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from bot.render.alerts import alert_message
 from bot.render.blocks import Reply
 from bot.render.request_card import request_card
-from bot.slack.client import delivery_client, retry_after
-from bot.slack.respond import message_payload
+from bot.slack.delivery.client import delivery_client, retry_after
+from bot.slack.delivery.respond import message_payload
 from governance.alerts.notifier import (
     CARD_UPDATE,
     DIRECT_MESSAGE,
@@ -207,7 +208,9 @@ class SlackNotifier:
                 return Delivered(message_ref=str(message["ts"]), channel_id=channel)
         return None
 
-    def _messages(self, channel: str, *, oldest: str, thread: str | None) -> Iterator[dict]:
+    def _messages(
+        self, channel: str, *, oldest: str, thread: str | None
+    ) -> Iterator[dict[str, Any]]:
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
             page = self._history_page(channel, oldest=oldest, thread=thread, cursor=cursor)
@@ -224,7 +227,7 @@ class SlackNotifier:
         self, channel: str, *, oldest: str, thread: str | None, cursor: str | None
     ) -> Any:
         def read() -> Any:
-            args = {
+            args: dict[str, Any] = {
                 "channel": channel,
                 "oldest": oldest,
                 "limit": HISTORY_PAGE_SIZE,
@@ -247,6 +250,14 @@ class SlackNotifier:
         self._call("conversations.join", lambda: self._client.conversations_join(channel=channel))
         return self._call("conversations.history", read)
 
+    def _channel_page(self, cursor: str | None) -> Any:
+        return self._client.conversations_list(
+            types="public_channel,private_channel",
+            exclude_archived=True,
+            limit=1000,
+            cursor=cursor,
+        )
+
     def _channel_id(self, destination: str) -> str:
         """The id of a channel typed by name (history is read by id)."""
         if not destination.startswith("#"):
@@ -254,15 +265,7 @@ class SlackNotifier:
         name = destination[1:].lower()
         cursor: str | None = None
         while True:
-            page = self._call(
-                "conversations.list",
-                lambda after=cursor: self._client.conversations_list(
-                    types="public_channel,private_channel",
-                    exclude_archived=True,
-                    limit=1000,
-                    cursor=after,
-                ),
-            )
+            page = self._call("conversations.list", partial(self._channel_page, cursor))
             for channel in page.get("channels") or []:
                 if str(channel.get("name", "")).lower() == name:
                     return str(channel["id"])

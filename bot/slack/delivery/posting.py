@@ -16,9 +16,9 @@ from bot.render.blocks import Reply, section
 from bot.render.home import home_view
 from bot.render.mentions import mention
 from bot.render.request_card import decision_notice
-from bot.slack.context import SlackContext
-from bot.slack.notifier import SlackNotifier
-from bot.slack.respond import message_payload
+from bot.slack.delivery.context import SlackContext
+from bot.slack.delivery.respond import message_payload
+from bot.slack.delivery.slack_notifier import SlackNotifier
 from governance.alerts import acks
 from governance.alerts.outbox import queue_card_update, queue_direct_message, queue_request_card
 from governance.alerts.service import deliver_messages

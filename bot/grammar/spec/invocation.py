@@ -1,0 +1,55 @@
+"""One call of a subcommand: who runs it, where, with which services, and its arguments.
+
+A typed ``/models`` command, a button and a form all build the same two values, so the
+handler behind them cannot tell (and need not care) which surface it was called from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from governance.registry.models import ApprovalState
+from governance.wiring.services import Services
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who runs a command, where, with which services.
+
+    ``read_only``: the command runs within Slack's ack, so its sessions only read and never
+    wait for a writer (``Subcommand.reads_only`` says which commands may).
+    ``only_from``: the request states the card or alert the user clicked was showing; a
+    decision then applies only while the request is still in one of them, so a click on an
+    out-of-date card changes nothing (None for a typed command: any state the decision allows).
+    """
+
+    services: Services
+    user: str
+    channel: str | None = None
+    read_only: bool = False
+    only_from: tuple[ApprovalState, ...] | None = None
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """The sessions this command uses: read-only ones when ``read_only``."""
+        if self.read_only:
+            return self.services.read_session_factory
+        return self.services.session_factory
+
+
+@dataclass(frozen=True)
+class Args:
+    """Parsed arguments: positionals in order, options by name (without ``--``)."""
+
+    positionals: list[str]
+    options: dict[str, str] = field(default_factory=dict)
+
+    def option(self, name: str) -> str | None:
+        """The value of ``--name``, or None when it was not given."""
+        return self.options.get(name)
+
+    def rest(self, start: int) -> str:
+        """Positionals from ``start`` on, joined: free text such as a reason."""
+        return " ".join(self.positionals[start:])

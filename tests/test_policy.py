@@ -244,7 +244,7 @@ def test_max_approval_days_caps_and_sets_the_expiry(gov: Governed) -> None:
     assert approved.ok and approved.data["expires_on"] == "2026-12-27"
 
 
-def test_evaluate_request_for_the_request_card(gov: Governed) -> None:
+def test_policy_verdict_for_the_request_card(gov: Governed) -> None:
     gov.run("policy set license-text-required on")
     with transaction(gov.services.session_factory) as session:
         report = policy_verdict(

@@ -117,6 +117,7 @@ def test_on_its_expiry_date_every_surface_says_approved_and_expired_the_day_afte
         assert clock.now().date() == DAY
         listed = harness.answer("list", user=CAROL)
         assert f"#1 {REPO} internal approved" in listed["text"]
+        assert "(today: its last day in force)" in "\n".join(mrkdwn_texts(listed))
         assert _listed_state(cli) == "approved"
         home = _home_text(harness)
         assert "Approved* (1)" in home and REPO in home
@@ -143,6 +144,10 @@ def test_on_its_expiry_date_every_surface_says_approved_and_expired_the_day_afte
         f"No. The approval of {REPO} for internal use expired on 2026-11-27."
     )
     assert "Approved* (0)" in _home_text(harness)
+    listed = harness.answer("list", user=CAROL)  # the stored state, and that it lapsed
+    assert f"_expires:_ {DAY.isoformat()} (passed: no longer in force)" in "\n".join(
+        mrkdwn_texts(listed)
+    )
 
     assert jobs.expire_approvals(harness.services) == [1]
     assert f"#1 {REPO} internal expired" in harness.answer("list", user=CAROL)["text"]

@@ -23,12 +23,12 @@ def home_view(data: HomeData, *, now: datetime) -> Block:
     groups = [
         _group(
             f":warning: *Needs review* ({len(data.needs_review)})",
-            [approval_line(a) for a in data.needs_review],
+            [approval_line(a, today=now.date()) for a in data.needs_review],
             "Nothing in review: every approval still matches its upstream terms.",
         ),
         _group(
             f":hourglass_flowing_sand: *Pending requests* ({len(data.pending)})",
-            [approval_line(a) for a in data.pending],
+            [approval_line(a, today=now.date()) for a in data.pending],
             "No requests waiting for a decision.",
         ),
         _group(

@@ -20,6 +20,10 @@ STATE_ICONS = {
 }
 
 
+# The states the expiry job moves to expired once the expiry date has passed.
+_EXPIRABLE = (ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW)
+
+
 def state_label(state: ApprovalState) -> str:
     return state.value.replace("_", " ")
 
@@ -59,7 +63,8 @@ def event_data(event: AuditEvent) -> dict[str, Any]:
 def approval_line(approval: Approval, *, with_model: bool = True, today: date | None = None) -> str:
     """One mrkdwn line: number, model, use, state, who decided, conditions, expiry.
 
-    With ``today``, an approval in force whose expiry date is today says it is its last day.
+    With ``today``, the expiry says whether today is its last day in force or it has passed
+    (``Approval.in_force_on``), even before the expiry job marked the approval expired.
     """
     parts = [f"{STATE_ICONS[approval.state]} *#{approval.id}*"]
     if with_model:
@@ -83,6 +88,8 @@ def approval_line(approval: Approval, *, with_model: bool = True, today: date | 
         line += f"\n_expires:_ {approval.expires_on.isoformat()}"
         if today is not None and approval.expires_on == today and approval.in_force_on(today):
             line += " (today: its last day in force)"
+        elif today is not None and approval.state in _EXPIRABLE and approval.past_expiry_on(today):
+            line += " (passed: no longer in force)"
     if approval.revision_sha:
         line += f"\n_pinned to:_ `{approval.revision_sha[:12]}`"
     return line
@@ -97,12 +104,12 @@ def approval_reply(approval: Approval, message: str) -> Reply:
     )
 
 
-def list_reply(approvals: list[Approval], *, title: str) -> Reply:
+def list_reply(approvals: list[Approval], *, title: str, today: date) -> Reply:
     if not approvals:
         text = f"{title}: nothing yet."
         return Reply(text=text, blocks=[section(escape(text))], data={"approvals": []})
     blocks: list[Block] = [header(title)]
-    blocks += [section(approval_line(a)) for a in approvals]
+    blocks += [section(approval_line(a, today=today)) for a in approvals]
     lines = [f"#{a.id} {a.model.repo_id} {a.use.value} {a.state.value}" for a in approvals]
     return Reply(
         text=f"{title}:\n" + "\n".join(lines),
@@ -121,11 +128,16 @@ def model_heading(model: TrackedModel) -> list[Block]:
     return [header(model.repo_id), context(" · ".join(facts))]
 
 
-def info_reply(overview: ModelOverview, *, extra_blocks: list[Block] | None = None) -> Reply:
+def info_reply(
+    overview: ModelOverview, *, today: date, extra_blocks: list[Block] | None = None
+) -> Reply:
     model = overview.model
     blocks = model_heading(model)
     if overview.approvals:
-        blocks += [section(approval_line(a, with_model=False)) for a in overview.approvals[:20]]
+        blocks += [
+            section(approval_line(a, with_model=False, today=today))
+            for a in overview.approvals[:20]
+        ]
     else:
         blocks.append(section("No requests yet."))
     blocks += extra_blocks or []

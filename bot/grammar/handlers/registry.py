@@ -132,7 +132,7 @@ def list_(inv: Invocation, args: Args) -> Reply:
         approvals = queries.list_approvals(session, state=state, use=use)
         title = "Requests" + (f" ({state_label(state)})" if state else "")
         title += f" for {use.value} use" if use else ""
-        return list_reply(approvals, title=title)
+        return list_reply(approvals, title=title, today=inv.services.clock.now().date())
 
 
 def info(inv: Invocation, args: Args) -> Reply:
@@ -141,7 +141,8 @@ def info(inv: Invocation, args: Args) -> Reply:
         if find_model(session, validate_repo_id(repo)) is not None:
             overview = queries.model_overview(session, repo=repo)
             extra = license_info_blocks(session, overview.model)
-            return info_reply(overview, extra_blocks=extra)
+            today = inv.services.clock.now().date()
+            return info_reply(overview, extra_blocks=extra, today=today)
     # Not tracked: say what the Hub says about it (read-only; nothing is recorded).
     return untracked_info_reply(repo, lookup(inv.services.hub, repo))
 

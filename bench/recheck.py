@@ -22,11 +22,11 @@ from sqlalchemy import insert
 from governance.core import migrate
 from governance.core.config import Settings
 from governance.core.db import transaction
+from governance.flows.recheck import CycleReport, run_cycle
 from governance.registry.models import TrackedModel
 from governance.upstream.hub import HubClient
 from governance.upstream.ratelimit import RequestBudget
-from governance.upstream.service import watch_context
-from governance.upstream.watcher import CycleReport, run_cycle
+from governance.wiring.contexts import watch_context
 from governance.wiring.services import build_services
 from tests.support.hub_standin import HubStandin
 

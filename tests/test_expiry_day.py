@@ -23,11 +23,11 @@ from bot.cli.main import main
 from governance.core.clock import FrozenClock, SystemClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.flows import jobs
 from governance.flows.decisions import approve
 from governance.registry.decisions import mark_needs_review
 from governance.registry.models import Approval, ApprovalState, IntendedUse
 from governance.registry.requests import request_approval
+from governance.wiring.scheduler import expiry_job
 from governance.wiring.services import Services
 from tests.support.blocks_walk import mrkdwn_texts
 from tests.support.slack_harness import (
@@ -133,7 +133,7 @@ def test_on_its_expiry_date_every_surface_says_approved_and_expired_the_day_afte
             expiring
         )
         assert _ask(cli, "which approvals expired?").startswith("Nothing has expired")
-        assert jobs.expire_approvals(harness.services) == []
+        assert expiry_job(harness.services) == []
 
     clock.advance(seconds=1)  # 2026-11-28 00:00:00 UTC: the day after the expiry date
     # Before the expiry job has run: readers already count it as expired.
@@ -149,7 +149,7 @@ def test_on_its_expiry_date_every_surface_says_approved_and_expired_the_day_afte
         mrkdwn_texts(listed)
     )
 
-    assert jobs.expire_approvals(harness.services) == [1]
+    assert expiry_job(harness.services) == [1]
     assert f"#1 {REPO} internal expired" in harness.answer("list", user=CAROL)["text"]
     assert _listed_state(cli) == "expired"
     home = _home_text(harness)

@@ -8,12 +8,17 @@ from datetime import date, timedelta
 from governance.alerts.models import Alert
 from governance.core.db import transaction
 from governance.core.leases import acquire_lease
-from governance.flows import jobs
 from governance.flows.decisions import approve
 from governance.registry.models import Approval, ApprovalState, IntendedUse
 from governance.registry.requests import request_approval
 from governance.upstream.models import RecheckCycle
-from governance.wiring.scheduler import build_scheduler, guarded, next_recheck_at
+from governance.wiring.scheduler import (
+    build_scheduler,
+    digest_job,
+    expiry_job,
+    guarded,
+    next_recheck_at,
+)
 from governance.wiring.services import Services
 
 
@@ -112,10 +117,10 @@ def _approved(services: Services, repo: str, expires: date | None) -> int:
 def test_expiry_job_expires_and_alerts_once(services: Services) -> None:
     soon = _approved(services, "acme/soon", services.clock.now().date() + timedelta(days=3))
     later = _approved(services, "acme/later", services.clock.now().date() + timedelta(days=30))
-    assert jobs.expire_approvals(services) == []
+    assert expiry_job(services) == []
     services.clock.advance(days=4)  # type: ignore[attr-defined]
-    assert jobs.expire_approvals(services) == [soon]
-    assert jobs.expire_approvals(services) == []
+    assert expiry_job(services) == [soon]
+    assert expiry_job(services) == []
     with transaction(services.session_factory) as session:
         assert session.get(Approval, soon).state is ApprovalState.EXPIRED  # type: ignore[union-attr]
         assert session.get(Approval, later).state is ApprovalState.APPROVED  # type: ignore[union-attr]
@@ -123,7 +128,7 @@ def test_expiry_job_expires_and_alerts_once(services: Services) -> None:
 
 
 def test_daily_digest(services: Services) -> None:
-    assert jobs.daily_digest(services).empty
+    assert digest_job(services).empty
     _approved(services, "acme/expiring", services.clock.now().date() + timedelta(days=10))
     with transaction(services.session_factory) as session:
         request_approval(
@@ -134,8 +139,8 @@ def test_daily_digest(services: Services) -> None:
             requester="dave",
             clock=services.clock,
         )
-    digest = jobs.daily_digest(services)
+    digest = digest_job(services)
     assert len(digest.pending) == 1 and len(digest.expiring) == 1 and digest.in_review == []
-    jobs.daily_digest(services)  # same day: one digest alert
+    digest_job(services)  # same day: one digest alert
     with transaction(services.session_factory) as session:
         assert [a.kind for a in session.query(Alert)] == ["digest"]

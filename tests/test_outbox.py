@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from governance.alerts.claims import PENDING
+from governance.alerts.delivery import deliver_pending
 from governance.alerts.notifier import (
     Delivered,
     DeliveryFailed,
@@ -12,12 +14,12 @@ from governance.alerts.notifier import (
     OutgoingAlert,
     OutgoingMessage,
 )
-from governance.alerts.service import PENDING, deliver_pending, raise_alert
+from governance.alerts.outbox import raise_alert
 from governance.core.db import transaction
+from governance.core.fingerprints import fingerprint
 from governance.registry.models import IntendedUse
 from governance.registry.requests import request_approval
 from governance.registry.tracking import track_model
-from governance.upstream.facts import fingerprint
 from governance.wiring.services import Services
 
 
@@ -243,9 +245,9 @@ def test_two_runs_never_claim_the_same_row(services: Services) -> None:
 
 def test_a_worker_whose_claim_expired_posts_nothing(services: Services) -> None:
     from governance.alerts import claims
+    from governance.alerts.delivery import DeliveryReport as Report
+    from governance.alerts.delivery import RetryPolicy, _Run
     from governance.alerts.models import Alert
-    from governance.alerts.service import DeliveryReport as Report
-    from governance.alerts.service import RetryPolicy, _Run
 
     _raise(services)
     slow = FlakyNotifier()

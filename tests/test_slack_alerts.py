@@ -12,8 +12,9 @@ from bot.render.alerts import ACTION_ACK, ACTION_REAPPROVE, ACTION_REVOKE
 from bot.render.modals import REVOKE_MODAL
 from bot.slack.delivery.client import make_client
 from bot.slack.delivery.slack_notifier import SlackNotifier
+from governance.alerts.delivery import deliver_pending
 from governance.alerts.models import Alert
-from governance.alerts.service import deliver_pending, raise_alert
+from governance.alerts.outbox import raise_alert
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
@@ -436,8 +437,8 @@ def test_a_request_card_and_a_dm_go_through_the_outbox_once(
     slack_standin: SlackStandIn,
     clock: FrozenClock,
 ) -> None:
+    from governance.alerts.delivery import deliver_messages
     from governance.alerts.outbox import queue_direct_message, queue_request_card
-    from governance.alerts.service import deliver_messages
     from governance.registry.card_refs import find_card
 
     approval_id = approved_in_review(services)

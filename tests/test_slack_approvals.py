@@ -323,9 +323,10 @@ def test_non_approver_modal_submission_is_refused_to_them(harness: Harness) -> N
 def test_an_alert_that_puts_an_approval_in_review_updates_its_card(harness: Harness) -> None:
     from bot.slack.delivery.client import make_client
     from bot.slack.delivery.slack_notifier import SlackNotifier
-    from governance.alerts.service import deliver_pending, raise_alert
+    from governance.alerts.delivery import deliver_pending
+    from governance.alerts.outbox import raise_alert
+    from governance.core.fingerprints import fingerprint
     from governance.registry.decisions import mark_needs_review
-    from governance.upstream.facts import fingerprint
 
     ts = request_card(harness)
     harness.click(ACTION_APPROVE, "1", user=BOB, channel=APPROVALS, ts=ts)

@@ -116,9 +116,9 @@ def test_processes_deliver_alerts_to_slack_when_a_bot_token_is_set(
 ) -> None:
     from bot.cli.main import _services
     from bot.slack.delivery.slack_notifier import SlackNotifier
-    from governance.alerts.service import raise_alert
+    from governance.alerts.outbox import raise_alert
     from governance.core.db import transaction
-    from governance.flows import jobs
+    from governance.wiring.scheduler import delivery_job
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack_standin.token)
@@ -138,7 +138,7 @@ def test_processes_deliver_alerts_to_slack_when_a_bot_token_is_set(
                 default_destination=services.settings.alerts_channel,
                 clock=services.clock,
             )
-        assert jobs.deliver(services).delivered == 1
+        assert delivery_job(services).delivered == 1
         assert [m["text"] for m in slack_standin.messages_in("C0ALERTS")] == ["Daily digest"]
     finally:
         services.close()

@@ -13,7 +13,8 @@ from bot.render.modals import CONDITIONS_MODAL
 from bot.render.request_card import ACTION_APPROVE, ACTION_CONDITIONS
 from bot.slack.delivery.client import make_client
 from bot.slack.delivery.slack_notifier import SlackNotifier
-from governance.alerts.service import deliver_pending, raise_alert
+from governance.alerts.delivery import deliver_pending
+from governance.alerts.outbox import raise_alert
 from governance.core.config import Settings
 from governance.core.db import transaction
 from governance.registry.models import Approval, ApprovalState, AuditEvent

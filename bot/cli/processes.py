@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.render.upstream import cycle_reply
-from governance.upstream.service import watch_context
-from governance.upstream.watcher import CycleReport, run_cycle
+from governance.flows.recheck import CycleReport, run_cycle
+from governance.wiring.contexts import watch_context
 from governance.wiring.scheduler import build_scheduler
 from governance.wiring.services import Services
 

@@ -8,24 +8,25 @@ from bot.render.blocks import Block, Reply, context, fit, header, section
 from bot.render.blocks import escape as esc
 from bot.render.licenses import clause_diff_blocks
 from governance.core.clock import format_time
+from governance.core.kinds import ChangeKind
+from governance.flows.recheck import CycleReport
 from governance.licenses.clauses import ClauseDiff
 from governance.licenses.knowledge import load_knowledge_base
 from governance.upstream.hub import RepoStatus
 from governance.upstream.models import Change, Snapshot
-from governance.upstream.watcher import CycleReport
 
 KIND_ICONS = {
-    "license_changed": ":warning:",
-    "license_text_changed": ":warning:",
-    "license_file_added": ":warning:",
-    "license_file_removed": ":warning:",
-    "gating_changed": ":lock:",
-    "revision_changed": ":information_source:",
-    "renamed": ":label:",
-    "unavailable": ":x:",
-    "disabled": ":x:",
-    "superseded": ":arrow_up:",
-    "new_release_in_family": ":new:",
+    ChangeKind.LICENSE_CHANGED: ":warning:",
+    ChangeKind.LICENSE_TEXT_CHANGED: ":warning:",
+    ChangeKind.LICENSE_FILE_ADDED: ":warning:",
+    ChangeKind.LICENSE_FILE_REMOVED: ":warning:",
+    ChangeKind.GATING_CHANGED: ":lock:",
+    ChangeKind.REVISION_CHANGED: ":information_source:",
+    ChangeKind.RENAMED: ":label:",
+    ChangeKind.UNAVAILABLE: ":x:",
+    ChangeKind.DISABLED: ":x:",
+    ChangeKind.SUPERSEDED: ":arrow_up:",
+    ChangeKind.NEW_RELEASE_IN_FAMILY: ":new:",
 }
 
 

@@ -15,8 +15,8 @@ from governance.alerts.notifier import OutgoingAlert
 from governance.core.clock import Clock, format_time
 from governance.core.errors import Conflict, NotFound
 from governance.registry import audit
+from governance.registry.approvers import ApproverDirectory, require_approver
 from governance.registry.models import TrackedModel
-from governance.registry.service import ApproverDirectory, require_approver
 from governance.registry.validation import validate_user_id
 
 

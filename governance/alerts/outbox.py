@@ -1,7 +1,8 @@
-"""Queuing request cards, card refreshes and direct messages in the outbox.
+"""Writing to the outbox: alerts, request cards, card refreshes and direct messages.
 
-Each is a row first (``OutboxMessage``), written in the caller's transaction, then delivered by
-the same claiming deliverer as alerts, so a crash or a slow answer never posts it twice.
+Each is a row first (``Alert``, ``OutboxMessage``), written in the caller's transaction (an
+alert in the same one as the change that caused it), then delivered by the claiming deliverer
+(``governance.alerts.delivery``), so a crash or a slow answer never posts it twice.
 """
 
 from __future__ import annotations
@@ -13,10 +14,71 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from governance.alerts.claims import PENDING
-from governance.alerts.models import OutboxMessage
+from governance.alerts.models import Alert, OutboxMessage
 from governance.alerts.notifier import CARD_UPDATE, DIRECT_MESSAGE, REQUEST_CARD
+from governance.alerts.subscriptions import destinations_for
 from governance.core.clock import Clock
+from governance.core.fingerprints import fingerprint
+from governance.core.kinds import AlertKind
 from governance.registry.card_refs import find_card
+
+
+def dedupe_key(
+    *, model_id: int | None, kind: AlertKind, state_fingerprint: str, destination: str
+) -> str:
+    """The outbox's idempotency key: (model, kind, new fingerprint, destination)."""
+    return fingerprint([model_id, kind, state_fingerprint, destination])
+
+
+def raise_alert(
+    session: Session,
+    *,
+    kind: AlertKind,
+    title: str,
+    body: str,
+    payload: dict[str, Any],
+    state_fingerprint: str,
+    default_destination: str,
+    clock: Clock,
+    model_id: int | None = None,
+    change_id: int | None = None,
+) -> list[Alert]:
+    """One alert row per destination routed for ``kind``; duplicates are skipped.
+
+    Returns the alerts created now (an empty list when every one existed already).
+    """
+    created: list[Alert] = []
+    for destination in destinations_for(session, kind=kind, default=default_destination):
+        key = dedupe_key(
+            model_id=model_id,
+            kind=kind,
+            state_fingerprint=state_fingerprint,
+            destination=destination,
+        )
+        if session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is not None:
+            continue
+        alert = Alert(
+            created_at=clock.now(),
+            kind=kind,
+            model_id=model_id,
+            change_id=change_id,
+            destination=destination,
+            dedupe_key=key,
+            title=title,
+            body=body,
+            payload=payload,
+            state=PENDING,
+            attempts=0,
+            next_attempt_at=clock.now(),
+        )
+        try:
+            with session.begin_nested():
+                session.add(alert)
+                session.flush()
+        except IntegrityError:
+            continue  # raised concurrently by another process: theirs stands
+        created.append(alert)
+    return created
 
 
 def _insert(session: Session, message: OutboxMessage) -> OutboxMessage | None:

@@ -14,28 +14,10 @@ from sqlalchemy.orm import Session
 from governance.alerts.models import DESTINATION_MAX, Subscription
 from governance.core.clock import Clock
 from governance.core.errors import InvalidInput, NotFound, PermissionDenied
+from governance.core.kinds import ALERT_KINDS, AlertKind
 from governance.registry import audit
-from governance.registry.service import ApproverDirectory
+from governance.registry.approvers import ApproverDirectory
 
-# Every kind an alert can have; subscriptions may name any of them.
-ALERT_KINDS = (
-    "license_changed",
-    "license_text_changed",
-    "license_file_added",
-    "license_file_removed",
-    "gating_changed",
-    "revision_changed",
-    "renamed",
-    "unavailable",
-    "disabled",
-    "superseded",
-    "new_release_in_family",
-    "upstream_unreachable",
-    "upstream_recovered",
-    "approval_expired",
-    "policy_violation",
-    "digest",
-)
 _DESTINATION = re.compile(r"^[#@]?[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SLACK_CHANNEL_LINK = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -53,16 +35,20 @@ def parse_destination(value: str) -> str:
     return value
 
 
-def parse_kinds(words: list[str]) -> list[str] | None:
-    """The alert kinds named in ``words`` (None: all kinds)."""
+def parse_kinds(words: list[str]) -> list[AlertKind] | None:
+    """The alert kinds named in ``words``, sorted (None: all kinds).
+
+    Raises InvalidInput naming the first word that is not an alert kind.
+    """
     if not words or words == ["all"]:
         return None
-    unknown = [w for w in words if w not in ALERT_KINDS]
+    by_value = {kind.value: kind for kind in ALERT_KINDS}
+    unknown = [w for w in words if w not in by_value]
     if unknown:
         raise InvalidInput(
             f"Unknown alert kind {unknown[0][:40]!r}; expected some of: {', '.join(ALERT_KINDS)}."
         )
-    return sorted(set(words))
+    return sorted({by_value[w] for w in words})
 
 
 def _require_approver(session: Session, actor: str, approvers: ApproverDirectory) -> None:
@@ -77,22 +63,23 @@ def subscribe(
     session: Session,
     *,
     destination: str,
-    kinds: list[str] | None,
+    kinds: list[AlertKind] | None,
     actor: str,
     clock: Clock,
     approvers: ApproverDirectory,
 ) -> Subscription:
     """Route ``kinds`` (None: all) to ``destination``, replacing its previous subscription."""
     _require_approver(session, actor, approvers)
+    stored = None if kinds is None else [str(kind) for kind in kinds]  # as the JSON column reads
     existing = session.scalar(select(Subscription).where(Subscription.destination == destination))
     before = {"kinds": existing.kinds} if existing else None
     if existing is None:
         existing = Subscription(
-            destination=destination, kinds=kinds, created_by=actor, created_at=clock.now()
+            destination=destination, kinds=stored, created_by=actor, created_at=clock.now()
         )
         session.add(existing)
     else:
-        existing.kinds = kinds
+        existing.kinds = stored
     session.flush()
     audit.record(
         session,
@@ -100,7 +87,7 @@ def subscribe(
         actor=actor,
         action="subscribed",
         before=before,
-        after={"destination": destination, "kinds": kinds},
+        after={"destination": destination, "kinds": stored},
     )
     return existing
 
@@ -126,7 +113,7 @@ def list_subscriptions(session: Session) -> list[Subscription]:
     return list(session.scalars(select(Subscription).order_by(Subscription.destination)))
 
 
-def destinations_for(session: Session, *, kind: str, default: str) -> list[str]:
+def destinations_for(session: Session, *, kind: AlertKind, default: str) -> list[str]:
     """Where an alert of ``kind`` goes: every subscribed destination, else ``default``."""
     routed = [
         s.destination for s in list_subscriptions(session) if s.kinds is None or kind in s.kinds

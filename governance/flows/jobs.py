@@ -1,4 +1,7 @@
-"""The periodic jobs' work, as plain functions (the scheduler only decides when and who)."""
+"""The periodic jobs that cross domains: expiring approvals and the daily digest.
+
+Plain functions over explicit collaborators; the scheduler decides when and who runs them.
+"""
 
 from __future__ import annotations
 
@@ -6,39 +9,30 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from governance.alerts.service import DeliveryReport, RetryPolicy, deliver_pending, raise_alert
+from governance.alerts.outbox import raise_alert
+from governance.core.clock import Clock
 from governance.core.db import transaction
-from governance.registry import service as registry
+from governance.core.fingerprints import fingerprint
+from governance.core.kinds import NoticeKind
+from governance.registry.decisions import expire
 from governance.registry.models import Approval, ApprovalState
-from governance.upstream.facts import fingerprint
-from governance.upstream.service import watch_context
-from governance.upstream.watcher import CycleReport, run_cycle
-from governance.wiring.services import Services
+from governance.registry.queries import list_approvals
 
 EXPIRING_WITHIN_DAYS = 14
 
 
-def recheck(services: Services) -> CycleReport:
-    """One scheduled recheck cycle over every watched model."""
-    return run_cycle(watch_context(services), trigger="schedule")
-
-
-def deliver(services: Services, *, policy: RetryPolicy | None = None) -> DeliveryReport:
-    """Claim due alerts, cards and DMs and hand them to the notifier (any worker may run it)."""
-    return deliver_pending(
-        services.session_factory, notifier=services.notifier, clock=services.clock, policy=policy
-    )
-
-
-def expire_approvals(services: Services) -> list[int]:
+def expire_approvals(
+    factory: sessionmaker[Session], *, clock: Clock, default_destination: str
+) -> list[int]:
     """Approved or in-review approvals past their expiry date become ``expired``, with an alert.
 
     Returns the ids expired. One expiring on D is left alone on D (``Approval.past_expiry_on``).
     """
-    today = services.clock.now().date()
+    today = clock.now().date()
     expired: list[int] = []
-    with transaction(services.session_factory) as session:
+    with transaction(factory) as session:
         due = session.scalars(
             select(Approval)
             .where(
@@ -48,7 +42,7 @@ def expire_approvals(services: Services) -> list[int]:
             .order_by(Approval.id)
         ).all()
         for approval in due:
-            if not registry.expire(session, approval=approval, clock=services.clock):
+            if not expire(session, approval=approval, clock=clock):
                 continue
             expired.append(approval.id)
             repo = approval.model.repo_id
@@ -58,18 +52,18 @@ def expire_approvals(services: Services) -> list[int]:
             )
             raise_alert(
                 session,
-                kind="approval_expired",
+                kind=NoticeKind.APPROVAL_EXPIRED,
                 title=f"{repo}: approval expired",
                 body=summary,
                 payload={
                     "repo_id": repo,
-                    "kind": "approval_expired",
+                    "kind": NoticeKind.APPROVAL_EXPIRED,
                     "summary": [summary],
                     "approval_id": approval.id,
                 },
                 state_fingerprint=fingerprint(["expired", approval.id]),
-                default_destination=services.settings.alerts_channel,
-                clock=services.clock,
+                default_destination=default_destination,
+                clock=clock,
                 model_id=approval.model_id,
             )
     return expired
@@ -86,12 +80,18 @@ class Digest:
         return not (self.pending or self.in_review or self.expiring)
 
 
-def daily_digest(services: Services) -> Digest:
-    """Pending requests, approvals in review, approvals expiring within 14 days: one alert."""
-    today = services.clock.now().date()
+def daily_digest(
+    factory: sessionmaker[Session], *, clock: Clock, default_destination: str
+) -> Digest:
+    """Pending requests, approvals in review, approvals expiring within 14 days: one alert a day,
+    none when all three are empty.
+
+    Returns the digest (also on a second run the same day, which raises nothing new).
+    """
+    today = clock.now().date()
     horizon = today + timedelta(days=EXPIRING_WITHIN_DAYS)
-    with transaction(services.session_factory) as session:
-        approvals = registry.list_approvals(session)
+    with transaction(factory) as session:
+        approvals = list_approvals(session)
         digest = Digest(
             pending=[
                 f"#{a.id} {a.model.repo_id} ({a.use.value}) requested by {a.requested_by}"
@@ -121,12 +121,12 @@ def daily_digest(services: Services) -> Digest:
         ]
         raise_alert(
             session,
-            kind="digest",
+            kind=NoticeKind.DIGEST,
             title=f"modelgov digest for {today.isoformat()}",
             body="\n".join(lines),
-            payload={"kind": "digest", "summary": lines},
+            payload={"kind": NoticeKind.DIGEST, "summary": lines},
             state_fingerprint=fingerprint(["digest", today.isoformat()]),
-            default_destination=services.settings.alerts_channel,
-            clock=services.clock,
+            default_destination=default_destination,
+            clock=clock,
         )
     return digest

@@ -8,29 +8,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from governance.core.fingerprints import fingerprint
+from governance.core.kinds import ChangeKind
 from governance.licenses.clauses import diff_license_ids
 from governance.licenses.diffs import clause_diff
 from governance.licenses.knowledge import load_knowledge_base
-from governance.upstream.facts import AVAILABLE, SnapshotFacts, fingerprint
+from governance.upstream.facts import AVAILABLE, SnapshotFacts
 from governance.upstream.hub import is_weight_file
 
 # Kinds after which the terms an approval was granted under may no longer hold.
 TERMS_KINDS = frozenset(
     {
-        "license_changed",
-        "license_text_changed",
-        "license_file_added",
-        "license_file_removed",
-        "gating_changed",
+        ChangeKind.LICENSE_CHANGED,
+        ChangeKind.LICENSE_TEXT_CHANGED,
+        ChangeKind.LICENSE_FILE_ADDED,
+        ChangeKind.LICENSE_FILE_REMOVED,
+        ChangeKind.GATING_CHANGED,
     }
 )
 
 
 @dataclass(frozen=True)
 class DetectedChange:
-    kind: str
+    kind: ChangeKind
     summary: str
     before: Any
     after: Any
@@ -49,7 +52,7 @@ class _Context:
     text_of: Callable[[str], str | None]
     changes: list[DetectedChange] = field(default_factory=list)
 
-    def add(self, kind: str, summary: str, before: Any, after: Any, **extra: Any) -> None:
+    def add(self, kind: ChangeKind, summary: str, before: Any, after: Any, **extra: Any) -> None:
         self.changes.append(
             DetectedChange(kind, summary, before, after, fingerprint([kind, after]), **extra)
         )
@@ -69,7 +72,7 @@ def detect_changes(
     ctx = _Context(current.repo_id, text_of)
     if renamed_from:
         ctx.add(
-            "renamed",
+            ChangeKind.RENAMED,
             f"{renamed_from} was renamed to {current.repo_id}.",
             renamed_from,
             current.repo_id,
@@ -86,7 +89,7 @@ def detect_changes(
     _revision(ctx, previous, current)
     if current.new_version and current.new_version != previous.new_version:
         ctx.add(
-            "superseded",
+            ChangeKind.SUPERSEDED,
             f"{current.repo_id} points to a newer version: {current.new_version}.",
             previous.new_version,
             current.new_version,
@@ -99,13 +102,13 @@ def _availability(ctx: _Context, previous: SnapshotFacts, current: SnapshotFacts
         return
     if current.availability == AVAILABLE:
         ctx.add(
-            "unavailable",
+            ChangeKind.UNAVAILABLE,
             f"{ctx.repo_id} is available on the Hub again.",
             previous.availability,
             AVAILABLE,
         )
         return
-    kind = "disabled" if current.availability == "disabled" else "unavailable"
+    kind = ChangeKind.DISABLED if current.availability == "disabled" else ChangeKind.UNAVAILABLE
     reason = {
         "not_found": "was deleted, made private, or is no longer visible to us",
         "gated_no_access": "is gated and our token has no access",
@@ -128,7 +131,7 @@ def _license(ctx: _Context, previous: SnapshotFacts, current: SnapshotFacts) -> 
         details = tuple(diff_license_ids(old.id, new.id).summary[1:])
     what = "license" if shown_before != shown_after else "license link or tags"
     ctx.add(
-        "license_changed",
+        ChangeKind.LICENSE_CHANGED,
         f"The card's {what} changed: {shown_before} → {shown_after}.",
         before,
         after,
@@ -143,14 +146,14 @@ def _license_files(ctx: _Context, previous: SnapshotFacts, current: SnapshotFact
     new = {f.path: f for f in current.license_files}
     for path in sorted(new.keys() - old.keys()):
         ctx.add(
-            "license_file_added",
+            ChangeKind.LICENSE_FILE_ADDED,
             f"{path} was added.",
             None,
             {"path": path, "content_hash": new[path].content_hash},
         )
     for path in sorted(old.keys() - new.keys()):
         ctx.add(
-            "license_file_removed",
+            ChangeKind.LICENSE_FILE_REMOVED,
             f"{path} was removed.",
             {"path": path, "content_hash": old[path].content_hash},
             None,
@@ -166,7 +169,7 @@ def _license_files(ctx: _Context, previous: SnapshotFacts, current: SnapshotFact
             clause = clause_diff(path, old_text, new_text)
             details, diff = clause.summary, clause.unified_diff
         ctx.add(
-            "license_text_changed",
+            ChangeKind.LICENSE_TEXT_CHANGED,
             f"The text of {path} changed.",
             {"path": path, "content_hash": a.content_hash},
             {"path": path, "content_hash": b.content_hash},
@@ -184,7 +187,7 @@ def _gating(ctx: _Context, previous: SnapshotFacts, current: SnapshotFacts) -> N
         summary = f"Gating changed: {previous.gated or 'false'} → {current.gated or 'false'}."
     else:
         summary = "The gating prompt (the terms users accept to get access) changed."
-    ctx.add("gating_changed", summary, before, after)
+    ctx.add(ChangeKind.GATING_CHANGED, summary, before, after)
 
 
 def _revision(ctx: _Context, previous: SnapshotFacts, current: SnapshotFacts) -> None:
@@ -198,7 +201,7 @@ def _revision(ctx: _Context, previous: SnapshotFacts, current: SnapshotFacts) ->
     weights = any(is_weight_file(p) for p in [*added, *removed, *changed])
     counts = f"{len(added)} added, {len(removed)} removed, {len(changed)} changed"
     ctx.add(
-        "revision_changed",
+        ChangeKind.REVISION_CHANGED,
         f"New commit {current.sha[:12]} ({counts}"
         + ("; weights changed" if weights else "")
         + ").",
@@ -210,4 +213,16 @@ def _revision(ctx: _Context, previous: SnapshotFacts, current: SnapshotFacts) ->
             "changed": changed[:50],
             "weights_changed": weights,
         },
+    )
+
+
+def family_release(repo_id: str, created_at: datetime | None, *, family_of: str) -> DetectedChange:
+    """The change a watched model ``family_of`` gets when ``repo_id`` is published beside it."""
+    kind = ChangeKind.NEW_RELEASE_IN_FAMILY
+    return DetectedChange(
+        kind,
+        f"{repo_id} was published, in the family of {family_of}.",
+        None,
+        {"repo_id": repo_id, "created_at": created_at.isoformat() if created_at else None},
+        fingerprint([kind, repo_id]),
     )

@@ -5,13 +5,12 @@ Keeping the comparison on plain values (not ORM rows) lets change detection be a
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from governance.core.fingerprints import fingerprint
 from governance.upstream.hub import RepoFiles, RepoStatus
 from governance.upstream.models import Snapshot
 
@@ -72,19 +71,10 @@ class SnapshotFacts:
     def license_fingerprint(self) -> str:
         """A hash of everything that defines the terms: card license fields and license texts."""
         texts = sorted((f.path, f.content_hash or f.status) for f in (self.license_files or ()))
-        return _hash({"terms": self.license_terms, "texts": texts})
+        return fingerprint({"terms": self.license_terms, "texts": texts})
 
     def license_file(self, path: str) -> LicenseFileFact | None:
         return next((f for f in self.license_files or () if f.path == path), None)
-
-
-def _hash(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def fingerprint(value: Any) -> str:
-    """A stable hash of a JSON-able value (change fingerprints, dedupe keys)."""
-    return _hash(value)
 
 
 def facts_from_hub(

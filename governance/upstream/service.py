@@ -9,35 +9,13 @@ from sqlalchemy.orm import Session
 
 from governance.core.clock import Clock
 from governance.core.errors import InvalidInput, NotFound
-from governance.licenses.enforcement import policy_hook
 from governance.registry import audit
+from governance.registry.approvers import ApproverDirectory, require_approver
 from governance.registry.models import TrackedModel
-from governance.registry.service import (
-    ApproverDirectory,
-    get_model,
-    require_approver,
-    track_model,
-)
+from governance.registry.tracking import get_model, track_model
 from governance.registry.validation import validate_repo_id
 from governance.upstream.hub import HubClient, RepoStatus
 from governance.upstream.models import Change, LicenseText, Snapshot, WatchState
-from governance.upstream.watcher import WatchContext
-from governance.wiring.services import Services
-
-
-def watch_context(services: Services) -> WatchContext:
-    """The collaborators of a recheck cycle, from the process's services."""
-    return WatchContext(
-        factory=services.session_factory,
-        hub=services.hub,
-        clock=services.clock,
-        default_destination=services.settings.alerts_channel,
-        approvers=tuple(sorted(services.approvers.configured)),
-        concurrency=services.settings.hub_concurrency,
-        on_new_snapshot=policy_hook(
-            clock=services.clock, default_destination=services.settings.alerts_channel
-        ),
-    )
 
 
 def lookup(hub: HubClient, repo_id: str) -> RepoStatus:

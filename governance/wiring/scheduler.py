@@ -23,11 +23,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
+from governance.alerts.delivery import DeliveryReport, RetryPolicy, deliver_pending
 from governance.core.config import ConfigError
 from governance.core.db import transaction
 from governance.core.leases import acquire_lease
 from governance.flows import jobs
+from governance.flows.recheck import CycleReport, run_cycle
 from governance.upstream.models import RecheckCycle
+from governance.wiring.contexts import watch_context
 from governance.wiring.services import Services
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,38 @@ def guarded(
     return run
 
 
+def recheck_job(services: Services) -> CycleReport:
+    """The recheck job: one scheduled cycle over every watched model; returns its report."""
+    return run_cycle(watch_context(services), trigger="schedule")
+
+
+def delivery_job(services: Services, *, policy: RetryPolicy | None = None) -> DeliveryReport:
+    """The delivery job: claim due alerts, cards and DMs and hand them to the notifier (any
+    worker may run it); returns what was delivered."""
+    return deliver_pending(
+        services.session_factory, notifier=services.notifier, clock=services.clock, policy=policy
+    )
+
+
+def expiry_job(services: Services) -> list[int]:
+    """The expiry job: ``flows.jobs.expire_approvals`` alerting the alerts channel; returns
+    the ids expired."""
+    return jobs.expire_approvals(
+        services.session_factory,
+        clock=services.clock,
+        default_destination=services.settings.alerts_channel,
+    )
+
+
+def digest_job(services: Services) -> jobs.Digest:
+    """The digest job: ``flows.jobs.daily_digest`` to the alerts channel; returns the digest."""
+    return jobs.daily_digest(
+        services.session_factory,
+        clock=services.clock,
+        default_destination=services.settings.alerts_channel,
+    )
+
+
 def next_recheck_at(services: Services, interval: timedelta) -> datetime:
     """When the next recheck is due: the last completed cycle plus the interval (or now)."""
     with transaction(services.session_factory) as session:
@@ -110,7 +145,7 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
     trigger, period = recheck_trigger(services)
     first = None if services.settings.recheck_cron else next_recheck_at(services, period)
     scheduler.add_job(
-        guarded(services, name="recheck", holder=holder, hold=period * 0.9, work=jobs.recheck),
+        guarded(services, name="recheck", holder=holder, hold=period * 0.9, work=recheck_job),
         trigger,
         id="recheck",
         name="upstream recheck cycle",
@@ -118,7 +153,7 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
         next_run_time=first,
     )
     scheduler.add_job(
-        resilient("deliver", lambda: jobs.deliver(services)),
+        resilient("deliver", lambda: delivery_job(services)),
         IntervalTrigger(seconds=DELIVERY_SECONDS, timezone="UTC"),
         id="deliver",
         name="alert delivery",
@@ -131,7 +166,7 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
             name="expiry",
             holder=holder,
             hold=timedelta(minutes=50),
-            work=jobs.expire_approvals,
+            work=expiry_job,
         ),
         IntervalTrigger(hours=EXPIRY_HOURS, timezone="UTC"),
         id="expiry",
@@ -140,9 +175,7 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
         next_run_time=services.clock.now(),
     )
     scheduler.add_job(
-        guarded(
-            services, name="digest", holder=holder, hold=timedelta(hours=20), work=jobs.daily_digest
-        ),
+        guarded(services, name="digest", holder=holder, hold=timedelta(hours=20), work=digest_job),
         CronTrigger(hour=DIGEST_HOUR_UTC, minute=0, timezone="UTC"),
         id="digest",
         name="daily digest",

@@ -22,19 +22,20 @@ from sqlalchemy import select
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.flows import jobs
 from governance.flows.decisions import approve
+from governance.flows.snapshots import apply_outcome
 from governance.licenses.knowledge import load_knowledge_base
 from governance.registry.decisions import reject, revoke
 from governance.registry.models import Approval, AuditEvent, IntendedUse
 from governance.registry.requests import request_approval
 from governance.registry.tracking import find_model
-from governance.upstream import apply
 from governance.upstream.facts import facts_from_row
+from governance.upstream.fetch import FetchOutcome, WatchTarget
 from governance.upstream.hub import RepoFile, RepoFiles, RepoStatus
 from governance.upstream.models import Snapshot, WatchState
-from governance.upstream.service import watch, watch_context
-from governance.upstream.watcher import FetchOutcome, WatchTarget
+from governance.upstream.service import watch
+from governance.wiring.contexts import watch_context
+from governance.wiring.scheduler import expiry_job
 from governance.wiring.services import Services, build_services
 from tests.eval import catalog
 from tests.eval.truth import ApprovalTruth, Event, ModelTruth, Truth, UpstreamChange
@@ -451,7 +452,7 @@ def _check(
             row = session.get(Snapshot, state.latest_snapshot_id)
             previous = facts_from_row(row) if row is not None else None
         target = WatchTarget(model.id, model.repo_id, previous)
-        apply.apply_outcome(session, ctx, FetchOutcome(target, status=status, files=files), None)
+        apply_outcome(session, ctx, FetchOutcome(target, status=status, files=files), None)
 
 
 def _track(model: ModelTruth, seed: int) -> Callable[[Services], None]:
@@ -474,7 +475,7 @@ def _upstream(change: UpstreamChange, truth: Truth, seed: int) -> Callable[[Serv
 
 
 def jobs_expire(services: Services) -> None:
-    jobs.expire_approvals(services)
+    expiry_job(services)
 
 
 def _decide(

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from governance.alerts.claims import PENDING
 from governance.alerts.models import Alert
-from governance.alerts.service import PENDING, raise_alert
+from governance.alerts.outbox import raise_alert
 from governance.core.db import transaction
+from governance.core.fingerprints import fingerprint
 from governance.registry.tracking import track_model
-from governance.upstream.facts import fingerprint
 from governance.wiring.services import Services
 from tests.support.slack_standin import SlackStandIn
 

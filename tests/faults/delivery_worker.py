@@ -1,7 +1,7 @@
 """A delivery-only worker process for the fault suite and bench/delivery.py.
 
 ``python -m tests.faults.delivery_worker`` runs what ``modelgov worker``'s delivery job runs
-(``jobs.deliver`` with the Slack notifier, settings from the environment) in a loop, with a
+(``delivery_job`` with the Slack notifier, settings from the environment) in a loop, with a
 short client timeout and retry policy so crashes and late answers resolve in seconds. It runs
 until killed; each run that did something prints one JSON line (its report).
 """
@@ -15,9 +15,9 @@ import time
 
 from bot.slack.delivery.client import make_client
 from bot.slack.delivery.slack_notifier import SlackNotifier
-from governance.alerts.service import RetryPolicy
+from governance.alerts.delivery import RetryPolicy
 from governance.core.config import load_settings
-from governance.flows import jobs
+from governance.wiring.scheduler import delivery_job
 from governance.wiring.services import build_services
 
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = 0
     while not args.runs or runs < args.runs:
         runs += 1
-        report = jobs.deliver(services, policy=policy)
+        report = delivery_job(services, policy=policy)
         if report.delivered or report.messages or report.reconciled or report.failed:
             counts = {
                 "delivered": report.delivered,

@@ -10,11 +10,12 @@ from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
 from governance.flows import decisions as decision_flow
+from governance.flows.recheck import CycleReport, run_cycle
 from governance.registry.models import Approval, IntendedUse
 from governance.registry.requests import request_approval
 from governance.upstream.models import Change
-from governance.upstream.service import watch, watch_context
-from governance.upstream.watcher import CycleReport, run_cycle
+from governance.upstream.service import watch
+from governance.wiring.contexts import watch_context
 from governance.wiring.services import Services, build_services
 from tests.support.hub_fixtures import FakeTime, make_client
 from tests.support.hub_standin import HubStandin

@@ -9,11 +9,12 @@ from bot.grammar.spec.subcommand import Subcommand
 from bot.render.blocks import Reply, message_reply
 from bot.render.upstream import changes_reply, cycle_reply, diff_reply
 from governance.core.db import transaction
+from governance.flows.recheck import run_cycle
 from governance.licenses.diffs import clause_diffs
 from governance.registry.models import TrackedModel
 from governance.registry.validation import validate_repo_id
 from governance.upstream import service
-from governance.upstream.watcher import run_cycle
+from governance.wiring.contexts import watch_context
 
 
 def watch(inv: Invocation, args: Args) -> Reply:
@@ -47,7 +48,7 @@ def check(inv: Invocation, args: Args) -> Reply:
     for repo in args.positionals:
         validate_repo_id(repo)
     report = run_cycle(
-        service.watch_context(inv.services), repo_ids=args.positionals or None, trigger="manual"
+        watch_context(inv.services), repo_ids=args.positionals or None, trigger="manual"
     )
     return cycle_reply(report)
 

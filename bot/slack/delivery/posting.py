@@ -20,8 +20,8 @@ from bot.slack.delivery.context import SlackContext
 from bot.slack.delivery.respond import message_payload
 from bot.slack.delivery.slack_notifier import SlackNotifier
 from governance.alerts import acks
+from governance.alerts.delivery import deliver_messages
 from governance.alerts.outbox import queue_card_update, queue_direct_message, queue_request_card
-from governance.alerts.service import deliver_messages
 from governance.core.clock import format_time
 from governance.core.db import transaction
 from governance.dashboard.service import home_data

@@ -1,11 +1,10 @@
-"""The outbox: raising alerts (deduplicated) and delivering them, and queued cards and DMs,
-exactly once.
+"""Delivering the outbox: alerts, then queued cards and DMs, each exactly once.
 
-An alert is written in the same transaction as the change that caused it. Delivery happens
-later, outside any transaction, through a ``Notifier``, by any number of workers: each claims
-the rows it delivers (``claims``), records that an attempt started before it posts, and a row
-whose attempt has no known outcome (a timeout, a crash) is looked for in its destination before
-it is posted again. A failed delivery is rescheduled with backoff and never dropped.
+Delivery happens outside any transaction, through a ``Notifier``, by any number of workers:
+each claims the rows it delivers (``claims``), records that an attempt started before it posts,
+and a row whose attempt has no known outcome (a timeout, a crash) is looked for in its
+destination before it is posted again. A failed delivery is rescheduled with backoff and never
+dropped.
 """
 
 from __future__ import annotations
@@ -18,13 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from governance.alerts import claims
-from governance.alerts.claims import DELIVERED, PENDING, Table
-from governance.alerts.models import Alert, DestinationChannel, OutboxMessage
+from governance.alerts.claims import PENDING, Table
+from governance.alerts.models import Alert, OutboxMessage
 from governance.alerts.notifier import (
     CARD_UPDATE,
     REQUEST_CARD,
@@ -36,74 +33,15 @@ from governance.alerts.notifier import (
     OutgoingAlert,
     OutgoingMessage,
 )
-from governance.alerts.outbox import card_pending, queue_card_update
-from governance.alerts.subscriptions import destinations_for
+from governance.alerts.outbox import queue_card_update
+from governance.alerts.outgoing import learn_channel, outgoing
 from governance.core.clock import Clock
-from governance.registry.card_refs import find_card, remember_card
-from governance.upstream.facts import fingerprint
+from governance.registry.card_refs import remember_card
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DELIVERED", "PENDING", "DeliveryReport", "RetryPolicy", "deliver_pending"]
-
 # A claim outlives the notifier's longest call by this much (database writes, scheduling).
 CLAIM_MARGIN_SECONDS = 15.0
-
-
-def dedupe_key(*, model_id: int | None, kind: str, state_fingerprint: str, destination: str) -> str:
-    """The outbox's idempotency key: (model, kind, new fingerprint, destination)."""
-    return fingerprint([model_id, kind, state_fingerprint, destination])
-
-
-def raise_alert(
-    session: Session,
-    *,
-    kind: str,
-    title: str,
-    body: str,
-    payload: dict[str, Any],
-    state_fingerprint: str,
-    default_destination: str,
-    clock: Clock,
-    model_id: int | None = None,
-    change_id: int | None = None,
-) -> list[Alert]:
-    """One alert row per destination routed for ``kind``; duplicates are skipped.
-
-    Returns the alerts created now (an empty list when every one existed already).
-    """
-    created: list[Alert] = []
-    for destination in destinations_for(session, kind=kind, default=default_destination):
-        key = dedupe_key(
-            model_id=model_id,
-            kind=kind,
-            state_fingerprint=state_fingerprint,
-            destination=destination,
-        )
-        if session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is not None:
-            continue
-        alert = Alert(
-            created_at=clock.now(),
-            kind=kind,
-            model_id=model_id,
-            change_id=change_id,
-            destination=destination,
-            dedupe_key=key,
-            title=title,
-            body=body,
-            payload=payload,
-            state=PENDING,
-            attempts=0,
-            next_attempt_at=clock.now(),
-        )
-        try:
-            with session.begin_nested():
-                session.add(alert)
-                session.flush()
-        except IntegrityError:
-            continue  # raised concurrently by another process: theirs stands
-        created.append(alert)
-    return created
 
 
 @dataclass(frozen=True)
@@ -212,7 +150,7 @@ class _Run:
             limited_until = self.limited.get(row.destination)
             started = row.attempt_started_at
             generation = row.generation if isinstance(row, OutboxMessage) else 0
-            item = None if limited_until is not None else _outgoing(session, row)
+            item = None if limited_until is not None else outgoing(session, row)
         if limited_until is not None:  # it would be refused too: not even tried
             return self._release(table, row_id, limited_until)
         if item is None:  # nothing to send (a refresh of a card that is not posted yet)
@@ -335,7 +273,7 @@ class _Run:
             if not claims.mark_delivered(session, table, row_id, clock=self.clock, **values):
                 return
             if where.channel_id:
-                _learn_channel(session, item.destination, where.channel_id, self.clock)
+                learn_channel(session, item.destination, where.channel_id, self.clock)
             if isinstance(item, OutgoingAlert):
                 for approval_id in _approvals_moved(item):
                     queue_card_update(session, approval_id=approval_id, clock=self.clock)
@@ -358,83 +296,3 @@ def _approvals_moved(alert: OutgoingAlert) -> set[int]:
     ids = [a.get("id") for a in alert.payload.get("approvals_in_review") or []]
     ids.append(alert.payload.get("approval_id"))
     return {i for i in ids if isinstance(i, int)}
-
-
-def _learn_channel(session: Session, destination: str, channel_id: str, clock: Clock) -> None:
-    if not destination or destination == channel_id:
-        return
-    if session.get(DestinationChannel, destination) is not None:
-        return
-    try:
-        with session.begin_nested():
-            session.add(
-                DestinationChannel(
-                    destination=destination, channel_id=channel_id, learned_at=clock.now()
-                )
-            )
-            session.flush()
-    except IntegrityError:
-        pass  # learned concurrently: the same id
-
-
-def _known_channel(session: Session, destination: str) -> str | None:
-    known = session.get(DestinationChannel, destination)
-    return known.channel_id if known else None
-
-
-def _outgoing(session: Session, row: Alert | OutboxMessage) -> Outgoing | None:
-    if isinstance(row, OutboxMessage):
-        return _outgoing_message(session, row)
-    thread_ref = row.thread_ref
-    # An open attempt went where it went (maybe top-level): look for it, and retry it, there.
-    if thread_ref is None and row.model_id is not None and row.attempt_started_at is None:
-        thread_ref = session.scalar(
-            select(Alert.message_ref)
-            .where(
-                Alert.model_id == row.model_id,
-                Alert.destination == row.destination,
-                Alert.state == DELIVERED,
-                Alert.thread_ref.is_(None),
-                Alert.message_ref.is_not(None),
-                Alert.id != row.id,
-            )
-            .order_by(Alert.id)
-            .limit(1)
-        )
-    return OutgoingAlert(
-        id=row.id,
-        kind=row.kind,
-        destination=row.destination,
-        title=row.title,
-        body=row.body,
-        payload=dict(row.payload or {}),
-        thread_ref=thread_ref,
-        dedupe_key=row.dedupe_key,
-        channel_id=row.channel_id or _known_channel(session, row.destination),
-    )
-
-
-def _outgoing_message(session: Session, row: OutboxMessage) -> OutgoingMessage | None:
-    payload = dict(row.payload or {})
-    destination = row.destination
-    channel_id = row.channel_id or _known_channel(session, row.destination)
-    if row.kind == CARD_UPDATE:
-        if row.approval_id is None:
-            return None
-        card = find_card(session, row.approval_id)
-        if card is None:
-            if card_pending(session, row.approval_id):
-                return None  # the card's post renders the latest state; refresh after it
-            payload = {}
-        else:
-            destination, channel_id = card.destination, card.destination
-            payload = {"ts": card.message_ref}
-    return OutgoingMessage(
-        id=row.id,
-        kind=row.kind,
-        destination=destination,
-        dedupe_key=row.dedupe_key,
-        approval_id=row.approval_id,
-        payload=payload,
-        channel_id=channel_id,
-    )

@@ -21,6 +21,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy.engine import make_url
 
 from bot.slack.app import build_app
@@ -127,8 +128,6 @@ def serve_socket_mode(
     client (its monitor checks the session every 5 s and asks ``apps.connections.open`` for a
     new URL, logging each failed attempt).
     """
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     if not settings.slack_app_token or not settings.slack_bot_token:
         raise ConfigError("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN.")
     pool = WorkerPool()

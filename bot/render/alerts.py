@@ -58,6 +58,8 @@ def alert_message(
     acknowledged_by: str | None = None,
     acknowledged_at: datetime | None = None,
 ) -> Reply:
+    """The message of one alert: what changed, the approvals it affects, and its buttons (or
+    who acknowledged it)."""
     payload = alert.payload or {}
     repo = str(payload.get("repo_id") or "")
     blocks: list[Block] = [

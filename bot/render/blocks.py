@@ -43,6 +43,7 @@ def truncate(text: str, limit: int) -> str:
 
 
 def header(text: str) -> Block:
+    """A header block (plain text, cut to Slack's 150 characters)."""
     return {
         "type": "header",
         "text": {"type": "plain_text", "text": truncate(text, HEADER_TEXT_MAX)},
@@ -67,6 +68,7 @@ def section(
 
 
 def context(*texts: str) -> Block:
+    """A context block of the non-empty mrkdwn ``texts`` (at most 10)."""
     elements = [{"type": "mrkdwn", "text": truncate(t, SECTION_TEXT_MAX)} for t in texts if t]
     return {
         "type": "context",
@@ -75,6 +77,7 @@ def context(*texts: str) -> Block:
 
 
 def divider() -> Block:
+    """A divider block."""
     return {"type": "divider"}
 
 

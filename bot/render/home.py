@@ -20,6 +20,7 @@ def _group(title: str, lines: list[str], empty: str) -> tuple[str, list[Block], 
 
 
 def home_view(data: HomeData, *, now: datetime) -> Block:
+    """The Home tab: in review, pending, approved, recent changes (within Slack's 100 blocks)."""
     groups = [
         _group(
             f":warning: *Needs review* ({len(data.needs_review)})",

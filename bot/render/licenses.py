@@ -114,6 +114,7 @@ def findings_blocks(evidence: LicenseEvidence) -> list[Block]:
 
 
 def evidence_data(evidence: LicenseEvidence) -> dict[str, Any]:
+    """The license evidence as JSON-ready data (for --json)."""
     return {
         "repo_id": evidence.repo_id,
         "sha": evidence.sha,
@@ -138,6 +139,7 @@ def evidence_data(evidence: LicenseEvidence) -> dict[str, Any]:
 
 
 def not_checked_reply(model: TrackedModel, what: str) -> Reply:
+    """The answer for a model whose ``what`` has not been checked upstream yet."""
     text = (
         f"{model.repo_id} has not been checked upstream yet, so there is no {what} to show; "
         "the watcher looks at it on its next cycle."
@@ -155,6 +157,7 @@ def license_check_reply(found: ModelEvidence) -> Reply:
 
 
 def openness_lines(assessment: OpennessAssessment) -> list[str]:
+    """One mrkdwn line per openness component: its status and evidence."""
     lines = []
     for c in assessment.components:
         mark = " _(reviewer)_" if c.overridden else ""
@@ -165,6 +168,7 @@ def openness_lines(assessment: OpennessAssessment) -> list[str]:
 
 
 def verdict_lines(assessment: OpennessAssessment) -> list[str]:
+    """The openness verdicts (the spectrum, OSI OSAID, MOF) as mrkdwn lines."""
     return [
         f"*{escape(v.framework)}:* {escape(v.result)} — {escape(v.explanation)}"
         for v in (assessment.spectrum, assessment.osi, assessment.mof)
@@ -172,6 +176,7 @@ def verdict_lines(assessment: OpennessAssessment) -> list[str]:
 
 
 def openness_data(assessment: OpennessAssessment) -> dict[str, Any]:
+    """The openness assessment as JSON-ready data (for --json)."""
     return {
         "components": [
             {

@@ -18,6 +18,7 @@ def mention(user: str | None) -> str:
 
 
 def mentions(users: list[str]) -> str:
+    """``users`` as mentions, comma-separated."""
     return ", ".join(mention(u) for u in users)
 
 

@@ -85,6 +85,7 @@ def request_modal(channel: str | None) -> Block:
 
 
 def conditions_modal(*, approval_id: int, repo: str, meta: dict[str, Any]) -> Block:
+    """Approve with conditions: the conditions and an optional expiry date."""
     blocks = [
         section(f"Approve request *#{approval_id}*: *{escape(repo)}*"),
         _input(

@@ -25,6 +25,7 @@ _EXPIRABLE = (ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW)
 
 
 def state_label(state: ApprovalState) -> str:
+    """A state as a label: ``pending``, ``in review``, ``approved`` ..."""
     return state.value.replace("_", " ")
 
 
@@ -49,6 +50,7 @@ def approval_data(approval: Approval) -> dict[str, Any]:
 
 
 def event_data(event: AuditEvent) -> dict[str, Any]:
+    """One audit event as JSON-ready data (for --json)."""
     return {
         "at": event.at.isoformat(),
         "actor": event.actor,
@@ -105,6 +107,7 @@ def approval_reply(approval: Approval, message: str) -> Reply:
 
 
 def list_reply(approvals: list[Approval], *, title: str, today: date) -> Reply:
+    """The answer to ``list``: one line per approval (in the given order), or "nothing yet"."""
     if not approvals:
         text = f"{title}: nothing yet."
         return Reply(text=text, blocks=[section(escape(text))], data={"approvals": []})
@@ -119,6 +122,7 @@ def list_reply(approvals: list[Approval], *, title: str, today: date) -> Reply:
 
 
 def model_heading(model: TrackedModel) -> list[Block]:
+    """The heading of one model: its id, since when and by whom it is tracked, former names."""
     aliases = ", ".join(escape(a.alias) for a in model.aliases)
     facts = [f"tracked since {format_time(model.added_at)} (added by {escape(model.added_by)})"]
     if aliases:
@@ -131,6 +135,7 @@ def model_heading(model: TrackedModel) -> list[Block]:
 def info_reply(
     overview: ModelOverview, *, today: date, extra_blocks: list[Block] | None = None
 ) -> Reply:
+    """The answer to ``info``: the model, its approvals, recent history and ``extra_blocks``."""
     model = overview.model
     blocks = model_heading(model)
     if overview.approvals:
@@ -157,6 +162,7 @@ def info_reply(
 
 
 def event_line(event: AuditEvent) -> str:
+    """One audit event as a mrkdwn line: when, what, who, and the detail."""
     ref = f" #{event.approval_id}" if event.approval_id else ""
     detail = f": {escape(event.detail)}" if event.detail else ""
     who = f"{ref} by {escape(event.actor)}{transition(event)}"
@@ -171,6 +177,7 @@ def transition(event: AuditEvent) -> str:
 
 
 def history_reply(model: TrackedModel, events: list[AuditEvent]) -> Reply:
+    """The answer to ``history``: the audit events of ``model``, in the order given."""
     blocks: list[Block] = [header(f"History of {model.repo_id}")]
     blocks += [section(event_line(e)) for e in events]
     text = f"History of {model.repo_id}:\n" + "\n".join(

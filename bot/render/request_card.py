@@ -44,6 +44,7 @@ def _facts(facts: UpstreamFacts | None) -> list[str]:
 
 
 def escape_or(value: str | None, default: str) -> str:
+    """``value`` escaped, or ``default`` when it is empty."""
     return escape(value) if value else default
 
 

@@ -52,6 +52,7 @@ def _text_of(element: dict[str, Any]) -> str:
 
 
 def render_block(block: Block) -> list[str]:
+    """One block as terminal lines (unknown block types render as nothing)."""
     kind = block.get("type")
     if kind == "header":
         title = _text_of(block["text"])

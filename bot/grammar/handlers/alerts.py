@@ -20,6 +20,7 @@ from governance.registry.validation import parse_number
 
 
 def subscribe(inv: Invocation, args: Args) -> Reply:
+    """Route alerts (every kind, or the kinds named) to a channel; approvers only."""
     s = inv.services
     destination = alert_subscriptions.parse_destination(args.positionals[0])
     kinds = alert_subscriptions.parse_kinds(
@@ -43,6 +44,7 @@ def subscribe(inv: Invocation, args: Args) -> Reply:
 
 
 def unsubscribe(inv: Invocation, args: Args) -> Reply:
+    """Stop routing alerts to a channel; approvers only."""
     s = inv.services
     destination = alert_subscriptions.parse_destination(args.positionals[0])
     with transaction(inv.session_factory) as session:
@@ -57,6 +59,7 @@ def unsubscribe(inv: Invocation, args: Args) -> Reply:
 
 
 def subscriptions(inv: Invocation, args: Args) -> Reply:
+    """Where each kind of alert goes (the alerts channel when nothing is routed)."""
     with transaction(inv.session_factory) as session:
         rows = [(s.destination, s.kinds) for s in alert_subscriptions.list_subscriptions(session)]
     return subscriptions_reply(rows, default=inv.services.settings.alerts_channel)

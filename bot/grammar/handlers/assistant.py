@@ -55,6 +55,7 @@ def ask_streaming(
 
 
 def ask(inv: Invocation, args: Args) -> Reply:
+    """Answer the question (the rest of the line), without progress callbacks."""
     return ask_streaming(inv.services, args.rest(0))
 
 

@@ -28,10 +28,12 @@ from governance.upstream.snapshot_evidence import latest_evidence
 
 
 def license_(inv: Invocation, args: Args) -> Reply:
+    """The reviewed terms of one license, by its Hub id."""
     return license_reply(load_knowledge_base().get(args.rest(0)))
 
 
 def license_check(inv: Invocation, args: Args) -> Reply:
+    """What a tracked model's card and LICENSE text say about its license."""
     with transaction(inv.session_factory) as session:
         model = get_model(session, args.positionals[0])
         found = latest_evidence(session, model)
@@ -41,6 +43,7 @@ def license_check(inv: Invocation, args: Args) -> Reply:
 
 
 def openness(inv: Invocation, args: Args) -> Reply:
+    """Where a model sits on the openness spectrum; ``set`` / ``clear`` an override (approvers)."""
     repo, action = args.positionals[0], [p.lower() for p in args.positionals[1:2]]
     services = inv.services
     with transaction(inv.session_factory) as session:
@@ -84,6 +87,7 @@ def openness(inv: Invocation, args: Args) -> Reply:
 
 
 def policy(inv: Invocation, args: Args) -> Reply:
+    """Show the team policy, or ``set`` / ``unset`` one rule (approvers)."""
     services = inv.services
     action = args.positionals[0].lower() if args.positionals else "show"
     with transaction(inv.session_factory) as session:

@@ -118,6 +118,7 @@ revoke = _with_reason(decisions.revoke, "Revoked")
 
 
 def list_(inv: Invocation, args: Args) -> Reply:
+    """Requests and approvals, newest first, filtered by state word and ``--use``."""
     state = None
     if args.positionals:
         word = args.positionals[0].lower()
@@ -136,6 +137,7 @@ def list_(inv: Invocation, args: Args) -> Reply:
 
 
 def info(inv: Invocation, args: Args) -> Reply:
+    """One model: its approvals and history if tracked, else what the Hub says (nothing stored)."""
     repo = args.positionals[0]
     with transaction(inv.session_factory) as session:
         if find_model(session, validate_repo_id(repo)) is not None:
@@ -156,6 +158,7 @@ def _info_is_slow(inv: Invocation, arguments: list[str]) -> bool:
 
 
 def history(inv: Invocation, args: Args) -> Reply:
+    """Every audit event of one model."""
     with transaction(inv.session_factory) as session:
         model, events = queries.history(session, repo=args.positionals[0])
         return history_reply(model, events)

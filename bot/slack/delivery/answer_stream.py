@@ -14,10 +14,10 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.render.blocks import Reply, error_reply, message_reply
+from bot.grammar.failures import failure_reply
+from bot.render.blocks import Reply, message_reply
 from bot.slack.delivery.respond import message_payload, respond_later
 from governance.assistant.streaming import ThrottledPublisher
-from governance.core.errors import GovernanceError
 from governance.wiring.services import Services
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ def _answer(
 ) -> Reply:
     try:
         return produce(services, question, **callbacks)
-    except GovernanceError as exc:
-        return error_reply(exc.message)
+    except Exception as exc:  # a refusal or a bug: the asker gets its one sentence either way
+        return failure_reply(exc, "streamed answer")
 
 
 def _open_dm(client: WebClient, user: str, reply: Reply) -> tuple[str, str] | None:

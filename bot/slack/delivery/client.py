@@ -60,6 +60,7 @@ def retry_after(headers: object) -> float:
 
 
 def retry_handlers() -> list[RetryHandler]:
+    """slack_sdk's retry handlers with Slack's rules: connection errors, a bounded 429, a 5xx."""
     return [
         ConnectionErrorRetryHandler(),
         BoundedRateLimitRetryHandler(),

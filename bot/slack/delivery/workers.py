@@ -111,6 +111,7 @@ class WorkerPool:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def shutdown(self, *, wait: bool = True) -> None:
+        """Stop both executors (``wait``: let queued jobs finish first)."""
         self._commands.shutdown(wait=wait, cancel_futures=not wait)
         self._executor.shutdown(wait=wait, cancel_futures=not wait)
 

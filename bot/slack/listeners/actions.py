@@ -98,6 +98,8 @@ def _alert_id(body: Body) -> int:
 
 
 def register(app: App, ctx: SlackContext) -> None:
+    """Register the button listeners of request cards and alerts on ``app``."""
+
     def listener(handler: ClickHandler) -> Callable[[Ack, Body], None]:
         def run(ack: Ack, body: Body) -> None:
             ack()
@@ -180,6 +182,7 @@ def _open_modal(
 
 
 def conditions_clicked(ctx: SlackContext, body: Body) -> None:
+    """The card's Approve with conditions: open its form (the decision is the form's)."""
     _open_modal(
         ctx,
         body,

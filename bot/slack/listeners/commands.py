@@ -25,7 +25,7 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.grammar.dispatch import COMMAND, run_tokens, tokenize
-from bot.grammar.failures import failure_message
+from bot.grammar.failures import failure_reply
 from bot.grammar.spec.invocation import Invocation
 from bot.grammar.spec.subcommand import Subcommand
 from bot.render.blocks import Reply, error_reply, escape, message_reply, section
@@ -42,12 +42,14 @@ BUSY = "modelgov is busy with other commands; try again in a minute."
 
 
 def register(app: App, ctx: SlackContext) -> None:
+    """Register the ``/models`` slash command on ``app``."""
+
     def models_command(ack: Ack, command: dict[str, Any]) -> None:
         try:
             handle(ctx, ack, command)
         except Exception as exc:
             if ack.response is None:  # still time to say so instead of Slack's "failed"
-                ack(**ack_payload(error_reply(failure_message(exc, COMMAND))))
+                ack(**ack_payload(failure_reply(exc, COMMAND)))
             else:
                 log.exception("/models failed after its ack")
 
@@ -60,12 +62,13 @@ def _field(command: dict[str, Any], name: str) -> str:
 
 
 def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
+    """Answer one ``/models`` command within its ack, or ack and finish it on the pool."""
     user = _field(command, "user_id")
     channel = _field(command, "channel_id") or None
     try:
         tokens = tokenize(_field(command, "text"), ctx.table)
     except GovernanceError as exc:
-        ack(**ack_payload(error_reply(exc.message)))
+        ack(**ack_payload(failure_reply(exc, COMMAND)))
         return
     if tokens and tokens[0].lower() == COMMAND:
         tokens = tokens[1:]

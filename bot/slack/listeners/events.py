@@ -11,6 +11,8 @@ from bot.slack.delivery.posting import publish_home
 
 
 def register(app: App, ctx: SlackContext) -> None:
+    """Register the Events API listeners (the Home tab) on ``app``."""
+
     def home_opened(ack: Ack, event: dict[str, Any]) -> None:
         ack()
         # The event also fires for the Messages tab; only the Home tab shows the dashboard.

@@ -41,6 +41,8 @@ REVOCABLE = (ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW)
 
 
 def register(app: App, ctx: SlackContext) -> None:
+    """Register the modal submission listeners on ``app``."""
+
     def listener(handler: Callable[[SlackContext, Ack, Body, View], None]) -> Callable[..., None]:
         def run(ack: Ack, body: Body, view: View) -> None:
             handler(ctx, ack, body, view)

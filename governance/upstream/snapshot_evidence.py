@@ -6,8 +6,8 @@ from the upstream tables (snapshots, license texts by hash) and the reviewer ove
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,17 +16,8 @@ from governance.licenses.evidence import ModelEvidence, RepoFacts, model_evidenc
 from governance.licenses.overrides import overrides_for
 from governance.registry.models import TrackedModel
 from governance.upstream.facts import AVAILABLE, facts_from_row
-from governance.upstream.models import LicenseText, Snapshot, WatchState
-
-
-def stored_text(session: Session) -> Callable[[str], str | None]:
-    """A ``text_of`` lookup over the ``license_texts`` table (None for a hash not stored)."""
-
-    def text_of(content_hash: str) -> str | None:
-        row = session.get(LicenseText, content_hash)
-        return row.text if row else None
-
-    return text_of
+from governance.upstream.models import Snapshot, WatchState
+from governance.upstream.recording import stored_text
 
 
 def latest_available_snapshot(session: Session, model: TrackedModel) -> Snapshot | None:
@@ -72,7 +63,7 @@ def evidence_for_facts(
     return model_evidence(
         model,
         facts,
-        stored_text(session),
+        partial(stored_text, session),
         overrides_for(session, model),
         snapshot_id=snapshot_id,
         taken_at=taken_at,

@@ -43,6 +43,7 @@ class TextIdentification:
 
     @property
     def identified(self) -> bool:
+        """True when the text was identified as one known license or policy."""
         return self.status == "identified"
 
 

@@ -164,9 +164,11 @@ class KnowledgeBase:
         return self._by_id[license_id] if license_id else None
 
     def all(self) -> tuple[LicenseTerms, ...]:
+        """Every license in the knowledge base, in file order."""
         return tuple(self._by_id.values())
 
     def hub_ids(self) -> tuple[str, ...]:
+        """The license ids the Hub offers in its license field."""
         return self._hub_ids
 
     def by_source(self, url: str) -> LicenseTerms | None:

@@ -86,6 +86,7 @@ class OpennessAssessment:
     spectrum: Verdict
 
     def component(self, name: str) -> ComponentAssessment:
+        """The assessment of component ``name``; raises StopIteration for an unknown name."""
         return next(c for c in self.components if c.component == name)
 
 

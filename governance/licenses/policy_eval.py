@@ -43,10 +43,12 @@ class PolicyReport:
 
     @property
     def failures(self) -> tuple[RuleResult, ...]:
+        """The rules that fail."""
         return tuple(r for r in self.results if r.outcome == "fail")
 
     @property
     def warnings(self) -> tuple[RuleResult, ...]:
+        """The rules that need a human (not verified, conditional, unknown)."""
         return tuple(r for r in self.results if r.outcome == "warn")
 
     @property

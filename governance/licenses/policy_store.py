@@ -33,6 +33,7 @@ class RuleSetting:
 
     @property
     def shown(self) -> str:
+        """The value as ``policy show`` writes it (``not set`` when unset)."""
         return "not set" if self.value is None else describe(self.value)
 
 

@@ -14,6 +14,7 @@ from governance.registry.models import RequestCard
 
 
 def find_card(session: Session, approval_id: int) -> RequestCard | None:
+    """The card posted for request ``approval_id``, or None when none was recorded."""
     return session.get(RequestCard, approval_id)
 
 

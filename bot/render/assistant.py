@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.render.blocks import Block, Reply, context, escape, fit, section, truncate
-from governance.assistant.service import Answer
+from governance.assistant.answers import Answer
 
 SOURCES_SHOWN_MAX = 12
 _KIND_ICONS = {

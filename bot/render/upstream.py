@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.render.blocks import Block, Reply, context, fit, header, section
-from bot.render.blocks import escape as esc
+from bot.render.blocks import Block, Reply, context, escape, fit, header, section
 from bot.render.licenses import clause_diff_blocks
 from governance.core.clock import format_time
 from governance.core.kinds import ChangeKind
@@ -15,7 +14,8 @@ from governance.licenses.knowledge import load_knowledge_base
 from governance.upstream.hub import RepoStatus
 from governance.upstream.models import Change, Snapshot
 
-KIND_ICONS = {
+# Keyed by kind; a stored change's kind is its plain string value, which looks up the same.
+KIND_ICONS: dict[str, str] = {
     ChangeKind.LICENSE_CHANGED: ":warning:",
     ChangeKind.LICENSE_TEXT_CHANGED: ":warning:",
     ChangeKind.LICENSE_FILE_ADDED: ":warning:",
@@ -31,18 +31,19 @@ KIND_ICONS = {
 
 
 def cycle_reply(report: CycleReport) -> Reply:
+    """The summary of one recheck cycle: counts, then each change and failure."""
     line = (
         f"Checked {report.checked}: {report.unchanged} unchanged, {report.changed} changed, "
         f"{report.first} first snapshots, {report.failed} failed; "
         f"{report.requests} Hub requests in {report.elapsed:.1f}s."
     )
-    blocks: list[Block] = [section(esc(line))]
+    blocks: list[Block] = [section(escape(line))]
     for repo, kind, summary in report.changes[:30]:
         icon = KIND_ICONS.get(kind, ":bell:")
-        blocks.append(section(f"{icon} *{esc(repo)}* · {esc(kind)}\n{esc(summary)}"))
+        blocks.append(section(f"{icon} *{escape(repo)}* · {escape(kind)}\n{escape(summary)}"))
     for repo, error in report.failures[:10]:
         blocks.append(
-            context(f":warning: {esc(repo)}: {esc(error)} (not a change; retried next cycle)")
+            context(f":warning: {escape(repo)}: {escape(error)} (not a change; retried next cycle)")
         )
     text = line + "".join(f"\n{repo}: {summary}" for repo, _, summary in report.changes)
     data: dict[str, Any] = {
@@ -60,6 +61,7 @@ def cycle_reply(report: CycleReport) -> Reply:
 
 
 def change_data(change: Change, repo_id: str) -> dict[str, Any]:
+    """One upstream change as JSON-ready data (for --json)."""
     return {
         "id": change.id,
         "repo_id": repo_id,
@@ -72,16 +74,17 @@ def change_data(change: Change, repo_id: str) -> dict[str, Any]:
 
 
 def changes_reply(changes: list[tuple[Change, str]], *, title: str) -> Reply:
+    """The answer to ``changes``: one line per change, newest first as given."""
     if not changes:
         text = f"{title}: none recorded yet."
-        return Reply(text=text, blocks=[section(esc(text))], data={"changes": []})
+        return Reply(text=text, blocks=[section(escape(text))], data={"changes": []})
     blocks: list[Block] = [header(title)]
     for change, repo in changes:
         icon = KIND_ICONS.get(change.kind, ":bell:")
         blocks.append(
             section(
-                f"{icon} *{esc(repo)}* · {esc(change.kind)} · {format_time(change.detected_at)}\n"
-                f"{esc(change.summary)}"
+                f"{icon} *{escape(repo)}* · {escape(change.kind)} · "
+                f"{format_time(change.detected_at)}\n{escape(change.summary)}"
             )
         )
     text = f"{title}:\n" + "\n".join(
@@ -115,20 +118,20 @@ def untracked_info_reply(repo_id: str, status: RepoStatus) -> Reply:
     terms = load_knowledge_base().find(status.license_name or status.license or "")
     shown = status.license_name or status.license or "none given"
     facts = [
-        f"*License (card):* {esc(shown)}",
-        f"*Gated:* {esc(status.gated)}",
-        f"*Revision:* `{esc(status.sha[:12])}`",
+        f"*License (card):* {escape(shown)}",
+        f"*Gated:* {escape(status.gated)}",
+        f"*Revision:* `{escape(status.sha[:12])}`",
         f"*Last modified:* {format_time(status.last_modified)}",
     ]
     if terms is not None:
         commercial = terms.commercial_use + (
             f" ({terms.commercial_condition})" if terms.commercial_condition else ""
         )
-        facts.append(f"*Commercial use ({esc(terms.name)}):* {esc(commercial)}")
+        facts.append(f"*Commercial use ({escape(terms.name)}):* {escape(commercial)}")
     if status.renamed_from:
-        facts.append(f"*Renamed from:* {esc(status.renamed_from)}")
+        facts.append(f"*Renamed from:* {escape(status.renamed_from)}")
     hint = f"Not tracked yet: `/models request {status.repo_id} --use <use>` to ask for it."
-    blocks: list[Block] = [header(status.repo_id), section("\n".join(facts)), context(esc(hint))]
+    blocks: list[Block] = [header(status.repo_id), section("\n".join(facts)), context(escape(hint))]
     text = f"{status.repo_id} (not tracked): license {shown}, gated {status.gated}. {hint}"
     data = {
         "repo_id": status.repo_id,

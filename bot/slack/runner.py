@@ -145,11 +145,11 @@ def serve_socket_mode(
             log.info("connected to Slack in Socket Mode")
             watch_connection(handler.client, stop=stop, log=log.warning)
     finally:
-        handler.close()
+        handler.close()  # type: ignore[no-untyped-call]  # slack_bolt leaves close() unannotated
         pool.shutdown(wait=False)
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     """gunicorn run from Python: each worker builds its Services and app (``load``), then
     loads the model if so configured (``_start_worker``), before it accepts a request."""
 

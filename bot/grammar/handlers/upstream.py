@@ -18,6 +18,7 @@ from governance.wiring.contexts import watch_context
 
 
 def watch(inv: Invocation, args: Args) -> Reply:
+    """Start rechecking a model upstream on the schedule (tracking it if new)."""
     s = inv.services
     with transaction(inv.session_factory) as session:
         model = service.watch(session, repo_id=args.positionals[0], actor=inv.user, clock=s.clock)
@@ -29,6 +30,7 @@ def watch(inv: Invocation, args: Args) -> Reply:
 
 
 def unwatch(inv: Invocation, args: Args) -> Reply:
+    """Stop rechecking a model; its approvals stay as they are (approvers)."""
     s = inv.services
     with transaction(inv.session_factory) as session:
         model = service.unwatch(
@@ -45,6 +47,7 @@ def unwatch(inv: Invocation, args: Args) -> Reply:
 
 
 def check(inv: Invocation, args: Args) -> Reply:
+    """Recheck now: every watched model, or the ones named; the cycle's summary."""
     for repo in args.positionals:
         validate_repo_id(repo)
     report = run_cycle(
@@ -54,6 +57,7 @@ def check(inv: Invocation, args: Args) -> Reply:
 
 
 def changes(inv: Invocation, args: Args) -> Reply:
+    """The 20 most recent upstream changes, of one model or of all."""
     repo = args.positionals[0] if args.positionals else None
     with transaction(inv.session_factory) as session:
         rows = service.recent_changes(session, repo_id=repo, limit=20)
@@ -63,6 +67,7 @@ def changes(inv: Invocation, args: Args) -> Reply:
 
 
 def diff(inv: Invocation, args: Args) -> Reply:
+    """What changed in a model's license texts between two snapshots (the last two by default)."""
     repo = args.positionals[0]
     refs = args.positionals[1:]
     with transaction(inv.session_factory) as session:

@@ -109,6 +109,7 @@ def note_in_thread(ctx: SlackContext, *, channel: str, ts: str, actor: str, what
 
 
 def publish_home(ctx: SlackContext, user: str) -> None:
+    """Publish the Home tab dashboard for ``user``, as it stands now."""
     with transaction(ctx.services.session_factory) as session:
         now = ctx.services.clock.now()
         view = home_view(home_data(session, today=now.date()), now=now)

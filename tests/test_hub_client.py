@@ -21,7 +21,8 @@ from governance.upstream.hub import (
 )
 from governance.upstream.ratelimit import RequestBudget
 from tests.support.hub_fixtures import FakeTime, make_client, standin
-from tests.support.hub_standin import HubStandin, git_blob_id
+from tests.support.hub_repos import git_blob_id
+from tests.support.hub_standin import HubStandin
 
 REPO = "meta-llama/Llama-3.1-8B"
 LICENSE_31 = (

@@ -18,7 +18,8 @@ from huggingface_hub.errors import (
 )
 
 from tests.support.hub_fixtures import FakeTime, standin
-from tests.support.hub_standin import HubStandin, git_blob_id
+from tests.support.hub_repos import git_blob_id
+from tests.support.hub_standin import HubStandin
 
 REPO = "acme/Widget-7B"
 LICENSE = "Acme Model License\n\n1. You may use the model.\n"

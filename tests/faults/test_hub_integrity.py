@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from governance.core.db import transaction
 from governance.registry.models import ApprovalState
 from governance.upstream.models import Check, LicenseText, Snapshot
-from tests.support.hub_standin import CORRUPTIONS, Corruption
+from tests.support.hub_faults import CORRUPTIONS, Corruption
 from tests.support.license_fixtures import MIT_TEXT, REAL
 from tests.support.watch_fixtures import Watched
 

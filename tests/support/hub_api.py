@@ -1,0 +1,329 @@
+"""The Hub API the stand-in serves over its repositories, in huggingface_hub 2.x's wire shapes.
+
+- ``GET /api/models/{repo_id}`` and ``/api/models/{repo_id}/revision/{rev}``: model info JSON;
+  repeatable ``expand=`` limits the fields (plus ``id`` and ``_id``); ``blobs=true`` adds
+  ``size``/``blobId``/``lfs`` to ``siblings``; unknown expand values and ``expand`` with
+  ``blobs`` answer 400, like the Hub.
+- ``GET /api/models?author=&sort=&direction=&limit=&expand=``: listing, paginated with a
+  ``Link: <...>; rel="next"`` header and an opaque ``cursor`` parameter.
+- ``GET|HEAD /{repo_id}/resolve/{rev}/{path}``: file bytes with ``X-Repo-Commit``, ``ETag`` (git
+  blob id, or the LFS sha256 for LFS files, which also get ``X-Linked-Etag``/``X-Linked-Size``),
+  ``Content-Length``.
+- Errors as the Hub sends them (``RepoNotFound``, ``GatedRepo``, ``RevisionNotFound``,
+  ``EntryNotFound``); missing/private repos are 401 without a token and 404 with one; disabled
+  repos are 403 with "Access to this resource is disabled."; renamed repos answer 307 to the
+  new id.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, unquote, urlencode
+
+from tests.support.hub_replies import NOT_FOUND_PAGE, HubReply, error_reply, json_reply
+from tests.support.hub_repos import HubRepos, Repo, Revision
+
+# The Hub's expandable model properties (huggingface_hub's ExpandModelProperty_T).
+EXPANDABLE = frozenset(
+    {
+        "author",
+        "baseModels",
+        "cardData",
+        "childrenModelCount",
+        "config",
+        "createdAt",
+        "disabled",
+        "downloads",
+        "downloadsAllTime",
+        "evalResults",
+        "gated",
+        "gguf",
+        "inference",
+        "inferenceProviderMapping",
+        "lastModified",
+        "library_name",
+        "likes",
+        "mask_token",
+        "model-index",
+        "pipeline_tag",
+        "private",
+        "resourceGroup",
+        "safetensors",
+        "sha",
+        "siblings",
+        "spaces",
+        "tags",
+        "transformersInfo",
+        "trendingScore",
+        "usedStorage",
+        "widgetData",
+    }
+)
+DISABLED_MESSAGE = "Access to this resource is disabled."
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+class HubApi:
+    """Answers GET/HEAD requests from `repos`; `endpoint()` is the base of links it gives."""
+
+    def __init__(self, repos: HubRepos, endpoint: Callable[[], str], page_size: int) -> None:
+        self._repos = repos
+        self._endpoint = endpoint
+        self._page_size = page_size
+
+    def route(
+        self, method: str, raw_path: str, path: str, query: dict[str, list[str]], token: str | None
+    ) -> HubReply:
+        """The reply to one request (`raw_path` as sent, `path` unquoted). Call it holding
+        the repos' lock."""
+        if method not in ("GET", "HEAD"):
+            return error_reply(405, {"error": "Method not allowed"})
+        if path == "/api/models":
+            return self._list(query, token)
+        if path.startswith("/api/models/"):
+            parts = raw_path[len("/api/models/") :].split("/")
+            rev = None
+            if len(parts) >= 3 and parts[-2] == "revision":
+                rev = unquote(parts[-1])
+                parts = parts[:-2]
+            if not 1 <= len(parts) <= 2:
+                return error_reply(404, {"error": NOT_FOUND_PAGE})
+            rest = raw_path[len("/api/models/") :].split("/", len(parts))[len(parts) :]
+            suffix = "/" + "/".join(rest) if rest else ""
+
+            def relocate_api(new: str) -> str:
+                return f"/api/models/{quote(new, safe='/')}{suffix}"
+
+            return self._info(unquote("/".join(parts)), rev, relocate_api, query, token)
+        parts = raw_path.lstrip("/").split("/")
+        for idx in (2, 1):
+            if len(parts) > idx + 2 and parts[idx] == "resolve":
+                repo_id = unquote("/".join(parts[:idx]))
+                rev = unquote(parts[idx + 1])
+                file_path = unquote("/".join(parts[idx + 2 :]))
+                tail = "/".join(parts[idx:])
+
+                def relocate_file(new: str, tail: str = tail) -> str:
+                    return f"/{quote(new, safe='/')}/{tail}"
+
+                return self._resolve(method, repo_id, rev, file_path, relocate_file, query, token)
+        return error_reply(404, {"error": NOT_FOUND_PAGE})
+
+    def _lookup(
+        self,
+        repo_id: str,
+        relocate: Callable[[str], str],
+        query: dict[str, list[str]],
+        token: str | None,
+    ) -> Repo | HubReply:
+        """The repo, or the reply to send instead (redirect, not found, disabled).
+
+        ``relocate(new_id)`` gives the same raw path for the repo's new id (307 after a rename).
+        """
+        repo = self._repos.repos.get(repo_id.lower())
+        if repo is None and repo_id.lower() in self._repos.redirects:
+            location = relocate(self._repos.redirects[repo_id.lower()])
+            if query:
+                location += "?" + urlencode([(k, v) for k, vs in query.items() for v in vs])
+            return HubReply(
+                307,
+                {"Location": location, "Content-Type": "text/plain; charset=utf-8"},
+                f"Temporary Redirect. Redirecting to {location}".encode(),
+            )
+        if repo is None or (repo.private and not self._repos.can_read(repo, token)):
+            # Without a token the Hub answers 401 so that private repos do not leak.
+            return error_reply(
+                401 if token is None else 404,
+                {"error": "Repository not found"},
+                code="RepoNotFound",
+                message="Repository not found",
+            )
+        if repo.disabled:
+            return error_reply(403, {"error": DISABLED_MESSAGE}, message=DISABLED_MESSAGE)
+        return repo
+
+    def _info(
+        self,
+        repo_id: str,
+        rev: str | None,
+        relocate: Callable[[str], str],
+        query: dict[str, list[str]],
+        token: str | None,
+    ) -> HubReply:
+        expand = query.get("expand", [])
+        blobs = query.get("blobs", ["false"])[-1].lower() in ("1", "true")
+        unknown = [e for e in expand if e not in EXPANDABLE]
+        if unknown:
+            allowed = ", ".join(sorted(EXPANDABLE))
+            return error_reply(
+                400, {"error": f'"expand" must be one of [{allowed}]; got {unknown[0]}'}
+            )
+        if expand and blobs:
+            return error_reply(400, {"error": '"expand" cannot be combined with "blobs"'})
+        found = self._lookup(repo_id, relocate, query, token)
+        if isinstance(found, HubReply):
+            return found
+        revision = found.revision(rev or "main")
+        if revision is None:
+            return error_reply(
+                404,
+                {"error": f"Invalid rev id: {rev}"},
+                code="RevisionNotFound",
+                message=f"Invalid rev id: {rev}",
+            )
+        data = self._model_json(found, revision, blobs=blobs)
+        if expand:
+            data = {k: v for k, v in data.items() if k in ("id", "_id") or k in expand}
+        return json_reply(200, data)
+
+    def _model_json(self, repo: Repo, revision: Revision, *, blobs: bool) -> dict[str, Any]:
+        siblings: list[dict[str, Any]] = []
+        for path, blob in sorted(revision.files.items()):
+            entry: dict[str, Any] = {"rfilename": path}
+            if blobs and self._repos.blob_id_hidden(repo, path):
+                entry["size"] = len(blob.data)
+            elif blobs:
+                entry["blobId"] = blob.blob_id
+                entry["size"] = len(blob.data)
+                if blob.lfs_sha256:
+                    entry["lfs"] = {
+                        "sha256": blob.lfs_sha256,
+                        "size": len(blob.data),
+                        "pointerSize": blob.pointer_size,
+                    }
+            siblings.append(entry)
+        card = revision.card_data
+        return {
+            "_id": repo.object_id,
+            "id": repo.repo_id,
+            "modelId": repo.repo_id,
+            "author": repo.repo_id.split("/")[0] if "/" in repo.repo_id else None,
+            "sha": revision.sha,
+            "lastModified": _iso(revision.committed_at),
+            "createdAt": _iso(repo.created_at),
+            "private": repo.private,
+            "disabled": repo.disabled,
+            "gated": repo.gated,
+            "downloads": 0,
+            "likes": 0,
+            "library_name": card.get("library_name"),
+            "pipeline_tag": card.get("pipeline_tag"),
+            "tags": list(revision.tags),
+            "cardData": card,
+            "siblings": siblings,
+            "spaces": [],
+            "usedStorage": sum(len(b.data) for b in revision.files.values()),
+        }
+
+    def _list(self, query: dict[str, list[str]], token: str | None) -> HubReply:
+        expand = query.get("expand", [])
+        unknown = [e for e in expand if e not in EXPANDABLE]
+        if unknown:
+            return error_reply(
+                400, {"error": f'"expand" must be one of the model properties; got {unknown[0]}'}
+            )
+        sort = query.get("sort", [None])[-1]
+        direction = query.get("direction", ["-1"])[-1]
+        if direction not in ("-1", "1"):
+            return error_reply(400, {"error": '"direction" must be one of [-1, 1]'})
+        try:
+            limit = int(query.get("limit", [str(self._page_size)])[-1])
+            offset = (
+                int(base64.urlsafe_b64decode(query["cursor"][-1]).decode())
+                if "cursor" in query
+                else 0
+            )
+        except (ValueError, KeyError):
+            return error_reply(400, {"error": "Invalid limit or cursor"})
+        author = query.get("author", [None])[-1]
+        repos = [
+            r
+            for r in self._repos.repos.values()
+            if (author is None or r.repo_id.split("/")[0].lower() == author.lower())
+            and (not r.private or self._repos.can_read(r, token))
+        ]
+        if sort in ("createdAt", "lastModified"):
+            key = (
+                (lambda r: r.created_at) if sort == "createdAt" else (lambda r: r.head.committed_at)
+            )
+            repos.sort(key=key, reverse=direction == "-1")
+        page_size = max(1, min(limit, self._page_size))
+        page = repos[offset : offset + page_size]
+        items = []
+        for repo in page:
+            full = self._model_json(repo, repo.head, blobs=False)
+            if expand:
+                items.append({k: v for k, v in full.items() if k in ("id", "_id") or k in expand})
+            else:
+                keep = (
+                    "_id",
+                    "id",
+                    "modelId",
+                    "likes",
+                    "downloads",
+                    "private",
+                    "tags",
+                    "createdAt",
+                )
+                items.append({k: full[k] for k in keep})
+        reply = json_reply(200, items)
+        if offset + page_size < len(repos):
+            cursor = base64.urlsafe_b64encode(str(offset + page_size).encode()).decode()
+            params = [(k, v) for k, vs in query.items() if k != "cursor" for v in vs]
+            params.append(("cursor", cursor))
+            reply.headers["Link"] = (
+                f'<{self._endpoint()}/api/models?{urlencode(params)}>; rel="next"'
+            )
+        return reply
+
+    def _resolve(
+        self,
+        method: str,
+        repo_id: str,
+        rev: str,
+        file_path: str,
+        relocate: Callable[[str], str],
+        query: dict[str, list[str]],
+        token: str | None,
+    ) -> HubReply:
+        found = self._lookup(repo_id, relocate, query, token)
+        if isinstance(found, HubReply):
+            return found
+        if found.gated and not self._repos.can_read(found, token):
+            if token is None:
+                message = (
+                    f"Access to model {found.repo_id} is restricted. You must have access to it "
+                    "and be authenticated to access it. Please log in."
+                )
+            else:
+                message = (
+                    f"Access to model {found.repo_id} is restricted and you are not in the "
+                    f"authorized list. Visit {self._endpoint()}/{found.repo_id} to ask for access."
+                )
+            return error_reply(
+                401 if token is None else 403, {"error": message}, "GatedRepo", message
+            )
+        revision = found.revision(rev)
+        if revision is None:
+            message = f"Invalid rev id: {rev}"
+            return error_reply(404, {"error": message}, "RevisionNotFound", message)
+        blob = revision.files.get(file_path)
+        if blob is None:
+            message = "Entry not found"
+            return error_reply(404, {"error": message}, "EntryNotFound", message)
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "X-Repo-Commit": revision.sha,
+            "ETag": f'"{blob.lfs_sha256 or blob.blob_id}"',
+            "Accept-Ranges": "bytes",
+        }
+        if blob.lfs_sha256:
+            headers["X-Linked-Etag"] = f'"{blob.lfs_sha256}"'
+            headers["X-Linked-Size"] = str(len(blob.data))
+        return HubReply(200, headers, blob.data)

@@ -68,9 +68,12 @@ class Subcommand:
                 return False  # bad input: answered at once with its error
         return self.slow
 
-    def opens_form(self, arguments: list[str]) -> bool:
-        """Whether a frontend with forms opens ``form`` for these arguments (none given)."""
-        return self.form is not None and not arguments
+    def form_for(self, arguments: list[str], channel: str | None) -> Block | None:
+        """The form a frontend with forms opens instead of running this invocation (``form``,
+        typed without arguments), built for ``channel``; None to run it as typed."""
+        if self.form is None or arguments:
+            return None
+        return self.form(channel)
 
 
 class CommandTable:

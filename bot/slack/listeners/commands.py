@@ -74,9 +74,10 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
         tokens = tokens[1:]
     spec = ctx.table.get(tokens[0]) if tokens else None
     reader = Invocation(services=ctx.services, user=user, channel=channel, read_only=True)
-    if spec is not None and spec.form is not None and spec.opens_form(tokens[1:]):
+    form = spec.form_for(tokens[1:], channel) if spec is not None else None
+    if spec is not None and form is not None:
         ack()
-        _open_form(ctx, spec.form(channel), spec, command, user, channel)
+        _open_form(ctx, form, spec, command, user, channel)
         return
     if spec is not None and spec.is_slow(reader, tokens[1:]):
         invocation = Invocation(services=ctx.services, user=user, channel=channel)

@@ -1,9 +1,10 @@
 """Which exact answer a question gets: read it once, then try each recogniser in order.
 
-The question is read once (``exact_reading``); each recogniser answers or passes, then the
-first wave's intents (``exact_basic``) get their turn. A question that matches no
-recogniser returns None and goes to the free-form path, unless it is plainly outside the
-domain (no model, license, person or domain word): then it is declined here.
+The question is read once (``exact_reading``); each recogniser (``exact_license_questions``,
+``exact_registry_questions``) answers or passes, then the first wave's intents
+(``exact_basic``) get their turn. A question that matches no recogniser returns None and goes
+to the free-form path, unless it is plainly outside the domain (no model, license, person or
+domain word): then it is declined here.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ working after 5 uses or 30 minutes.
         client.chat_postMessage(channel="C1", text="hi")
         assert slack.messages_in("C1")[0]["text"] == "hi"
 
-One stand-in, its parts by concern: the workspace it plays (``slack_standin_workspace``), the
-Web API method families (``_auth``, ``_chat``, ``_views``, ``_users``, ``_conversations``),
+One stand-in, its parts by concern in modules ``slack_standin_*``: the workspace it plays
+(``_workspace``), the Web API method families (``_auth``, ``_chat``, ``_views``, ``_users``,
+``_conversations``),
 Block Kit rules (``_blocks``), response_urls (``_response_urls``), refusals, failures and rate
 limits (``_errors``), the record of calls (``_recording``), the HTTP server (``_http``) and the
 wire formats it reads (``_wire``).

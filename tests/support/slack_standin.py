@@ -14,10 +14,9 @@ working after 5 uses or 30 minutes.
 
 One stand-in, its parts by concern in modules ``slack_standin_*``: the workspace it plays
 (``_workspace``), the Web API method families (``_auth``, ``_chat``, ``_views``, ``_users``,
-``_conversations``),
-Block Kit rules (``_blocks``), response_urls (``_response_urls``), refusals, failures and rate
-limits (``_errors``), the record of calls (``_recording``), the HTTP server (``_http``) and the
-wire formats it reads (``_wire``).
+``_conversations``), Block Kit rules (``_blocks``), response_urls (``_response_urls``),
+refusals, failures and rate limits (``_errors``), the record of calls (``_recording``), the
+HTTP server (``_http``) and the wire formats it reads (``_wire``).
 """
 
 from __future__ import annotations

@@ -266,8 +266,8 @@ def test_approver_user_group_members_may_decide(
 ) -> None:
     slack_standin.set_usergroup("S0APPROVERS", [DAVE])
     grouped = services.settings.model_copy(update={"approver_group": "S0APPROVERS"})
-    from bot.slack.approvers import UsergroupMembers
     from bot.slack.delivery.client import make_client
+    from bot.slack.usergroups import UsergroupMembers
     from governance.wiring.services import build_services
 
     members = UsergroupMembers(make_client(grouped))

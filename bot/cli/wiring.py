@@ -8,9 +8,9 @@ go to the log and only ``MODELGOV_APPROVERS`` may decide.
 
 from __future__ import annotations
 
-from bot.slack.approvers import UsergroupMembers
 from bot.slack.delivery.client import make_client
 from bot.slack.delivery.slack_notifier import SlackNotifier
+from bot.slack.usergroups import UsergroupMembers
 from governance.core.config import Settings
 from governance.wiring.services import Services, build_services
 

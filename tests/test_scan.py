@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from bot.cli.main import main
 from governance.core.db import transaction
+from governance.core.errors import InvalidInput
 from governance.flows import decisions as decision_flow
 from governance.registry.decisions import find_approval, mark_needs_review, reject
 from governance.registry.models import IntendedUse
@@ -171,3 +172,20 @@ def test_cli_gate_exit_status_table_and_json(
     result = cli.invoke(main, ["scan", str(clean), "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["ok"] is True
     assert cli.invoke(main, ["scan", str(tmp_path / "missing")]).exit_code == 2
+
+
+def test_one_file_is_read_when_scan_reads_its_kind_and_refused_in_one_sentence_otherwise(
+    cli: CliRunner, tree: Path
+) -> None:
+    refs, files = find_model_refs(tree / "Dockerfile")
+    assert files == 1 and [(r.repo_id, r.path, r.line) for r in refs] == [
+        ("acme/review-3b", "Dockerfile", 1)
+    ]
+    with pytest.raises(InvalidInput, match=r"'README\.md' is not a file scan reads"):
+        find_model_refs(tree / "README.md")
+    result = cli.invoke(main, ["scan", str(tree / "README.md")])
+    assert result.exit_code == 2
+    assert result.output == (
+        "modelgov: 'README.md' is not a file scan reads (Python, requirements, config or "
+        "shell); give a directory or one of those.\n"
+    )

@@ -298,9 +298,14 @@ def scan(path: Path, as_json: bool) -> None:
     from governance.scan.service import scan_tree
 
     services = _services()
-    with transaction(services.session_factory) as session:
-        report = scan_tree(session, root=path, today=services.clock.now().date())
-    services.close()
+    try:
+        with transaction(services.session_factory) as session:
+            report = scan_tree(session, root=path, today=services.clock.now().date())
+    except GovernanceError as exc:
+        _fail(exc.message)
+        return
+    finally:
+        services.close()
     if as_json:
         click.echo(json.dumps(report.data(), indent=2))
     else:

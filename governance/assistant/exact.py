@@ -164,7 +164,8 @@ def approvers(
     # Approvals first (what was asked), then the rest of the trail in time order.
     events.sort(key=lambda e: e.action not in ("approved", "reapproved"))
     for event in events:
-        approval = ids[event.approval_id]  # type: ignore[index]
+        assert event.approval_id is not None  # the query selects events of the approvals in ids
+        approval = ids[event.approval_id]
         line = (
             f"{event.actor} {_VERBS[event.action]} {model.repo_id} for {approval.use.value} use "
             f"on {format_time(event.at)} (request #{approval.id})"

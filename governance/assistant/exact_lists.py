@@ -120,8 +120,8 @@ def by_state(
             add_events(out, [event], trail)
             approval = trail.approval_of(event)
             now = _state_now(approval, today) if approval is not None else None
-            if now and state in ("approved", "requested"):
-                out.add(now, out.cite_approval(approval))  # type: ignore[arg-type]
+            if approval is not None and now and state in ("approved", "requested"):
+                out.add(now, out.cite_approval(approval))
     if not out.lines:
         out.add(f"Nothing {_NOTHING[state]}{_scope(use, window)}.")
     return out
@@ -153,7 +153,7 @@ def _by_expiry(
             if a.state in standing and a.expires_on is not None and not a.past_expiry_on(today)
         ]
     if window is not None:
-        chosen = [a for a in chosen if window.contains(a.expires_on)]  # type: ignore[arg-type]
+        chosen = [a for a in chosen if a.expires_on is not None and window.contains(a.expires_on)]
     for approval in sorted(chosen, key=lambda a: (a.expires_on, a.id)):
         n = out.cite_approval(approval)
         subject = f"The approval of {approval.model.repo_id} for {approval.use.value} use"

@@ -85,7 +85,8 @@ class SeenRequests:
                 f"sqlite:///{path.with_name(path.name + '.seen')}",
                 busy_timeout=SIDE_BUSY_TIMEOUT_SECONDS,
             )
-        SeenRequest.__table__.create(side, checkfirst=True)  # type: ignore[attr-defined]
+        # Looked up by name: the declarative __table__ is typed as any FromClause.
+        SeenRequest.metadata.tables[SeenRequest.__tablename__].create(side, checkfirst=True)
         return cls(side, owns_engine=True)
 
     def first_time(self, key: str, *, now: datetime) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,6 +146,10 @@ def _string(node: ast.AST | None, constants: dict[str, str]) -> str | None:
     return None
 
 
+# One file kind's reader: the text in, (line, candidate id, how it is used) out.
+Reader = Callable[[str], Iterator[tuple[int, str, str]]]
+
+
 def _python(text: str) -> Iterator[tuple[int, str, str]]:
     """(line, value, how) for each model id argument of a known call."""
     try:
@@ -233,7 +237,7 @@ def _script(text: str) -> Iterator[tuple[int, str, str]]:
             yield lineno, url, "huggingface.co URL"
 
 
-def _reader(path: Path):  # type: ignore[no-untyped-def]
+def _reader(path: Path) -> Reader | None:
     suffix, name = path.suffix.lower(), path.name.lower()
     if suffix == ".py":
         return _python
@@ -246,29 +250,38 @@ def _reader(path: Path):  # type: ignore[no-untyped-def]
     return None
 
 
-def iter_files(root: Path) -> Iterator[Path]:
-    """Files under ``root`` worth reading, in a stable order (skipping vendored trees)."""
+def iter_files(root: Path) -> Iterator[tuple[Path, Reader]]:
+    """Files under ``root`` worth reading and their readers, in a stable order (skipping
+    vendored trees). Raises InvalidInput when ``root`` is a file of a kind scan does not read.
+    """
     if root.is_file():
-        yield root
+        reader = _reader(root)
+        if reader is None:
+            raise InvalidInput(
+                f"{root.name[:200]!r} is not a file scan reads (Python, requirements, config or "
+                "shell); give a directory or one of those."
+            )
+        yield root, reader
         return
     for path in sorted(root.rglob("*")):
         if any(part in SKIP_DIRS for part in path.relative_to(root).parts[:-1]):
             continue
-        if path.is_file() and _reader(path) is not None:
-            yield path
+        reader = _reader(path)
+        if reader is not None and path.is_file():
+            yield path, reader
 
 
 def find_model_refs(root: Path) -> tuple[list[ModelRef], int]:
     """Every model id used under ``root`` and the number of files read.
 
-    Raises InvalidInput when ``root`` does not exist.
+    Raises InvalidInput when ``root`` does not exist or is a file of a kind scan does not read.
     """
     if not root.exists():
         raise InvalidInput(f"{str(root)[:200]!r} does not exist; give a directory or a file.")
     base_root = root if root.is_dir() else root.parent
     refs: list[ModelRef] = []
     count = 0
-    for path in iter_files(root):
+    for path, reader in iter_files(root):
         if path.stat().st_size > MAX_FILE_BYTES:
             continue
         try:
@@ -278,7 +291,7 @@ def find_model_refs(root: Path) -> tuple[list[ModelRef], int]:
         count += 1
         relative = path.relative_to(base_root).as_posix()
         seen: set[tuple[int, str]] = set()
-        for line, value, how in _reader(path)(text):
+        for line, value, how in reader(text):
             repo_id = clean_id(value, base=path.parent, root=base_root)
             if repo_id is not None and (line, repo_id) not in seen:
                 seen.add((line, repo_id))

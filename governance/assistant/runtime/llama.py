@@ -233,7 +233,7 @@ class LlamaCppRuntime:
             return Generation("", 0, 0.0, True, self.name, finish_reason="deadline")
         kwargs = self.completion_kwargs(messages, max_tokens=max_tokens, json_schema=json_schema)
         try:
-            stream: Iterator[dict[str, Any]] = llm.create_chat_completion(  # type: ignore[assignment]
+            stream: Iterator[dict[str, Any]] = llm.create_chat_completion(  # type: ignore[assignment]  # stream=True gives chunks; the hints say chunks or one reply
                 **kwargs, stream=True
             )
             pieces: list[str] = []

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from governance.alerts.models import Alert
 from governance.alerts.notifier import OutgoingAlert
 from governance.core.clock import Clock, format_time
+from governance.core.db import rows_matched
 from governance.core.errors import Conflict, NotFound
 from governance.registry import audit
 from governance.registry.approvers import ApproverDirectory, require_approver
@@ -47,7 +48,7 @@ def acknowledge(
         .execution_options(synchronize_session=False)
     )
     session.refresh(alert)
-    if result.rowcount != 1:
+    if rows_matched(result) != 1:
         raise Conflict(
             f"Alert #{alert_id} was already acknowledged by {alert.acknowledged_by} at "
             f"{format_time(alert.acknowledged_at)}."

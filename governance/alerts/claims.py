@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from governance.alerts.models import Alert, OutboxMessage
 from governance.core.clock import Clock
+from governance.core.db import rows_matched
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -96,17 +97,19 @@ def extend_claim(
     if start_attempt:
         values["attempt_started_at"] = now
     with factory() as session, session.begin():
-        taken = session.execute(
-            update(table)
-            .where(
-                table.id == row_id,
-                table.state == PENDING,
-                table.claimed_by == holder,
-                table.claim_expires_at > now,
+        taken = rows_matched(
+            session.execute(
+                update(table)
+                .where(
+                    table.id == row_id,
+                    table.state == PENDING,
+                    table.claimed_by == holder,
+                    table.claim_expires_at > now,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
             )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
     return bool(taken)
 
 
@@ -121,14 +124,19 @@ def release(
 ) -> bool:
     """Give ``holder``'s claim back, due again at ``next_attempt_at``; False if it was lost."""
     return bool(
-        session.execute(
-            update(table)
-            .where(table.id == row_id, table.state == PENDING, table.claimed_by == holder)
-            .values(
-                claimed_by=None, claim_expires_at=None, next_attempt_at=next_attempt_at, **values
+        rows_matched(
+            session.execute(
+                update(table)
+                .where(table.id == row_id, table.state == PENDING, table.claimed_by == holder)
+                .values(
+                    claimed_by=None,
+                    claim_expires_at=None,
+                    next_attempt_at=next_attempt_at,
+                    **values,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
     )
 
 
@@ -137,18 +145,20 @@ def mark_delivered(
 ) -> bool:
     """Record the row as delivered (whoever holds it: the message is out); False if it was."""
     return bool(
-        session.execute(
-            update(table)
-            .where(table.id == row_id, table.state == PENDING)
-            .values(
-                state=DELIVERED,
-                delivered_at=clock.now(),
-                claimed_by=None,
-                claim_expires_at=None,
-                attempt_started_at=None,
-                last_error=None,
-                **values,
+        rows_matched(
+            session.execute(
+                update(table)
+                .where(table.id == row_id, table.state == PENDING)
+                .values(
+                    state=DELIVERED,
+                    delivered_at=clock.now(),
+                    claimed_by=None,
+                    claim_expires_at=None,
+                    attempt_started_at=None,
+                    last_error=None,
+                    **values,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
     )

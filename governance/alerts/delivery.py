@@ -144,7 +144,7 @@ class _Run:
     def deliver_one(self, table: Table, row_id: int) -> None:
         """Deliver one claimed row, unless its destination is rate limited in this run."""
         with self.factory() as session:
-            row = session.get(table, row_id)
+            row = _row(session, table, row_id)
             if row is None or row.state != PENDING or row.claimed_by != self.holder:
                 return None
             limited_until = self.limited.get(row.destination)
@@ -212,7 +212,7 @@ class _Run:
         self.report.failed += 1
         self.report.errors.append(f"{table.__tablename__} #{row_id}: {failure.reason}")
         with self.factory() as session, session.begin():
-            row = session.get(table, row_id)
+            row = _row(session, table, row_id)
             if row is None:
                 return None
             attempts = row.attempts + 1
@@ -256,7 +256,7 @@ class _Run:
     ) -> None:
         with self.factory() as session, session.begin():
             if isinstance(item, OutgoingMessage) and item.kind == CARD_UPDATE:
-                row = session.get(table, row_id)
+                row = session.get(OutboxMessage, row_id)  # card refreshes are outbox messages
                 if row is not None and row.generation != generation:
                     # Asked again while this one was sent: send the newest state once more.
                     claims.release(
@@ -285,6 +285,12 @@ class _Run:
                     message_ref=where.message_ref,
                     clock=self.clock,
                 )
+
+
+def _row(session: Session, table: Table, row_id: int) -> Alert | OutboxMessage | None:
+    """Row ``row_id`` of ``table``, or None when it is gone."""
+    # One branch per table: ``session.get`` on the union would be typed as their common base.
+    return session.get(Alert, row_id) if table is Alert else session.get(OutboxMessage, row_id)
 
 
 def _bug(exc: Exception) -> OutcomeUnknown:

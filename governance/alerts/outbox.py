@@ -18,6 +18,7 @@ from governance.alerts.models import Alert, OutboxMessage
 from governance.alerts.notifier import CARD_UPDATE, DIRECT_MESSAGE, REQUEST_CARD
 from governance.alerts.subscriptions import destinations_for
 from governance.core.clock import Clock
+from governance.core.db import rows_matched
 from governance.core.fingerprints import fingerprint
 from governance.core.kinds import AlertKind
 from governance.registry.card_refs import find_card
@@ -169,7 +170,7 @@ def queue_card_update(session: Session, *, approval_id: int, clock: Clock) -> bo
         "last_error": None,
     }
     bump = update(OutboxMessage).where(OutboxMessage.dedupe_key == key).values(**again)
-    if session.execute(bump.execution_options(synchronize_session=False)).rowcount:
+    if rows_matched(session.execute(bump.execution_options(synchronize_session=False))):
         return True
     row = _new(kind=CARD_UPDATE, key=key, destination="", clock=clock, approval_id=approval_id)
     if _insert(session, row) is None:

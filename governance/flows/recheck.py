@@ -78,11 +78,11 @@ def run_cycle(
     report.requests = ctx.hub.requests_sent - sent_before
     report.elapsed = time.monotonic() - started
     with transaction(ctx.factory) as session:
-        cycle = session.get(RecheckCycle, report.cycle_id)
-        assert cycle is not None
-        cycle.finished_at = ctx.clock.now()
-        cycle.checked, cycle.changed = report.checked, report.changed
-        cycle.failed, cycle.requests = report.failed, report.requests
+        finished = session.get(RecheckCycle, report.cycle_id)
+        assert finished is not None  # written above; cycles are never deleted
+        finished.finished_at = ctx.clock.now()
+        finished.checked, finished.changed = report.checked, report.changed
+        finished.failed, finished.requests = report.failed, report.requests
     return report
 
 

@@ -211,7 +211,7 @@ def _react(
             ):
                 in_review.append(approval)
     pinned = [
-        {"id": a.id, "use": a.use.value, "revision_sha": a.revision_sha}
+        (a, a.revision_sha)
         for a in _approvals(session, model, ApprovalState.APPROVED)
         if change.kind == ChangeKind.REVISION_CHANGED and a.revision_sha
     ]
@@ -228,14 +228,16 @@ def _react(
             {"id": a.id, "use": a.use.value, "decided_by": a.decided_by} for a in in_review
         ],
         "approvers": list(ctx.approvers),
-        "pinned_approvals": pinned,
+        "pinned_approvals": [
+            {"id": a.id, "use": a.use.value, "revision_sha": sha} for a, sha in pinned
+        ],
     }
     body = "\n".join(payload["summary"])
     if in_review:
         body += "\nNow in review: " + ", ".join(f"#{a.id} ({a.use.value})" for a in in_review)
     if pinned:
         body += "\nA newer revision exists; " + "; ".join(
-            f"approval #{p['id']} covers {p['revision_sha'][:12]}" for p in pinned
+            f"approval #{a.id} covers {sha[:12]}" for a, sha in pinned
         )
     raise_alert(
         session,

@@ -54,6 +54,7 @@ from huggingface_hub.errors import (
     HFValidationError,
     RemoteEntryNotFoundError,
 )
+from huggingface_hub.hf_api import ExpandModelProperty_T
 from huggingface_hub.utils import (
     build_hf_headers,
     get_session,
@@ -98,7 +99,7 @@ __all__ = [
 T = TypeVar("T")
 
 # The only fields a status check needs; everything else (siblings, downloads...) is left out.
-STATUS_EXPAND: tuple[str, ...] = (
+STATUS_EXPAND: tuple[ExpandModelProperty_T, ...] = (
     "sha",
     "lastModified",
     "createdAt",
@@ -161,7 +162,7 @@ class HubClient:
             lambda: self._api.model_info(
                 repo_id,
                 expand=list(STATUS_EXPAND),
-                timeout=self._timeout,  # type: ignore[arg-type]
+                timeout=self._timeout,
             ),
         )
         return status_from_info(repo_id, info)
@@ -209,13 +210,13 @@ class HubClient:
         if limit < 1:
             return []
         page_limit = min(limit, PAGE_LIMIT)
-        params: list[tuple[str, str]] = [
+        params: tuple[tuple[str, str], ...] = (
             ("author", author),
             ("sort", "createdAt"),
             ("direction", "-1"),
             ("limit", str(page_limit)),
             ("expand", "createdAt"),
-        ]
+        )
         url: str | None = f"{self.endpoint}/api/models"
         first = True
         out: list[AuthorModel] = []
@@ -243,7 +244,7 @@ class HubClient:
         return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
     def _get_page(
-        self, url: str, params: list[tuple[str, str]] | None
+        self, url: str, params: tuple[tuple[str, str], ...] | None
     ) -> tuple[list[Any], str | None]:
         response = get_session().get(
             url, params=params, headers=self._headers(), timeout=self._timeout

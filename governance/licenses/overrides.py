@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 from governance.core.clock import Clock
 from governance.core.errors import InvalidInput, NotFound
 from governance.licenses.models import OpennessOverride
-from governance.licenses.openness import COMPONENTS, Override
+from governance.licenses.openness import COMPONENTS, Override, Status
 from governance.registry import audit
 from governance.registry.approvers import ApproverDirectory, require_approver
 from governance.registry.models import TrackedModel
@@ -149,7 +150,4 @@ def overrides_for(session: Session, model: TrackedModel) -> dict[str, Override]:
     """The model's reviewer overrides, by component (empty when there are none)."""
     rows = session.scalars(select(OpennessOverride).where(OpennessOverride.model_id == model.id))
     # The column is a plain string; set_override stores only OVERRIDE_STATUSES, all a Status.
-    return {
-        r.component: Override(r.status, r.evidence_url, r.reviewer)  # type: ignore[arg-type]
-        for r in rows
-    }
+    return {r.component: Override(cast(Status, r.status), r.evidence_url, r.reviewer) for r in rows}

@@ -80,8 +80,7 @@ def status_from_info(requested_id: str, info: ModelInfo) -> RepoStatus:
     if info.gated not in (False, "auto", "manual"):
         raise TransientHubError("malformed", detail=f"unexpected gated value: {info.gated!r}")
     gated: GatedMode = "false" if info.gated is False else info.gated
-    # huggingface_hub leaves CardData.to_dict unannotated; it returns the card's YAML as a dict.
-    card: dict[str, Any] = info.card_data.to_dict() if info.card_data is not None else {}  # type: ignore[no-untyped-call]
+    card: dict[str, Any] = info.card_data.to_dict() if info.card_data is not None else {}  # type: ignore[no-untyped-call]  # huggingface_hub leaves CardData.to_dict unannotated (it returns a dict)
     tags = tuple(str(t) for t in (info.tags or []))
     canonical = str(info.id)
     return RepoStatus(

@@ -22,6 +22,7 @@ from governance.registry.validation import validate_user_id
 
 
 def get_alert(session: Session, alert_id: int) -> Alert:
+    """Alert ``alert_id``. Raises NotFound when there is none."""
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise NotFound(f"There is no alert #{alert_id}.")

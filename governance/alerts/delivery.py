@@ -61,6 +61,8 @@ class RetryPolicy:
 
 @dataclass
 class DeliveryReport:
+    """What one delivery run did, counted per outcome, with one line per failure."""
+
     delivered: int = 0  # alerts posted
     messages: int = 0  # cards, card refreshes and DMs sent
     reconciled: int = 0  # found already in the destination: recorded, not posted again

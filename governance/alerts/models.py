@@ -41,6 +41,9 @@ class Deliverable:
 
 
 class Alert(Deliverable, Base):
+    """One alert for one destination, delivered through the outbox; ``dedupe_key`` makes the
+    same (model, kind, new state, destination) one row however often it is raised."""
+
     __tablename__ = "alerts"
     __table_args__ = (Index("ix_alerts_state_next_attempt_at", "state", "next_attempt_at"),)
 

@@ -117,14 +117,17 @@ class LogNotifier:
         self.sent: list[OutgoingMessage] = []
 
     def deliver(self, alert: OutgoingAlert) -> Delivered:
+        """Log the alert; returns a reference to the (log) message."""
         log.warning("alert #%s to %s: %s", alert.id, alert.destination, alert.title)
         self.delivered.append(alert)
         return Delivered(message_ref=f"log-{alert.id}")
 
     def send(self, message: OutgoingMessage) -> Delivered:
+        """Log the card or DM; returns a reference to the (log) message."""
         log.info("%s #%s to %s", message.kind, message.id, message.destination)
         self.sent.append(message)
         return Delivered(message_ref=f"log-m{message.id}")
 
     def find(self, item: Outgoing, *, since: datetime) -> Delivered | None:
+        """Nothing is ever found: a log line is never in doubt (returns None)."""
         return None

@@ -116,6 +116,7 @@ def _new(
 
 
 def card_key(approval_id: int) -> str:
+    """The outbox key of the request card of ``approval_id`` (one card per approval)."""
     return f"card:{approval_id}"
 
 

@@ -95,6 +95,9 @@ def subscribe(
 def unsubscribe(
     session: Session, *, destination: str, actor: str, clock: Clock, approvers: ApproverDirectory
 ) -> None:
+    """Remove the subscription of ``destination`` (approvers only); returns nothing.
+
+    Raises PermissionDenied (not an approver) or NotFound (no subscription there)."""
     _require_approver(session, actor, approvers)
     existing = session.scalar(select(Subscription).where(Subscription.destination == destination))
     if existing is None:
@@ -110,6 +113,7 @@ def unsubscribe(
 
 
 def list_subscriptions(session: Session) -> list[Subscription]:
+    """Every subscription, by destination."""
     return list(session.scalars(select(Subscription).order_by(Subscription.destination)))
 
 

@@ -71,12 +71,16 @@ def expire_approvals(
 
 @dataclass(frozen=True)
 class Digest:
+    """The lines of one daily digest: pending requests, approvals in review, approvals expiring
+    soon."""
+
     pending: list[str]
     in_review: list[str]
     expiring: list[str]
 
     @property
     def empty(self) -> bool:
+        """Whether there is nothing to report (no digest is raised then)."""
         return not (self.pending or self.in_review or self.expiring)
 
 

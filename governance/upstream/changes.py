@@ -33,6 +33,9 @@ TERMS_KINDS = frozenset(
 
 @dataclass(frozen=True)
 class DetectedChange:
+    """One difference between two snapshots: its kind, a one-line summary, before and after,
+    the fingerprint of its new state, detail lines and, for a license text, the unified diff."""
+
     kind: ChangeKind
     summary: str
     before: Any
@@ -43,6 +46,7 @@ class DetectedChange:
 
     @property
     def affects_terms(self) -> bool:
+        """Whether the terms an approval was granted under may no longer hold after this change."""
         return self.kind in TERMS_KINDS
 
 
@@ -53,6 +57,7 @@ class _Context:
     changes: list[DetectedChange] = field(default_factory=list)
 
     def add(self, kind: ChangeKind, summary: str, before: Any, after: Any, **extra: Any) -> None:
+        """Record a change of ``kind`` whose fingerprint is the kind and its new state."""
         self.changes.append(
             DetectedChange(kind, summary, before, after, fingerprint([kind, after]), **extra)
         )

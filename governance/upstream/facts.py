@@ -19,6 +19,8 @@ AVAILABLE = "available"
 
 @dataclass(frozen=True)
 class LicenseFileFact:
+    """A license-like file of a snapshot: its blob, how it was read, and its text's hash."""
+
     path: str
     blob_id: str | None
     status: str  # fetched | gated_no_access | missing | too_large | not_text
@@ -27,6 +29,8 @@ class LicenseFileFact:
 
 @dataclass(frozen=True)
 class FileFact:
+    """A file of a snapshot's revision: size, git blob id and, for LFS files, their sha256."""
+
     path: str
     size: int | None
     blob_id: str | None
@@ -40,6 +44,9 @@ class FileFact:
 
 @dataclass(frozen=True)
 class SnapshotFacts:
+    """What the Hub said about a repo at one moment, as plain values (``availability`` is
+    ``available`` or why not); ``files`` and ``license_files`` are None when not fetched."""
+
     repo_id: str
     availability: str = AVAILABLE
     sha: str | None = None
@@ -60,6 +67,7 @@ class SnapshotFacts:
 
     @property
     def license_terms(self) -> dict[str, Any]:
+        """The card's license fields, tags sorted (what a license change compares)."""
         return {
             "license": self.license,
             "license_name": self.license_name,
@@ -74,6 +82,7 @@ class SnapshotFacts:
         return fingerprint({"terms": self.license_terms, "texts": texts})
 
     def license_file(self, path: str) -> LicenseFileFact | None:
+        """The license file at ``path``, or None when the snapshot has none there."""
         return next((f for f in self.license_files or () if f.path == path), None)
 
 
@@ -142,6 +151,7 @@ def unavailable_facts(repo_id: str, reason: str, previous: SnapshotFacts | None)
 
 
 def facts_from_row(row: Snapshot) -> SnapshotFacts:
+    """The facts a stored snapshot row holds."""
     return SnapshotFacts(
         repo_id=row.repo_id,
         availability=row.availability,
@@ -166,6 +176,8 @@ def facts_from_row(row: Snapshot) -> SnapshotFacts:
 
 
 def row_from_facts(facts: SnapshotFacts, *, model_id: int, taken_at: datetime) -> Snapshot:
+    """A new (unsaved) snapshot row for ``facts`` of model ``model_id``, taken at ``taken_at``;
+    the license names and the newer version are cut to their columns' length."""
     return Snapshot(
         model_id=model_id,
         taken_at=taken_at,

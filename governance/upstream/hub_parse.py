@@ -27,6 +27,8 @@ _SHA = re.compile(r"[0-9a-f]{40}")
 
 def map_http_error(repo_id: str, err: HfHubHTTPError, status: int | None) -> GovernanceError:
     # GatedRepoError subclasses RepositoryNotFoundError: test it first.
+    """The typed error for a Hub HTTP error: ``RepoUnavailable`` when the repo is gone, gated
+    for us or disabled, else a ``TransientHubError`` (a failed check, never a change)."""
     if isinstance(err, GatedRepoError):
         return RepoUnavailable(repo_id, "gated_no_access", str(err))
     if isinstance(err, RepositoryNotFoundError):
@@ -43,10 +45,12 @@ def map_http_error(repo_id: str, err: HfHubHTTPError, status: int | None) -> Gov
 
 
 def is_sha(value: object) -> bool:
+    """Whether ``value`` is a full 40-hex-digit commit sha."""
     return isinstance(value, str) and _SHA.fullmatch(value) is not None
 
 
 def parse_time(value: object) -> datetime | None:
+    """The datetime the Hub's ISO 8601 text names; None when absent or unreadable."""
     if not isinstance(value, str):
         return None
     try:

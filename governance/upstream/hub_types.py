@@ -129,6 +129,7 @@ class RepoFile:
 
     @property
     def is_weight(self) -> bool:
+        """Whether the file holds model weights (by its name)."""
         return is_weight_file(self.path)
 
 

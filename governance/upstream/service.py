@@ -57,6 +57,7 @@ def recent_changes(session: Session, *, repo_id: str | None, limit: int = 20) ->
 
 
 def latest_snapshot(session: Session, model: TrackedModel) -> Snapshot | None:
+    """The model's latest snapshot, or None before its first check."""
     state = session.get(WatchState, model.id)
     if state is None or state.latest_snapshot_id is None:
         return None
@@ -64,6 +65,7 @@ def latest_snapshot(session: Session, model: TrackedModel) -> Snapshot | None:
 
 
 def snapshots(session: Session, model: TrackedModel) -> list[Snapshot]:
+    """Every snapshot of the model, oldest first."""
     return list(
         session.scalars(select(Snapshot).where(Snapshot.model_id == model.id).order_by(Snapshot.id))
     )

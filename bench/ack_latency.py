@@ -37,7 +37,7 @@ from pathlib import Path
 from governance.core import migrate
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.flows.decisions import approve
+from governance.flows.decide_with_policy import approve
 from governance.registry.models import IntendedUse
 from governance.registry.requests import request_approval
 from governance.upstream.service import watch

@@ -30,7 +30,7 @@ from governance.assistant.sources import all_passages
 from governance.assistant.verify import supported, verify
 from governance.core.clock import FrozenClock
 from governance.core.db import transaction
-from governance.flows.decisions import approve
+from governance.flows.decide_with_policy import approve
 from governance.registry.approvers import ApproverDirectory
 from governance.registry.decisions import reject, revoke
 from governance.registry.models import IntendedUse

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.grammar.handlers.assistant import ask_streaming
+from bot.grammar.handlers.ask_command import ask_streaming
 from governance.assistant.prompting import SYSTEM_PROMPT, extract_citations
 from governance.assistant.runtime import ChatMessage, Generation, LlamaCppRuntime, QueuedRuntime
 from governance.assistant.service import Answer, answer

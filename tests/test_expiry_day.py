@@ -23,7 +23,7 @@ from bot.cli.main import main
 from governance.core.clock import FrozenClock, SystemClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.flows.decisions import approve
+from governance.flows.decide_with_policy import approve
 from governance.registry.decisions import mark_needs_review
 from governance.registry.models import Approval, ApprovalState, IntendedUse
 from governance.registry.requests import request_approval

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from governance.alerts.models import Alert
 from governance.core.db import transaction
 from governance.core.leases import acquire_lease
-from governance.flows.decisions import approve
+from governance.flows.decide_with_policy import approve
 from governance.registry.models import Approval, ApprovalState, IntendedUse
 from governance.registry.requests import request_approval
 from governance.upstream.models import RecheckCycle

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.flows.policy import policy_verdict
+from governance.flows.policy_enforcement import policy_verdict
 from governance.licenses.evidence import ModelEvidence, evidence_from_facts, openness_facts
 from governance.licenses.models import PolicySetting
 from governance.licenses.openness import assess_openness

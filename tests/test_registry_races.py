@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from governance.core.db import transaction
 from governance.core.errors import Conflict, GovernanceError
-from governance.flows.decisions import approve
+from governance.flows.decide_with_policy import approve
 from governance.registry.decisions import reject
 from governance.registry.models import Approval, AuditEvent, IntendedUse
 from governance.registry.requests import request_approval

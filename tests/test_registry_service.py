@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from governance.core.db import transaction
 from governance.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from governance.flows.decisions import approve
+from governance.flows.decide_with_policy import approve
 from governance.registry.decisions import expire, mark_needs_review, reject, revoke
 from governance.registry.models import Approval, ApprovalState, AuditEvent, IntendedUse
 from governance.registry.queries import history, model_overview

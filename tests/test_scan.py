@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from bot.cli.main import main
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput
-from governance.flows import decisions as decision_flow
+from governance.flows import decide_with_policy
 from governance.registry.decisions import find_approval, mark_needs_review, reject
 from governance.registry.models import IntendedUse
 from governance.registry.requests import request_approval
@@ -107,7 +107,7 @@ def _registry(services: Services) -> None:
             return str(approval.id)
 
         def approve(ref: str, **kw: object) -> None:
-            decision_flow.approve(
+            decide_with_policy.approve(
                 session, ref=ref, actor="bob", approvers=s.approvers, clock=s.clock, **kw
             )  # type: ignore[arg-type]
 

@@ -8,7 +8,7 @@ import pytest
 
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.flows import decisions as decision_flow
+from governance.flows import decide_with_policy
 from governance.registry.decisions import find_approval, mark_needs_review
 from governance.registry.models import IntendedUse
 from governance.registry.requests import request_approval
@@ -41,7 +41,7 @@ def request(services: Services, repo: str, use: IntendedUse = IntendedUse.INTERN
 
 def approve(services: Services, approval_id: int, **kwargs: object) -> None:
     with transaction(services.session_factory) as session:
-        decision_flow.approve(
+        decide_with_policy.approve(
             session,
             ref=str(approval_id),
             actor=BOB,

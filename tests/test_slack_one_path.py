@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.grammar import dispatch
-from bot.grammar.handlers.registry import approve, reject, request
+from bot.grammar.handlers.registry_commands import approve, reject, request
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import Handler
 from bot.render.blocks import Reply

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from bot.cli.wiring import process_services
+from bot.cli.process_services import process_services
 from bot.grammar.dispatch import run_tokens
 from bot.grammar.spec.invocation import Invocation
 from bot.render.text import render_reply

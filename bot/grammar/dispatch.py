@@ -11,7 +11,13 @@ from __future__ import annotations
 import shlex
 
 from bot.grammar.failures import failure_reply
-from bot.grammar.handlers import alerts, assistant, licenses, registry, upstream
+from bot.grammar.handlers import (
+    alert_commands,
+    ask_command,
+    license_commands,
+    registry_commands,
+    watch_commands,
+)
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import CommandTable, Handler, Subcommand
 from bot.render.blocks import Reply, escape, section
@@ -27,11 +33,11 @@ def build_table() -> CommandTable:
     return CommandTable(
         [
             HELP,
-            *registry.SUBCOMMANDS,
-            *licenses.SUBCOMMANDS,
-            *upstream.SUBCOMMANDS,
-            *alerts.SUBCOMMANDS,
-            *assistant.SUBCOMMANDS,
+            *registry_commands.SUBCOMMANDS,
+            *license_commands.SUBCOMMANDS,
+            *watch_commands.SUBCOMMANDS,
+            *alert_commands.SUBCOMMANDS,
+            *ask_command.SUBCOMMANDS,
         ]
     )
 

@@ -44,7 +44,7 @@ HTTP_THREADS = {"sqlite": 4, "postgresql": 8}
 # alive this often, well inside gunicorn's worker timeout.
 HEARTBEAT_SECONDS = 5.0
 
-# Builds a process's Services from its settings (``bot.cli.wiring.process_services``).
+# Builds a process's Services from its settings (``bot.cli.process_services.process_services``).
 ServicesFactory = Callable[[Settings], Services]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from governance.alerts.outbox import raise_alert
 from governance.core.fingerprints import fingerprint
 from governance.core.kinds import ChangeKind, NoticeKind
-from governance.flows.policy import policy_on_new_snapshot
+from governance.flows.policy_enforcement import policy_on_new_snapshot
 from governance.flows.watch_context import WatchContext
 from governance.registry import audit
 from governance.registry.audit import SYSTEM_ACTOR

@@ -6,7 +6,7 @@ neither. Decisions are conditional UPDATEs on the current state, so two approver
 request cannot both win, on SQLite or PostgreSQL.
 
 Approving checks the team policy between ``prepare_approval`` and ``record_approval``; the
-policy lives above the registry, so ``governance.flows.decisions.approve`` runs the three.
+policy lives above the registry, so ``governance.flows.decide_with_policy.approve`` runs the three.
 """
 
 from __future__ import annotations

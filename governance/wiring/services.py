@@ -3,7 +3,7 @@
 This is wiring, not state: each service function still takes what it needs explicitly.
 ``Services`` is frozen and made whole by ``build_services``; what differs between process
 kinds (the notifier, who is in the approver group) is passed in by the frontend that runs the
-process (``bot.cli.wiring``), never set afterwards.
+process (``bot.cli.process_services``), never set afterwards.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.flows.decisions import approve
+from governance.flows.decide_with_policy import approve
 from governance.flows.snapshots import apply_outcome
 from governance.licenses.knowledge import load_knowledge_base
 from governance.registry.decisions import reject, revoke

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from governance.core.clock import FrozenClock
 from governance.core.db import transaction
-from governance.flows.decisions import approve
+from governance.flows.decide_with_policy import approve
 from governance.registry.approvers import ApproverDirectory
 from governance.registry.decisions import mark_needs_review, reject, revoke
 from governance.registry.models import Approval, IntendedUse

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from governance.core.clock import FrozenClock
 from governance.core.db import transaction
-from governance.flows import decisions as decision_flow
+from governance.flows import decide_with_policy
 from governance.registry.approvers import ApproverDirectory
 from governance.registry.decisions import find_approval, mark_needs_review, reject, revoke
 from governance.registry.models import IntendedUse
@@ -72,7 +72,7 @@ def build(factory: sessionmaker[Session]) -> None:
         ).id
 
     def approve(ref: int, who: str, **kwargs: object) -> None:
-        decision_flow.approve(
+        decide_with_policy.approve(
             s,
             ref=f"#{ref}",
             actor=who,

@@ -16,7 +16,7 @@ from governance.alerts.models import Alert
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.flows import decisions as decision_flow
+from governance.flows import decide_with_policy
 from governance.flows.recheck import CycleReport, run_cycle
 from governance.registry.models import Approval, ApprovalState, IntendedUse
 from governance.registry.requests import request_approval
@@ -81,7 +81,7 @@ class Governed:
     def approve(self, approval_id: int) -> None:
         s = self.services
         with transaction(s.session_factory) as session:
-            decision_flow.approve(
+            decide_with_policy.approve(
                 session, ref=str(approval_id), actor="bob", approvers=s.approvers, clock=s.clock
             )
 

@@ -9,7 +9,7 @@ from governance.alerts.models import Alert
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
-from governance.flows import decisions as decision_flow
+from governance.flows import decide_with_policy
 from governance.flows.recheck import CycleReport, run_cycle
 from governance.registry.models import Approval, IntendedUse
 from governance.registry.requests import request_approval
@@ -37,7 +37,7 @@ class Watched:
             approval = request_approval(
                 session, repo_id=repo_id, use=use, reason="", requester="carol", clock=s.clock
             )
-            decision_flow.approve(
+            decide_with_policy.approve(
                 session, ref=str(approval.id), actor="bob", approvers=s.approvers, clock=s.clock
             )
             return approval.id

@@ -16,8 +16,8 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.grammar.dispatch import run_handler
-from bot.grammar.handlers.alerts import acknowledge
-from bot.grammar.handlers.registry import APPROVE
+from bot.grammar.handlers.alert_commands import acknowledge
+from bot.grammar.handlers.registry_commands import APPROVE
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.render.alerts import ACTION_ACK, ACTION_REVOKE, REAPPROVE_PATTERN, REVOKE_PATTERN
 from bot.render.blocks import Reply, error_reply

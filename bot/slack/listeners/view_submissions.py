@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.grammar.handlers.registry import APPROVE, REJECT, REQUEST, REVOKE
+from bot.grammar.handlers.registry_commands import APPROVE, REJECT, REQUEST, REVOKE
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import Subcommand
 from bot.render.blocks import Reply

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.grammar.handlers.licenses import license_info_blocks
+from bot.grammar.handlers.license_commands import license_info_blocks
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import CardFollowUp, Subcommand
 from bot.render.blocks import Reply
@@ -20,7 +20,7 @@ from bot.render.registry import (
 from bot.render.upstream import untracked_info_reply
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput
-from governance.flows import decisions as decision_flow
+from governance.flows import decide_with_policy
 from governance.registry import decisions, queries
 from governance.registry.models import Approval, ApprovalState, IntendedUse
 from governance.registry.requests import DEFAULT_USE
@@ -51,7 +51,7 @@ def request(inv: Invocation, args: Args) -> Reply:
     services = inv.services
     use = _use_option(args) or DEFAULT_USE
     with transaction(inv.session_factory) as session:
-        recorded = decision_flow.request(
+        recorded = decide_with_policy.request(
             session,
             repo_id=args.positionals[0],
             use=use,
@@ -75,7 +75,7 @@ def approve(inv: Invocation, args: Args) -> Reply:
     expiry = args.option("expires")
     expires_on = parse_expiry(expiry, today=services.clock.now().date()) if expiry else None
     with transaction(inv.session_factory) as session:
-        approval = decision_flow.approve(
+        approval = decide_with_policy.approve(
             session,
             ref=args.positionals[0],
             actor=inv.user,

@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from governance.core.clock import Clock
-from governance.flows.policy import check_approval, policy_verdict
+from governance.flows.policy_enforcement import check_approval, policy_verdict
 from governance.licenses.policy_eval import PolicyReport
 from governance.registry.approvers import ApproverDirectory
 from governance.registry.decisions import prepare_approval, record_approval

@@ -136,9 +136,11 @@ def _count(report: CycleReport, repo_id: str, result: AppliedResult) -> None:
 def _apply_listings(
     ctx: WatchContext, futures: dict[Future[list[AuthorModel] | str], str], report: CycleReport
 ) -> None:
+    # Wait for every listing first: the write transaction must not stay open across Hub I/O
+    # (on SQLite it holds the file's write lock, and every other writer queues behind it).
+    listings = [(author, future.result()) for future, author in futures.items()]
     with transaction(ctx.factory) as session:
-        for future, author in futures.items():
-            listing = future.result()
+        for author, listing in listings:
             if isinstance(listing, str):
                 report.failures.append((author, f"listing failed: {listing}"))
                 continue

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
         default=PUBLIC_HUB, validation_alias=AliasChoices("MODELGOV_HUB_ENDPOINT", "HF_ENDPOINT")
     )
     hf_token: str | None = Field(default=None, validation_alias="HF_TOKEN")
+    # The secret the Hub sends in X-Webhook-Secret; POST /hub/webhook refuses all without it.
+    hub_webhook_secret: str | None = None
 
     approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     approver_group: str | None = None

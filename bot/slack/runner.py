@@ -226,7 +226,16 @@ def serve_http(
     """
     if not settings.slack_bot_token or not settings.slack_signing_secret:
         raise ConfigError("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
-    options = {
+    options = gunicorn_options(settings, port=port, host=host, threads=threads)
+    _Gunicorn(settings, options, worker_services).run()
+
+
+def gunicorn_options(
+    settings: Settings, *, port: int, host: str = "0.0.0.0", threads: int | None = None
+) -> dict[str, Any]:
+    """The gunicorn settings of the web process (bench/ack_latency.py serves bare Bolt with
+    the same ones); returns them as ``cfg.set`` names and values."""
+    return {
         "bind": f"{host}:{port}",
         "workers": int(os.environ.get("WEB_CONCURRENCY", "1")),
         "worker_class": "gthread",
@@ -240,7 +249,6 @@ def serve_http(
         "loglevel": "info",
         "proc_name": "modelgov-web",
     }
-    _Gunicorn(settings, options, worker_services).run()
 
 
 def serve_slack(

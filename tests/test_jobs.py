@@ -86,7 +86,7 @@ def test_scheduler_has_fixed_jobs_with_generous_misfire_grace(services: Services
     scheduler.start(paused=True)
     try:
         jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs_by_id) == {"recheck", "deliver", "expiry", "digest"}
+        assert set(jobs_by_id) == {"recheck", "requested_checks", "deliver", "expiry", "digest"}
         assert jobs_by_id["recheck"].misfire_grace_time == 3600
         assert jobs_by_id["recheck"].next_run_time == services.clock.now()  # never ran: due now
     finally:

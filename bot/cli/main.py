@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from bot.cli.hub_webhook_commands import hub_webhook
 from bot.cli.process_services import process_services
 from bot.grammar.dispatch import run_tokens
 from bot.grammar.spec.invocation import Invocation
@@ -338,6 +339,9 @@ def export(fmt: str, output: Path | None) -> None:
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror}", code=1)
     click.echo(f"modelgov: wrote {fmt} export to {output}", err=True)
+
+
+main.add_command(hub_webhook)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The HTTP face of the app: every Slack request at ``POST /slack/events``, ``GET /healthz``.
+"""The HTTP face of the app: every Slack request at ``POST /slack/events``, ``GET /healthz``,
+and the Hub's webhook at ``POST /hub/webhook`` (``bot.slack.hub_webhook``).
 
 Before Bolt sees a request, in this order, on the raw bytes:
 
@@ -33,6 +34,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from bot.slack.health import HealthProbe
+from bot.slack.hub_webhook import HUB_WEBHOOK_PATH, hub_webhook_app
 from bot.slack.payloads import payload_problem
 from governance.core.errors import GovernanceError
 from governance.core.seen_requests import SeenRequests
@@ -71,6 +73,7 @@ def wsgi_app(
     verifier = SignatureVerifier(services.settings.slack_signing_secret or "-")
     store = seen or SeenRequests.for_database(services.engine)
     probe = health or HealthProbe.for_services(services)
+    hub_webhook = hub_webhook_app(services)
     # Sentences about malformed interactions go out through their response_url off the
     # request thread; two threads are plenty for something Slack itself never sends.
     notices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="modelgov-notice")
@@ -81,6 +84,8 @@ def wsgi_app(
         if path == HEALTH_PATH and method in {"GET", "HEAD"}:
             status, report = probe.report()
             return _json(start_response, status, report, head=method == "HEAD")
+        if path == HUB_WEBHOOK_PATH:
+            return hub_webhook(environ, start_response)
         if path != EVENTS_PATH:
             return _plain(start_response, "404 Not Found", "Not found.\n")
         if method != "POST":

@@ -13,6 +13,7 @@ from governance.registry.models import (
     RequestCard,
     TrackedModel,
 )
+from governance.upstream.check_requests import CheckRequest
 from governance.upstream.models import (
     AuthorRepo,
     Change,
@@ -33,6 +34,7 @@ __all__ = [
     "AuthorRepo",
     "Change",
     "Check",
+    "CheckRequest",
     "Lease",
     "LicenseText",
     "ModelAlias",

@@ -29,6 +29,7 @@ from governance.core.db import transaction
 from governance.core.leases import acquire_lease
 from governance.flows import jobs
 from governance.flows.recheck import CycleReport, run_cycle
+from governance.flows.requested_checks import RequestedChecksReport, run_requested_checks
 from governance.upstream.models import RecheckCycle
 from governance.wiring.contexts import watch_context
 from governance.wiring.services import Services
@@ -36,6 +37,8 @@ from governance.wiring.services import Services
 log = logging.getLogger(__name__)
 
 DELIVERY_SECONDS = 30
+# How often every worker looks for checks a Hub webhook queued (one indexed SELECT when idle).
+REQUESTED_CHECKS_SECONDS = 1
 EXPIRY_HOURS = 1
 DIGEST_HOUR_UTC = 9
 
@@ -77,6 +80,12 @@ def guarded(
 def recheck_job(services: Services) -> CycleReport:
     """The recheck job: one scheduled cycle over every watched model; returns its report."""
     return run_cycle(watch_context(services), trigger="schedule")
+
+
+def requested_checks_job(services: Services, *, holder: str) -> RequestedChecksReport:
+    """The webhook job: check the models whose queued requests ``holder`` claims (any worker
+    may run it; each row is claimed by one); returns what it checked."""
+    return run_requested_checks(watch_context(services), holder=holder)
 
 
 def delivery_job(services: Services, *, policy: RetryPolicy | None = None) -> DeliveryReport:
@@ -136,7 +145,7 @@ def recheck_trigger(services: Services) -> tuple[Any, timedelta]:
 
 
 def build_scheduler(services: Services, *, holder: str | None = None) -> BackgroundScheduler:
-    """A scheduler with the four jobs (fixed ids); call ``.start()`` to run it."""
+    """A scheduler with the five jobs (fixed ids); call ``.start()`` to run it."""
     holder = holder or worker_id()
     scheduler = BackgroundScheduler(
         timezone="UTC",
@@ -151,6 +160,14 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
         name="upstream recheck cycle",
         replace_existing=True,
         next_run_time=first,
+    )
+    scheduler.add_job(
+        resilient("checks", lambda: requested_checks_job(services, holder=holder)),
+        IntervalTrigger(seconds=REQUESTED_CHECKS_SECONDS, timezone="UTC"),
+        id="requested_checks",
+        name="checks queued by Hub webhooks",
+        replace_existing=True,
+        misfire_grace_time=REQUESTED_CHECKS_SECONDS * 5,
     )
     scheduler.add_job(
         resilient("deliver", lambda: delivery_job(services)),

@@ -1,7 +1,8 @@
 """A loopback stand-in for the Hugging Face Hub, speaking the wire shapes huggingface_hub 2.x uses.
 
 What it serves, on ``http://127.0.0.1:<port>``, is in ``hub_api`` (model info, listings, file
-downloads, the Hub's errors); its repositories and what tests do to them in ``hub_repos``;
+downloads, the Hub's errors) and ``hub_webhooks`` (the webhook settings API, and ``deliver`` to
+POST events as the Hub does); its repositories and what tests do to them in ``hub_repos``;
 injected failures and corrupted downloads in ``hub_faults``; rate limits (a fixed 300 s window
 per resource, ``RateLimit`` headers on every answer) in ``hub_rate_limits``.
 
@@ -38,6 +39,8 @@ from tests.support.hub_faults import (
 from tests.support.hub_rate_limits import RateWindows, resource_of
 from tests.support.hub_replies import HubReply, error_reply
 from tests.support.hub_repos import HubRepos
+from tests.support.hub_webhooks import PREFIX as WEBHOOKS_PREFIX
+from tests.support.hub_webhooks import HubWebhooks
 
 
 class Request(NamedTuple):
@@ -66,6 +69,7 @@ class HubStandin(HubRepos):
         self._rates = RateWindows(api_quota=api_quota, resolve_quota=resolve_quota, clock=clock)
         self._faults = HubFaults()
         self._api = HubApi(self, lambda: self.endpoint, page_size)
+        self.webhooks = HubWebhooks()  # the settings API and deliveries (hub_webhooks)
         self._log_lock = threading.Lock()
         self._log: list[Request] = []
         self._stopping = threading.Event()
@@ -167,7 +171,12 @@ class HubStandin(HubRepos):
     # -- requests --------------------------------------------------------------------------
 
     def handle(
-        self, method: str, raw_path: str, query: dict[str, list[str]], token: str | None
+        self,
+        method: str,
+        raw_path: str,
+        query: dict[str, list[str]],
+        token: str | None,
+        body: bytes = b"",
     ) -> HubReply | Literal["drop"]:
         """Route one request; return the reply, or ``"drop"`` to close without answering."""
         path = unquote(raw_path)
@@ -191,6 +200,10 @@ class HubStandin(HubRepos):
         allowed, rate_headers = self._rates.count(resource, consume=True)
         if not allowed:
             return self._rates.too_many(resource, int(rate_headers["RateLimit"].rsplit("t=", 1)[1]))
+        if path == WEBHOOKS_PREFIX or path.startswith(WEBHOOKS_PREFIX + "/"):
+            reply = self.webhooks.route(method, path, body, token)
+            reply.headers.update(rate_headers)
+            return reply
         with self.lock:
             reply = self._api.route(method, raw_path, path, query, token)
             if fault is not None and fault.kind == "corrupt" and reply.status == 200:
@@ -219,7 +232,9 @@ def _handler_class(hub: HubStandin) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(parts.query, keep_blank_values=True)
             auth = self.headers.get("Authorization", "")
             token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
-            reply = hub.handle(self.command, parts.path, query, token)
+            length = self.headers.get("Content-Length", "")
+            body = self.rfile.read(int(length)) if length.isdigit() else b""
+            reply = hub.handle(self.command, parts.path, query, token, body)
             if reply == "drop":
                 self.close_connection = True
                 return
@@ -240,6 +255,12 @@ def _handler_class(hub: HubStandin) -> type[BaseHTTPRequestHandler]:
             self._serve()
 
         def do_HEAD(self) -> None:
+            self._serve()
+
+        def do_POST(self) -> None:
+            self._serve()
+
+        def do_DELETE(self) -> None:
             self._serve()
 
     return Handler

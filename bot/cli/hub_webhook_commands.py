@@ -1,0 +1,95 @@
+"""``modelgov hub-webhook create|list|delete``: the Hub's webhook for this deployment."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from governance.core.config import Settings, load_settings
+from governance.core.db import create_db_engine, make_session_factory, transaction
+from governance.core.errors import GovernanceError
+from governance.upstream.hub_webhooks import HubWebhooks, watched_repo_ids
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"modelgov: {message}", err=True)
+    sys.exit(code)
+
+
+def _hub(settings: Settings) -> HubWebhooks:
+    return HubWebhooks(settings.hub_endpoint, settings.hf_token, secret=settings.hub_webhook_secret)
+
+
+def _watched(settings: Settings) -> list[str]:
+    """The watched models' ids, read from DATABASE_URL.
+
+    Raises GovernanceError when the database cannot be read (one sentence).
+    """
+    engine = create_db_engine(settings.database_url)
+    try:
+        with transaction(make_session_factory(engine, read_only=True)) as session:
+            return watched_repo_ids(session)
+    except SQLAlchemyError as exc:
+        raise GovernanceError(
+            f"cannot read the watched models at DATABASE_URL ({type(exc).__name__}); "
+            "is it migrated (`modelgov db upgrade`)?"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+@click.group("hub-webhook")
+def hub_webhook() -> None:
+    """The Hub webhook that tells `serve --http` (POST /hub/webhook) of changes in seconds."""
+
+
+@hub_webhook.command("create")
+@click.option("--url", required=True, help="The web process's https://<host>/hub/webhook.")
+def create(url: str) -> None:
+    """Register one webhook watching every watched model (updates the one for URL if any)."""
+    try:
+        settings = load_settings()
+        hub = _hub(settings)
+        done = hub.register(url, _watched(settings))
+    except GovernanceError as exc:
+        _fail(exc.message)
+        return
+    webhook = done.webhook
+    click.echo(
+        f"{done.action} webhook {webhook.id} → {webhook.url}: {len(webhook.watched)} models, "
+        f"domains {','.join(webhook.domains)}, secret from MODELGOV_HUB_WEBHOOK_SECRET"
+    )
+
+
+@hub_webhook.command("list")
+def list_() -> None:
+    """The webhooks of HF_TOKEN's account: id, state, URL and how many items each watches."""
+    try:
+        webhooks = _hub(load_settings()).list()
+    except GovernanceError as exc:
+        _fail(exc.message)
+        return
+    if not webhooks:
+        click.echo("no webhooks")
+    for webhook in webhooks:
+        state = "disabled" if webhook.disabled else "enabled"
+        kinds = sorted({item.type for item in webhook.watched})
+        click.echo(
+            f"{webhook.id}  {state}  {webhook.url or '(job)'}  "
+            f"{len(webhook.watched)} watched ({','.join(kinds) or '-'})  "
+            f"domains {','.join(webhook.domains)}"
+        )
+
+
+@hub_webhook.command("delete")
+@click.argument("webhook_id")
+def delete(webhook_id: str) -> None:
+    """Delete the webhook WEBHOOK_ID (polling keeps checking every model)."""
+    try:
+        _hub(load_settings()).delete(webhook_id)
+    except GovernanceError as exc:
+        _fail(exc.message)
+        return
+    click.echo(f"deleted webhook {webhook_id}")

@@ -1,4 +1,10 @@
-"""The recheck cycle: fetch every watched model from the Hub, record, compare, react.
+"""The recheck cycle: ask the Hub about every watched model, record, compare, react.
+
+Per author, the cheaper of two plans (``governance.upstream.plan``, from the catalogue size
+earlier listings recorded): one paged status listing that vouches for every unchanged model, or
+one ``model_info`` per model plus the newest page for family detection. Models the listing
+cannot vouch for (moved, missing, beyond a failed page) get the per-model check; a failed
+listing is never a change.
 
 Hub requests run on a bounded thread pool; everything that touches the database runs on the
 calling thread, in short transactions (a batch of results at a time), so no transaction is
@@ -10,16 +16,27 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from governance.core.db import transaction
 from governance.core.kinds import ChangeKind
 from governance.flows.snapshots import AppliedResult, apply_author_listing, apply_outcome
 from governance.flows.watch_context import WatchContext
-from governance.upstream.fetch import FetchOutcome, fetch_one, list_author, load_targets
-from governance.upstream.hub import AuthorModel
+from governance.upstream.fetch import (
+    FetchOutcome,
+    ListingCheck,
+    WatchTarget,
+    catalogue_sizes,
+    check_by_listing,
+    fetch_one,
+    list_author,
+    load_targets,
+)
+from governance.upstream.hub import STATUS_PAGE_LIMIT, AuthorModel
 from governance.upstream.models import RecheckCycle
+from governance.upstream.plan import RecheckPlan, choose_plan
 from governance.upstream.recording import is_quiet, record_quiet
 
 log = logging.getLogger(__name__)
@@ -39,6 +56,10 @@ class CycleReport:
     failed: int = 0
     requests: int = 0
     elapsed: float = 0.0
+    listed_authors: int = 0  # authors checked by one status listing
+    per_model_authors: int = 0  # authors checked one model at a time
+    listing_pages: int = 0
+    longest_listing: int = 0  # pages of the longest listing (they follow one another)
     changes: list[tuple[str, ChangeKind, str]] = field(default_factory=list)  # repo, kind, summary
     failures: list[tuple[str, str]] = field(default_factory=list)  # repo, error
 
@@ -63,18 +84,44 @@ def run_cycle(
         session.add(cycle)
         session.flush()
         report = CycleReport(cycle_id=cycle.id)
-    authors = sorted({t.repo_id.split("/", 1)[0] for t in targets})
+        by_author = _by_author(targets)
+        plans = _plans(by_author, catalogue_sizes(session, by_author))
+    listings: dict[str, list[AuthorModel] | str] = {}
     with ThreadPoolExecutor(max_workers=ctx.concurrency, thread_name_prefix="hub") as pool:
-        model_futures = [pool.submit(fetch_one, ctx.hub, t) for t in targets]
-        author_futures = {pool.submit(list_author, ctx.hub, a): a for a in authors}
+        # Three kinds of job share the pool (models, listings, family pages): Any, and each
+        # result's type is checked where it is read.
+        pending: set[Future[Any]] = set()
+        family: dict[Future[Any], str] = {}
+        for author, author_targets in by_author.items():
+            if plans[author] == "listing":
+                report.listed_authors += 1
+                pending.add(pool.submit(check_by_listing, ctx.hub, author, author_targets))
+                continue
+            report.per_model_authors += 1
+            pending.update(pool.submit(fetch_one, ctx.hub, t) for t in author_targets)
+            future = pool.submit(list_author, ctx.hub, author)
+            family[future] = author
+            pending.add(future)
         ready: list[FetchOutcome] = []
-        for future in as_completed(model_futures):
-            ready.append(future.result())
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                if future in family:
+                    assert not isinstance(result, (FetchOutcome, ListingCheck))
+                    listings[family[future]] = result
+                elif isinstance(result, ListingCheck):
+                    ready.extend(result.unchanged)
+                    pending.update(pool.submit(fetch_one, ctx.hub, t) for t in result.to_fetch)
+                    _count_listing(report, result, listings)
+                else:
+                    assert isinstance(result, FetchOutcome)
+                    ready.append(result)
             if len(ready) >= APPLY_BATCH:
                 _apply_batch(ctx, ready, report, len(targets), on_progress)
                 ready = []
         _apply_batch(ctx, ready, report, len(targets), on_progress)
-        _apply_listings(ctx, author_futures, report)
+        _apply_listings(ctx, listings, report)
     report.requests = ctx.hub.requests_sent - sent_before
     report.elapsed = time.monotonic() - started
     with transaction(ctx.factory) as session:
@@ -133,14 +180,40 @@ def _count(report: CycleReport, repo_id: str, result: AppliedResult) -> None:
     report.changes.extend((repo_id, kind, summary) for kind, summary in result.changes)
 
 
-def _apply_listings(
-    ctx: WatchContext, futures: dict[Future[list[AuthorModel] | str], str], report: CycleReport
+def _by_author(targets: list[WatchTarget]) -> dict[str, list[WatchTarget]]:
+    out: dict[str, list[WatchTarget]] = {}
+    for target in targets:
+        out.setdefault(target.repo_id.split("/", 1)[0], []).append(target)
+    return dict(sorted(out.items()))
+
+
+def _plans(
+    by_author: dict[str, list[WatchTarget]], catalogues: dict[str, int]
+) -> dict[str, RecheckPlan]:
+    return {
+        author: choose_plan(
+            checkable=sum(1 for t in author_targets if t.previous is not None),
+            catalogue=catalogues.get(author, 0),
+            page_size=STATUS_PAGE_LIMIT,
+        )
+        for author, author_targets in by_author.items()
+    }
+
+
+def _count_listing(
+    report: CycleReport, check: ListingCheck, listings: dict[str, list[AuthorModel] | str]
 ) -> None:
-    # Wait for every listing first: the write transaction must not stay open across Hub I/O
-    # (on SQLite it holds the file's write lock, and every other writer queues behind it).
-    listings = [(author, future.result()) for future, author in futures.items()]
+    report.listing_pages += check.pages
+    report.longest_listing = max(report.longest_listing, check.pages)
+    listings[check.author] = check.catalogue if check.catalogue is not None else str(check.error)
+
+
+def _apply_listings(
+    ctx: WatchContext, listings: dict[str, list[AuthorModel] | str], report: CycleReport
+) -> None:
+    """Family detection from each author's listing; a failed listing is only reported."""
     with transaction(ctx.factory) as session:
-        for author, listing in listings:
+        for author, listing in listings.items():
             if isinstance(listing, str):
                 report.failures.append((author, f"listing failed: {listing}"))
                 continue

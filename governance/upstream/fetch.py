@@ -10,22 +10,23 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from governance.core.errors import GovernanceError
 from governance.registry.models import Approval, ApprovalState, TrackedModel
 from governance.registry.tracking import get_model
-from governance.upstream.facts import SnapshotFacts, facts_from_row
+from governance.upstream.facts import SnapshotFacts, facts_from_row, status_differs
 from governance.upstream.hub import (
     AuthorModel,
     HubClient,
+    ListedModel,
     RepoFiles,
     RepoStatus,
     RepoUnavailable,
     TransientHubError,
 )
-from governance.upstream.models import Snapshot, WatchState
+from governance.upstream.models import AuthorRepo, Snapshot, WatchState
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,32 @@ class FetchOutcome:
     files: RepoFiles | None = None
     unavailable: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class ListingCheck:
+    """What one author's status listing answered: the models it shows unchanged, the models it
+    cannot vouch for (moved, missing, malformed, or beyond a page that failed), the catalogue
+    for family detection (None when a page failed) and the pages it took."""
+
+    author: str
+    unchanged: list[FetchOutcome]
+    to_fetch: list[WatchTarget]
+    catalogue: list[AuthorModel] | None
+    pages: int
+    error: str | None = None
+
+
+def catalogue_sizes(session: Session, authors: Iterable[str]) -> dict[str, int]:
+    """Per author, how many of its repos earlier listings recorded (0 when never listed)."""
+    wanted = list(authors)
+    rows = session.execute(
+        select(AuthorRepo.author, func.count(AuthorRepo.id))
+        .where(AuthorRepo.author.in_(wanted))
+        .group_by(AuthorRepo.author)
+    ).all()
+    counts = {author: int(n) for author, n in rows}
+    return {author: counts.get(author, 0) for author in wanted}
 
 
 def load_targets(session: Session, repo_ids: Iterable[str] | None) -> list[WatchTarget]:
@@ -135,3 +162,49 @@ def list_author(hub: HubClient, author: str) -> list[AuthorModel] | str:
     except Exception as exc:
         log.exception("listing %s failed", author)
         return f"{type(exc).__name__}: {exc}"
+
+
+def listing_vouches(target: WatchTarget, item: ListedModel) -> bool:
+    """Whether the listing shows ``target`` exactly as its last full check recorded it, so that
+    ``fetch_one`` would have found nothing either (same sha, gating, privacy, terms; enabled)."""
+    previous, status = target.previous, item.status
+    return (
+        previous is not None
+        and status is not None
+        and not item.disabled
+        and previous.files is not None
+        and not status_differs(previous, status)
+    )
+
+
+def check_by_listing(hub: HubClient, author: str, targets: list[WatchTarget]) -> ListingCheck:
+    """Page through the author's status listing and sort ``targets`` by what it shows. Never
+    raises: a failed page leaves its models (and any not seen yet) to ``to_fetch``."""
+    waiting = {t.repo_id.lower(): t for t in targets}
+    unchanged: list[FetchOutcome] = []
+    to_fetch: list[WatchTarget] = []
+    seen: list[AuthorModel] = []
+    pages = 0
+    error: str | None = None
+    try:
+        for page in hub.iter_author_statuses(author):
+            pages += 1
+            for item in page:
+                seen.append(item.model)
+                target = waiting.pop(item.model.repo_id.lower(), None)
+                if target is None:
+                    continue
+                if listing_vouches(target, item):
+                    unchanged.append(FetchOutcome(target, status=item.status))
+                else:
+                    to_fetch.append(target)
+    except TransientHubError as exc:
+        error = exc.message + (f" {exc.detail}" if exc.detail else "")
+    except GovernanceError as exc:
+        error = exc.message
+    except Exception as exc:  # a bug must not stop the cycle: the models are checked one by one
+        log.exception("listing %s failed", author)
+        error = f"{type(exc).__name__}: {exc}"
+    # Missing from a whole listing: renamed, deleted or made private; one request tells which.
+    to_fetch.extend(waiting.values())
+    return ListingCheck(author, unchanged, to_fetch, None if error else seen, pages, error)

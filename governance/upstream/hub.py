@@ -12,9 +12,11 @@ How it uses huggingface_hub 2.x (``HfApi(endpoint=..., token=...)`` built explic
   ``blobs``), then one ``GET /{id}/resolve/{sha}/{path}`` per license-like file whose blob id the
   caller does not already hold, through the library's session and ``hf_raise_for_status``
   (``hf_hub_download`` would add a HEAD per file and write to a disk cache).
-- ``list_author_models``: its own loop over ``GET /api/models?author=...`` pages (following the
-  ``Link: rel="next"`` header), because ``HfApi.list_models`` retries 429/5xx internally with real
-  sleeps and takes no timeout, which would bypass the budget and could hang a cycle.
+- ``list_author_models`` (newest repos, for family detection) and ``iter_author_statuses``
+  (every repo with the status fields, page by page): its own loop over ``GET /api/models?author=``
+  pages following the ``Link: rel="next"`` header, because ``HfApi.list_models`` retries 429/5xx
+  internally with real sleeps and takes no timeout (bypassing the budget, able to hang a cycle).
+  The list endpoint accepts fewer ``expand`` values than ``model_info`` (``LISTING_EXPAND``).
 
 Every request first takes a slot from a shared ``RequestBudget``. A 429 pauses the budget (all
 callers) until the reset the Hub announced (``RateLimit`` ``t=``, else ``Retry-After``), then the
@@ -42,7 +44,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -64,12 +66,19 @@ from huggingface_hub.utils import (
 
 from governance.core.errors import InvalidInput
 from governance.licenses.normalize import content_hash, normalize_text
-from governance.upstream.hub_parse import is_sha, map_http_error, parse_time, status_from_info
+from governance.upstream.hub_parse import (
+    is_sha,
+    listed_model,
+    map_http_error,
+    parse_time,
+    status_from_info,
+)
 from governance.upstream.hub_types import (
     AuthorModel,
     GatedMode,
     LicenseFile,
     LicenseTextStatus,
+    ListedModel,
     RepoFile,
     RepoFiles,
     RepoStatus,
@@ -87,6 +96,7 @@ __all__ = [
     "GatedMode",
     "HubClient",
     "LicenseFile",
+    "ListedModel",
     "RepoFile",
     "RepoFiles",
     "RepoStatus",
@@ -109,8 +119,13 @@ STATUS_EXPAND: tuple[ExpandModelProperty_T, ...] = (
     "tags",
     "cardData",
 )
+# The same fields from the list endpoint, whose expand values are ``ExpandModelProperty_T`` less
+# ``baseModels``, ``childrenModelCount`` and ``usedStorage`` (``HfApi.list_models``'s docstring).
+LISTING_EXPAND: tuple[ExpandModelProperty_T, ...] = STATUS_EXPAND
 LIBRARY_NAME = "modelgov"
-PAGE_LIMIT = 1000  # the Hub's largest listing page
+PAGE_LIMIT = 1000  # the largest page asked for; the server may send fewer (follow Link)
+# Status pages carry each repo's cardData: 100 a page bounds what one answer holds in memory.
+STATUS_PAGE_LIMIT = 100
 
 
 class HubClient:
@@ -209,32 +224,55 @@ class HubClient:
         """
         if limit < 1:
             return []
-        page_limit = min(limit, PAGE_LIMIT)
-        params: tuple[tuple[str, str], ...] = (
+        params = self._listing_params(author, min(limit, PAGE_LIMIT), ("createdAt",))
+        out: list[AuthorModel] = []
+        for page in self._pages(author, params):
+            out.extend(AuthorModel(item["id"], parse_time(item.get("createdAt"))) for item in page)
+            if len(out) >= limit:
+                break
+        return out[:limit]
+
+    def iter_author_statuses(self, author: str) -> Iterator[list[ListedModel]]:
+        """Yield the author's whole catalogue, newest first, one page (one request) at a time,
+        each repo with the fields of ``fetch_status`` (``status`` None when they are malformed).
+
+        Raises ``TransientHubError`` for the page that failed (earlier pages stay valid).
+        """
+        params = self._listing_params(author, STATUS_PAGE_LIMIT, LISTING_EXPAND)
+        for page in self._pages(author, params):
+            yield [listed_model(item) for item in page]
+
+    # -- internals -------------------------------------------------------------------------
+
+    @staticmethod
+    def _listing_params(
+        author: str, page_limit: int, expand: Collection[str]
+    ) -> tuple[tuple[str, str], ...]:
+        return (
             ("author", author),
             ("sort", "createdAt"),
             ("direction", "-1"),
             ("limit", str(page_limit)),
-            ("expand", "createdAt"),
+            *(("expand", e) for e in expand),
         )
+
+    def _pages(
+        self, author: str, params: tuple[tuple[str, str], ...]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Each page of the listing ``params`` asks for, following ``Link: rel="next"``."""
         url: str | None = f"{self.endpoint}/api/models"
         first = True
-        out: list[AuthorModel] = []
-        while url is not None and len(out) < limit:
+        while url is not None:
             # The next link already carries every query parameter.
             send = functools.partial(self._get_page, url, params if first else None)
             items, url = self._call(author, send)
             first = False
-            for item in items:
-                if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                    raise TransientHubError("malformed", detail="listing item without id")
-                out.append(AuthorModel(item["id"], parse_time(item.get("createdAt"))))
+            if not all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in items):
+                raise TransientHubError("malformed", detail="listing item without id")
             if url is not None and not self._same_origin(url):
                 # Never send our token to a host the Link header names.
                 raise TransientHubError("malformed", detail=f"next page on another host: {url}")
-        return out[:limit]
-
-    # -- internals -------------------------------------------------------------------------
+            yield items
 
     def _headers(self) -> dict[str, str]:
         return build_hf_headers(token=self._token, library_name=LIBRARY_NAME)

@@ -20,7 +20,14 @@ from huggingface_hub.errors import (
 from huggingface_hub.hf_api import ModelInfo
 
 from governance.core.errors import GovernanceError
-from governance.upstream.hub_types import GatedMode, RepoStatus, RepoUnavailable, TransientHubError
+from governance.upstream.hub_types import (
+    AuthorModel,
+    GatedMode,
+    ListedModel,
+    RepoStatus,
+    RepoUnavailable,
+    TransientHubError,
+)
 
 _SHA = re.compile(r"[0-9a-f]{40}")
 
@@ -107,3 +114,21 @@ def status_from_info(requested_id: str, info: ModelInfo) -> RepoStatus:
         # The Hub matches ids case-insensitively; only a different name is a rename.
         renamed_from=requested_id if canonical.lower() != requested_id.lower() else None,
     )
+
+
+def listed_model(item: dict[str, Any]) -> ListedModel:
+    """One item of a status listing (``expand=`` the status fields) read like ``model_info``.
+
+    Never raises: an item without a sha or with an unknown gated value has ``status`` None and
+    says why in ``problem``.
+    """
+    repo_id = str(item["id"])
+    model = AuthorModel(repo_id, parse_time(item.get("createdAt")))
+    disabled = item.get("disabled") is True
+    try:
+        # huggingface_hub leaves ModelInfo.__init__ unannotated; list_models builds it the same way
+        info = ModelInfo(**item)  # type: ignore[no-untyped-call]
+        status = status_from_info(repo_id, info)
+    except (TransientHubError, TypeError, ValueError, KeyError) as exc:
+        return ListedModel(model, None, disabled, problem=str(exc))
+    return ListedModel(model, status, disabled)

@@ -168,6 +168,17 @@ class AuthorModel:
     created_at: datetime | None
 
 
+@dataclass(frozen=True)
+class ListedModel:
+    """A repo in an author's status listing: the fields ``fetch_status`` would return, or None
+    (with ``problem``) when the item lacked one (then only a per-model check can tell)."""
+
+    model: AuthorModel
+    status: RepoStatus | None
+    disabled: bool = False
+    problem: str | None = None
+
+
 def is_license_file(path: str) -> bool:
     """True for LICENSE*, LICENCE*, USE_POLICY*, NOTICE* and *license*.md/.txt at any depth."""
     name = path.rsplit("/", 1)[-1].lower()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from governance.upstream.facts import SnapshotFacts, row_from_facts, status_differs
@@ -176,10 +176,16 @@ def record_listing(
 ) -> list[AuthorModel]:
     """Record the repos of an author's listing not seen before.
 
-    Returns the new ones, or nothing for the author's first listing (the baseline).
+    Returns the new ones created after the newest recorded before, or nothing for the author's
+    first listing (the baseline).
     """
     seen = set(session.scalars(select(AuthorRepo.repo_key).where(AuthorRepo.author == author)))
     baseline = not seen
+    # A repo older than the newest one already recorded is not a release: it was only beyond
+    # the pages listed before (a longer listing, a rename, a repo made public).
+    newest = session.scalar(
+        select(func.max(AuthorRepo.upstream_created_at)).where(AuthorRepo.author == author)
+    )
     new: list[AuthorModel] = []
     for item in listing:
         key = item.repo_id.lower()
@@ -195,6 +201,8 @@ def record_listing(
                 first_seen_at=now,
             )
         )
-        if not baseline:
+        if baseline:
+            continue
+        if newest is None or item.created_at is None or item.created_at > newest:
             new.append(item)
     return new

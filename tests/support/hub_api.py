@@ -5,7 +5,9 @@
   ``size``/``blobId``/``lfs`` to ``siblings``; unknown expand values and ``expand`` with
   ``blobs`` answer 400, like the Hub.
 - ``GET /api/models?author=&sort=&direction=&limit=&expand=``: listing, paginated with a
-  ``Link: <...>; rel="next"`` header and an opaque ``cursor`` parameter.
+  ``Link: <...>; rel="next"`` header and an opaque ``cursor`` parameter; pages hold at most
+  ``page_size`` repos whatever ``limit`` asks; ``expand`` takes the list endpoint's own values
+  (``LISTING_EXPANDABLE``: ``baseModels``, ``childrenModelCount``, ``usedStorage`` are a 400).
 - ``GET|HEAD /{repo_id}/resolve/{rev}/{path}``: file bytes with ``X-Repo-Commit``, ``ETag`` (git
   blob id, or the LFS sha256 for LFS files, which also get ``X-Linked-Etag``/``X-Linked-Size``),
   ``Content-Length``.
@@ -62,6 +64,10 @@ EXPANDABLE = frozenset(
         "widgetData",
     }
 )
+# The list endpoint expands fewer properties: HfApi.list_models's docstring names the same values
+# less these three, which only model_info (GET /api/models/{repo_id}) accepts.
+MODEL_INFO_ONLY = frozenset({"baseModels", "childrenModelCount", "usedStorage"})
+LISTING_EXPANDABLE = EXPANDABLE - MODEL_INFO_ONLY
 DISABLED_MESSAGE = "Access to this resource is disabled."
 
 
@@ -75,7 +81,7 @@ class HubApi:
     def __init__(self, repos: HubRepos, endpoint: Callable[[], str], page_size: int) -> None:
         self._repos = repos
         self._endpoint = endpoint
-        self._page_size = page_size
+        self.page_size = page_size
 
     def route(
         self, method: str, raw_path: str, path: str, query: dict[str, list[str]], token: str | None
@@ -223,17 +229,18 @@ class HubApi:
 
     def _list(self, query: dict[str, list[str]], token: str | None) -> HubReply:
         expand = query.get("expand", [])
-        unknown = [e for e in expand if e not in EXPANDABLE]
+        unknown = [e for e in expand if e not in LISTING_EXPANDABLE]
         if unknown:
+            allowed = ", ".join(sorted(LISTING_EXPANDABLE))
             return error_reply(
-                400, {"error": f'"expand" must be one of the model properties; got {unknown[0]}'}
+                400, {"error": f'"expand" must be one of [{allowed}]; got {unknown[0]}'}
             )
         sort = query.get("sort", [None])[-1]
         direction = query.get("direction", ["-1"])[-1]
         if direction not in ("-1", "1"):
             return error_reply(400, {"error": '"direction" must be one of [-1, 1]'})
         try:
-            limit = int(query.get("limit", [str(self._page_size)])[-1])
+            limit = int(query.get("limit", [str(self.page_size)])[-1])
             offset = (
                 int(base64.urlsafe_b64decode(query["cursor"][-1]).decode())
                 if "cursor" in query
@@ -253,7 +260,7 @@ class HubApi:
                 (lambda r: r.created_at) if sort == "createdAt" else (lambda r: r.head.committed_at)
             )
             repos.sort(key=key, reverse=direction == "-1")
-        page_size = max(1, min(limit, self._page_size))
+        page_size = max(1, min(limit, self.page_size))
         page = repos[offset : offset + page_size]
         items = []
         for repo in page:

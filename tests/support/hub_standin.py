@@ -109,6 +109,15 @@ class HubStandin(HubRepos):
         assert self._server is not None, "start() the stand-in first"
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
+    @property
+    def page_size(self) -> int:
+        """The most repos one listing page holds, whatever ``limit`` the client asked for."""
+        return self._api.page_size
+
+    @page_size.setter
+    def page_size(self, size: int) -> None:
+        self._api.page_size = size
+
     # -- failure injection -----------------------------------------------------------------
 
     def inject(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import date, timedelta
 
+from apscheduler.triggers.cron import CronTrigger
+
 from governance.alerts.models import Alert
+from governance.core.clock import FrozenClock
 from governance.core.db import transaction
 from governance.core.leases import acquire_lease
 from governance.flows.decide_with_policy import approve
@@ -19,7 +22,8 @@ from governance.wiring.scheduler import (
     guarded,
     next_recheck_at,
 )
-from governance.wiring.services import Services
+from governance.wiring.services import Services, build_services
+from tests.conftest import make_settings
 
 
 def test_two_workers_one_runs(services: Services) -> None:
@@ -91,6 +95,21 @@ def test_scheduler_has_fixed_jobs_with_generous_misfire_grace(services: Services
         assert jobs_by_id["recheck"].next_run_time == services.clock.now()  # never ran: due now
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_a_cron_schedule_with_jitter_is_scheduled(database_url: str, clock: FrozenClock) -> None:
+    # from_crontab takes no jitter: `modelgov worker` with MODELGOV_RECHECK_CRON died at start.
+    settings = make_settings(database_url, recheck_cron="0 */6 * * *", recheck_jitter_seconds=60)
+    services = build_services(settings, clock=clock)
+    try:
+        scheduler = build_scheduler(services, holder="test")
+        scheduler.start(paused=True)
+        recheck = scheduler.get_job("recheck")
+        assert isinstance(recheck.trigger, CronTrigger) and recheck.trigger.jitter == 60
+        assert recheck.next_run_time is not None  # scheduled, not paused
+        scheduler.shutdown(wait=False)
+    finally:
+        services.close()
 
 
 def _approved(services: Services, repo: str, expires: date | None) -> int:

@@ -131,9 +131,10 @@ def recheck_trigger(services: Services) -> tuple[Any, timedelta]:
     jitter = settings.recheck_jitter_seconds or None
     if settings.recheck_cron:
         try:
-            return CronTrigger.from_crontab(settings.recheck_cron, timezone="UTC", jitter=jitter), (
-                timedelta(minutes=5)
-            )
+            # APScheduler 3's from_crontab takes no jitter (passing it raised TypeError at start).
+            cron = CronTrigger.from_crontab(settings.recheck_cron, timezone="UTC")
+            cron.jitter = jitter
+            return cron, timedelta(minutes=5)
         except ValueError as exc:
             raise ConfigError(
                 f"MODELGOV_RECHECK_CRON: {exc}; expected five cron fields like '0 */6 * * *'."
@@ -152,14 +153,20 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
     trigger, period = recheck_trigger(services)
-    first = None if services.settings.recheck_cron else next_recheck_at(services, period)
+    # A cron trigger computes its own first run. (Passing next_run_time=None instead, as this
+    # did, adds the job paused: with MODELGOV_RECHECK_CRON no recheck ever ran.)
+    first: dict[str, Any] = (
+        {}
+        if services.settings.recheck_cron
+        else {"next_run_time": next_recheck_at(services, period)}
+    )
     scheduler.add_job(
         guarded(services, name="recheck", holder=holder, hold=period * 0.9, work=recheck_job),
         trigger,
         id="recheck",
         name="upstream recheck cycle",
         replace_existing=True,
-        next_run_time=first,
+        **first,
     )
     scheduler.add_job(
         resilient("checks", lambda: requested_checks_job(services, holder=holder)),

@@ -126,8 +126,7 @@ def listed_model(item: dict[str, Any]) -> ListedModel:
     model = AuthorModel(repo_id, parse_time(item.get("createdAt")))
     disabled = item.get("disabled") is True
     try:
-        # huggingface_hub leaves ModelInfo.__init__ unannotated; list_models builds it the same way
-        info = ModelInfo(**item)  # type: ignore[no-untyped-call]
+        info = ModelInfo(**item)  # type: ignore[no-untyped-call]  # huggingface_hub leaves ModelInfo.__init__ unannotated; list_models builds it the same way
         status = status_from_info(repo_id, info)
     except (TransientHubError, TypeError, ValueError, KeyError) as exc:
         return ListedModel(model, None, disabled, problem=str(exc))

@@ -148,6 +148,20 @@ def test_failed_listing_falls_back_per_model_and_is_never_a_change(
     assert watched.approval(approval_id).state is ApprovalState.APPROVED
 
 
+def test_failed_second_page_leaves_its_models_to_the_per_model_check(watched: Watched) -> None:
+    watched.hub.page_size = 2
+    _settled(watched)
+    # Page 1 (the unwatched tokenizer-tools and widget-4b, newest first) answers; page 2 fails.
+    watched.hub.inject("status", status=503, path="/api/models", after=1)
+    report = watched.cycle()
+    assert (report.unchanged, report.failed, report.changed) == (5, 0, 0)
+    assert report.listing_pages == 1 and _listings(watched.hub) == 2
+    assert _model_requests(watched.hub, MODELS[4]) == 0
+    assert all(_model_requests(watched.hub, repo) == 1 for repo in MODELS[:4])
+    assert [a for a, e in report.failures if e.startswith("listing failed")] == [AUTHOR]
+    assert watched.changes() == []
+
+
 def test_listing_and_models_all_failing_are_failed_checks_only(watched: Watched) -> None:
     _settled(watched)
     watched.hub.inject("status", status=503, times=100, path="/api/models")

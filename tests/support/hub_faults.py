@@ -38,7 +38,8 @@ TRUNCATED_JSON_ERROR = b'{"error":"upstream connect error or disconnect/reset be
 
 @dataclass
 class HubFault:
-    """One injected failure, for the next `times` requests whose path starts with `path`."""
+    """One injected failure, for the next `times` requests whose path starts with `path`, once
+    `skip` such requests have been answered normally (the second page of a listing, say)."""
 
     kind: FaultKind
     times: int
@@ -47,6 +48,7 @@ class HubFault:
     seconds: float
     corruption: Corruption | None = None
     file_path: str = ""  # corrupt: only files whose path starts with this
+    skip: int = 0
 
 
 def file_path_of(path: str) -> str:
@@ -73,6 +75,9 @@ class HubFaults:
                 if fault.kind == "corrupt" and not file_path_of(path).startswith(fault.file_path):
                     continue
                 if fault.path is None or path.startswith(fault.path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)

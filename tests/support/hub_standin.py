@@ -128,15 +128,17 @@ class HubStandin(HubRepos):
         path: str | None = None,
         status: int = 503,
         seconds: float = 30.0,
+        after: int = 0,
     ) -> None:
-        """Make the next ``times`` requests (whose path starts with ``path``, if given) fail.
+        """Make the next ``times`` requests (whose path starts with ``path``, if given) fail,
+        once ``after`` of them have been answered normally.
 
         ``status``: answer ``status`` with a JSON error body; ``rate_limit``: a 429 with
         ``RateLimit`` r=0 and t=``seconds``; ``malformed``: a 200 with truncated JSON;
         ``hang``: wait ``seconds`` then answer normally; ``drop``: close the connection without
         answering.
         """
-        self._faults.add(HubFault(kind, times, path, status, seconds))
+        self._faults.add(HubFault(kind, times, path, status, seconds, skip=after))
 
     def corrupt_download(
         self, repo_id: str, corruption: Corruption, *, path: str = "", times: int = 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import date, timedelta
 
+import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from governance.alerts.models import Alert
@@ -110,6 +112,21 @@ def test_a_cron_schedule_with_jitter_is_scheduled(database_url: str, clock: Froz
         scheduler.shutdown(wait=False)
     finally:
         services.close()
+
+
+def test_the_every_second_webhook_job_does_not_flood_the_log(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_scheduler(services, holder="test")
+    executor = logging.getLogger("apscheduler.executors.default")
+    with caplog.at_level(logging.INFO):
+        executor.info('Running job "checks queued by Hub webhooks (trigger: interval[0:00:01])"')
+        executor.info('Running job "alert delivery (trigger: interval[0:00:30])"')
+        executor.error('Job "checks queued by Hub webhooks (trigger: …)" raised an exception')
+    assert [r.getMessage()[:20] for r in caplog.records] == [
+        'Running job "alert d',
+        'Job "checks queued b',
+    ]
 
 
 def _approved(services: Services, repo: str, expires: date | None) -> int:

@@ -39,8 +39,20 @@ log = logging.getLogger(__name__)
 DELIVERY_SECONDS = 30
 # How often every worker looks for checks a Hub webhook queued (one indexed SELECT when idle).
 REQUESTED_CHECKS_SECONDS = 1
+REQUESTED_CHECKS_NAME = "checks queued by Hub webhooks"
 EXPIRY_HOURS = 1
 DIGEST_HOUR_UTC = 9
+
+
+class _QuietRequestedChecks(logging.Filter):
+    """Drops APScheduler's two INFO lines per run of the every-second webhook job (the job
+    logs what it checked itself); its warnings and errors still pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or REQUESTED_CHECKS_NAME not in record.getMessage()
+
+
+_QUIET = _QuietRequestedChecks()
 
 
 def worker_id() -> str:
@@ -148,6 +160,7 @@ def recheck_trigger(services: Services) -> tuple[Any, timedelta]:
 def build_scheduler(services: Services, *, holder: str | None = None) -> BackgroundScheduler:
     """A scheduler with the five jobs (fixed ids); call ``.start()`` to run it."""
     holder = holder or worker_id()
+    logging.getLogger("apscheduler.executors.default").addFilter(_QUIET)  # added once
     scheduler = BackgroundScheduler(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -172,7 +185,7 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
         resilient("checks", lambda: requested_checks_job(services, holder=holder)),
         IntervalTrigger(seconds=REQUESTED_CHECKS_SECONDS, timezone="UTC"),
         id="requested_checks",
-        name="checks queued by Hub webhooks",
+        name=REQUESTED_CHECKS_NAME,
         replace_existing=True,
         misfire_grace_time=REQUESTED_CHECKS_SECONDS * 5,
     )

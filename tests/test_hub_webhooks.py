@@ -6,6 +6,7 @@ The endpoint itself, through a real ``serve --http``, is tested in
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from bot.cli.main import main
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput
+from governance.flows.recheck import run_cycle
 from governance.flows.requested_checks import run_requested_checks
 from governance.registry.models import ModelAlias
 from governance.registry.tracking import find_model
@@ -261,3 +263,26 @@ def test_cli_errors_are_one_line(
     assert code == 1
     assert sentence in out and out.startswith("modelgov: ") and out.count("\n") == 1
     assert "Traceback" not in out and watched.hub.webhooks.hooks == {}
+
+
+def test_a_webhook_check_during_a_scheduled_cycle_records_the_change_once(
+    watched: Watched,
+) -> None:
+    _ready(watched)
+    watched.hub.set_license(REPO, "llama3.1")
+    watched.hub.latency = 0.3  # both cycles load their targets before either records
+    cycles = [
+        threading.Thread(
+            target=run_cycle,
+            args=(watch_context(watched.services),),
+            kwargs={"repo_ids": [REPO], "trigger": trigger},
+        )
+        for trigger in ("schedule", "webhook")
+    ]
+    for cycle in cycles:
+        cycle.start()
+    for cycle in cycles:
+        cycle.join()
+    kinds = [kind for kind, _summary in watched.changes()]
+    assert kinds.count("license_changed") == 1 and kinds.count("revision_changed") == 1
+    assert [a.kind for a in watched.alerts()].count("license_changed") == 1

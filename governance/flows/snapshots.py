@@ -24,11 +24,16 @@ from governance.registry.models import Approval, ApprovalState, ModelAlias, Trac
 from governance.registry.tracking import find_model
 from governance.upstream import recording
 from governance.upstream.changes import DetectedChange, detect_changes, family_release
-from governance.upstream.facts import SnapshotFacts, facts_from_hub, unavailable_facts
+from governance.upstream.facts import (
+    SnapshotFacts,
+    facts_from_hub,
+    facts_from_row,
+    unavailable_facts,
+)
 from governance.upstream.family import same_family
 from governance.upstream.fetch import FetchOutcome
 from governance.upstream.hub import AuthorModel
-from governance.upstream.models import Change, WatchState
+from governance.upstream.models import Change, Snapshot, WatchState
 
 DIFF_EXCERPT_CHARS = 1500
 
@@ -53,6 +58,9 @@ def apply_outcome(
     if model is None:  # untracked meanwhile
         return AppliedResult("unchanged")
     now = ctx.clock.now()
+    # Locked (PostgreSQL; SQLite has one writer anyway): a concurrent check of the same model,
+    # e.g. a webhook's during a scheduled cycle, waits here until this one is committed.
+    session.get(WatchState, model.id, with_for_update=True)
     state = recording.checked_state(session, model.id, now=now)
     if outcome.error is not None:
         if recording.record_failure(session, state, outcome.error, cycle_id=cycle_id, now=now):
@@ -62,6 +70,11 @@ def apply_outcome(
     if streak is not None:
         _alert_recovered(session, ctx, model, streak)
     previous = outcome.target.previous
+    recorded = session.get(Snapshot, state.latest_snapshot_id) if state.latest_snapshot_id else None
+    if recorded is not None and (previous is None or facts_from_row(recorded) != previous):
+        # Another check recorded a snapshot after this one's targets were loaded: compare with
+        # that one, or the same change would be recorded twice.
+        previous = facts_from_row(recorded)
     if outcome.unavailable is not None:
         current = unavailable_facts(model.repo_id, outcome.unavailable, previous)
         renamed_from = None

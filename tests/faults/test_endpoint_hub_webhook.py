@@ -14,7 +14,7 @@ from pathlib import Path
 
 from governance.upstream.hub_webhooks import HubWebhooks
 from tests.conftest import make_settings
-from tests.faults.endpoint_support import web_process
+from tests.faults.endpoint_support import get, web_process
 from tests.faults.webhook_support import SECRET, counts, hub_env, watch_and_snapshot, worker_process
 from tests.support.hub_standin import HubStandin
 from tests.support.hub_webhooks import payload, post
@@ -47,6 +47,7 @@ def test_forged_unsigned_malformed_and_other_events_at_serve_http(
         ) as web:
             url = f"{web.base}/hub/webhook"
             event = payload(REPO, head_sha="b" * 40)
+            assert get(url) == (405, "POST only.\n")
             for forged in (None, "", "wrong", SECRET[:-1], SECRET + "x", SECRET.upper(), "é"):
                 status, body = post(url, event, forged)
                 assert status == 401, (forged, status, body)

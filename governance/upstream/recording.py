@@ -171,6 +171,9 @@ def latest_snapshot_id(session: Session, model_id: int) -> int | None:
     return state.latest_snapshot_id if state else None
 
 
+KEY_CHUNK = 500  # repo keys per IN (...) query
+
+
 def record_listing(
     session: Session, author: str, listing: list[AuthorModel], *, now: datetime
 ) -> list[AuthorModel]:
@@ -186,10 +189,18 @@ def record_listing(
     newest = session.scalar(
         select(func.max(AuthorRepo.upstream_created_at)).where(AuthorRepo.author == author)
     )
+    # Keys recorded under another spelling of the author count as seen too (one query a chunk,
+    # not one a repo: a first full listing of a large catalogue has thousands).
+    unseen = sorted({item.repo_id.lower() for item in listing} - seen)
+    for start in range(0, len(unseen), KEY_CHUNK):
+        chunk = unseen[start : start + KEY_CHUNK]
+        seen.update(
+            session.scalars(select(AuthorRepo.repo_key).where(AuthorRepo.repo_key.in_(chunk)))
+        )
     new: list[AuthorModel] = []
     for item in listing:
         key = item.repo_id.lower()
-        if key in seen or session.scalar(select(AuthorRepo.id).where(AuthorRepo.repo_key == key)):
+        if key in seen:
             continue
         seen.add(key)
         session.add(

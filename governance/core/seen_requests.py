@@ -18,6 +18,7 @@ Inserting a key happens before the ack, so it must not wait for other writers:
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -25,11 +26,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, String, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
-from governance.core.db import Base, UTCDateTime, create_db_engine
+from governance.core.db import BUSY_MESSAGE, Base, UTCDateTime, create_db_engine, is_busy_error
+from governance.core.errors import DatabaseBusy
 
 # Slack's window is 5 minutes either side of now; a key must outlive any timestamp that can
 # still verify, so it is kept for twice the window and a margin.
@@ -38,6 +40,10 @@ PRUNE_EVERY_SECONDS = 60.0
 # The side file's lock is only ever held for one insert; waiting longer means trouble.
 SIDE_BUSY_TIMEOUT_SECONDS = 5.0
 KEY_MAX = 120
+_SQLITE_INSERT = (
+    "INSERT INTO seen_requests (key, seen_at) VALUES (?, ?) "
+    "ON CONFLICT (key) DO NOTHING RETURNING key"
+)
 
 
 class SeenRequest(Base):
@@ -68,6 +74,7 @@ class SeenRequests:
         self._owns_engine = owns_engine
         self._lock = threading.Lock()
         self._last_prune = float("-inf")
+        self._bind_time: Callable[[object], object] | None = None
 
     @classmethod
     def for_database(cls, main: Engine) -> SeenRequests:
@@ -98,18 +105,51 @@ class SeenRequests:
         """
         if not key or len(key) > KEY_MAX:
             raise ValueError(f"a key must be 1 to {KEY_MAX} characters")
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        statement = (
-            dialect.insert(SeenRequest)
-            .values(key=key, seen_at=now)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(SeenRequest.key)
-        )
-        with self.engine.begin() as connection:
-            # A row comes back only if this insert made it (rowcount is not reliable here).
-            inserted = connection.execute(statement).first() is not None
+        if self.engine.dialect.name == "sqlite":
+            inserted = self._insert_autocommitted(key, now)
+        else:
+            statement = (
+                postgresql.insert(SeenRequest)
+                .values(key=key, seen_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(SeenRequest.key)
+            )
+            with self.engine.begin() as connection:
+                # A row comes back only if this insert made it (rowcount is not reliable).
+                inserted = connection.execute(statement).first() is not None
         self._maybe_prune(now)
         return inserted
+
+    def _insert_autocommitted(self, key: str, now: datetime) -> bool:
+        """SQLite: the insert as one statement in its own implicit transaction (the side
+        file's connections are in autocommit mode), not BEGIN IMMEDIATE, INSERT and COMMIT:
+        it runs before every ack, and each round trip into SQLite gives up the GIL to the
+        process's other threads. Returns whether the row was inserted.
+
+        Raises DatabaseBusy when the file stays locked past the busy timeout.
+        """
+        seen_at = self._stored_time(now)
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(_SQLITE_INSERT, (key, seen_at))
+                return cursor.fetchone() is not None
+            finally:
+                cursor.close()
+        except sqlite3.Error as exc:
+            if is_busy_error(exc):
+                raise DatabaseBusy(BUSY_MESSAGE) from exc
+            raise
+        finally:
+            connection.close()  # back to the pool
+
+    def _stored_time(self, now: datetime) -> object:
+        """``now`` as the seen_at column stores it on this engine (what pruning compares)."""
+        if self._bind_time is None:
+            column_type = SeenRequest.metadata.tables[SeenRequest.__tablename__].c.seen_at.type
+            self._bind_time = column_type.bind_processor(self.engine.dialect)
+        return self._bind_time(now) if self._bind_time is not None else now
 
     def _maybe_prune(self, now: datetime) -> None:
         with self._lock:

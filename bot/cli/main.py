@@ -1,4 +1,10 @@
-"""The ``modelgov`` command line (click)."""
+"""The ``modelgov`` command line (click).
+
+Commands import what only they use inside their own function: importing the Slack app, the
+scheduler, the scanner and the exporter at module level makes ``modelgov --help`` and every
+one-shot command start 2.5 s slower (1.5 s -> 4.0 s measured). None of these dodges a cycle:
+import-linter counts function-level imports against the layers like any other.
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from bot.render.registry import (
 )
 from bot.render.upstream import untracked_info_reply
 from governance.core.db import transaction
-from governance.core.errors import InvalidInput
+from governance.core.errors import InvalidInput, NotFound
 from governance.flows import decide_with_policy
 from governance.registry import decisions, queries
 from governance.registry.models import Approval, ApprovalState, IntendedUse
@@ -140,8 +140,11 @@ def info(inv: Invocation, args: Args) -> Reply:
     """One model: its approvals and history if tracked, else what the Hub says (nothing stored)."""
     repo = args.positionals[0]
     with transaction(inv.session_factory) as session:
-        if find_model(session, validate_repo_id(repo)) is not None:
+        try:  # one lookup of the model, not a find_model first and model_overview's again
             overview = queries.model_overview(session, repo=repo)
+        except NotFound:
+            pass
+        else:
             extra = license_info_blocks(session, overview.model)
             today = inv.services.clock.now().date()
             return info_reply(overview, extra_blocks=extra, today=today)

@@ -40,6 +40,13 @@ TODAY = date(2026, 11, 27)
         ("what happened today", False, TODAY, date(2026, 11, 28)),
         ("approved this quarter", False, date(2026, 10, 1), date(2027, 1, 1)),
         ("rejected last quarter", False, date(2026, 7, 1), date(2026, 10, 1)),
+        ("what expires before next month", True, None, date(2026, 12, 1)),
+        ("what expires before the end of next month", True, None, date(2027, 1, 1)),
+        ("expiring until the end of this year", True, None, date(2027, 1, 1)),
+        ("approved since last month", False, date(2026, 10, 1), None),
+        ("requested after this week", False, date(2026, 11, 30), None),
+        ("what expires before the end of June", True, None, date(2027, 7, 1)),
+        ("what expires before the start of June", True, None, date(2027, 6, 1)),
     ],
 )
 def test_time_words_are_read_against_the_clock(

@@ -34,10 +34,15 @@ _MONTHS = {
 }
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _ISO = r"\d{4}-\d{2}-\d{2}"
+_BOUND_WORD = r"\b(before|until|till|by|prior to|after|since|from)\s+"
+_EDGE = r"(?:(?:the )?(end|start|beginning) of\s+)?"
 _BOUND = re.compile(
-    rf"\b(before|until|till|by|prior to|after|since|from)\s+"
-    rf"(?:(?:the )?(?:end|start|beginning) of\s+)?"
-    rf"({_ISO}|(?:{_MONTH})\b(?:\s+(\d{{4}}))?|\d{{4}})\b",
+    rf"{_BOUND_WORD}{_EDGE}({_ISO}|(?:{_MONTH})\b(?:\s+(\d{{4}}))?|\d{{4}})\b",
+    re.IGNORECASE,
+)
+# "before next month", "until the end of this quarter": a bound on a relative period.
+_BOUND_RELATIVE = re.compile(
+    rf"{_BOUND_WORD}{_EDGE}(this|last|next|past|previous|coming)\s+(year|quarter|month|week)\b",
     re.IGNORECASE,
 )
 _IN = re.compile(rf"\b(?:in|during)\s+((?:{_MONTH})\b(?:\s+(\d{{4}}))?|\d{{4}})\b", re.IGNORECASE)
@@ -118,24 +123,41 @@ def _span(which: str, count: int, unit: str, today: date) -> Window:
     return Window(today, end, f"until {(end - timedelta(1)).isoformat()}")
 
 
+def _bounded(word: str, edge: str | None, first: date, after: date) -> Window:
+    """The window ``word`` ("before", "until", "after", "since", ...) makes of the period
+    ``first <= d < after``. ``edge`` ("end", "start") narrows the period to its last or first
+    day: "before the end of June" includes June, "before the start of June" does not."""
+    edge = edge.lower() if edge else None
+    if edge == "end":
+        first = after - timedelta(days=1)
+    elif edge is not None:
+        after = first + timedelta(days=1)
+    if word in ("before", "prior to") and edge != "end":
+        return Window(None, first, f"before {first.isoformat()}")
+    if word in ("before", "prior to", "until", "till", "by"):
+        return Window(None, after, f"until {(after - timedelta(1)).isoformat()}")
+    if word == "after":
+        return Window(after, None, f"after {(after - timedelta(1)).isoformat()}")
+    return Window(first, None, f"since {first.isoformat()}")
+
+
 def window_of(question: str, today: date, *, future: bool = False) -> Window | None:
     """The dates ``question`` limits itself to, relative to ``today``; None when it names none.
 
     ``future``: the question is about what is still to come (expiry), which decides the year of
     a month named without one.
     """
+    found = _BOUND_RELATIVE.search(question)
+    if found:
+        period = _relative(found.group(3).lower(), found.group(4).lower(), today)
+        assert period.start is not None and period.end is not None  # a period has both ends
+        return _bounded(found.group(1).lower(), found.group(2), period.start, period.end)
     found = _BOUND.search(question)
     if found:
-        word, token, year = found.group(1).lower(), found.group(2), found.group(3)
+        token, year = found.group(3), found.group(4)
         token = token.split()[0] if not re.fullmatch(_ISO, token) and year else token
         first, after = _point(token, year, today, future=future)
-        if word in ("before", "prior to"):
-            return Window(None, first, f"before {first.isoformat()}")
-        if word in ("until", "till", "by"):
-            return Window(None, after, f"until {(after - timedelta(1)).isoformat()}")
-        if word == "after":
-            return Window(after, None, f"after {(after - timedelta(1)).isoformat()}")
-        return Window(first, None, f"since {first.isoformat()}")
+        return _bounded(found.group(1).lower(), found.group(2), first, after)
     found = _SPAN.search(question)
     if found:
         return _span(found.group(1).lower(), int(found.group(2)), found.group(3).lower(), today)

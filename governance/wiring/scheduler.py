@@ -32,6 +32,7 @@ from governance.flows.recheck import CycleReport, run_cycle
 from governance.flows.requested_checks import RequestedChecksReport, run_requested_checks
 from governance.upstream.models import RecheckCycle
 from governance.wiring.contexts import watch_context
+from governance.wiring.crontab import crontab_trigger
 from governance.wiring.services import Services
 
 log = logging.getLogger(__name__)
@@ -143,8 +144,9 @@ def recheck_trigger(services: Services) -> tuple[Any, timedelta]:
     jitter = settings.recheck_jitter_seconds or None
     if settings.recheck_cron:
         try:
-            # APScheduler 3's from_crontab takes no jitter (passing it raised TypeError at start).
-            cron = CronTrigger.from_crontab(settings.recheck_cron, timezone="UTC")
+            # APScheduler 3's from_crontab takes no jitter (passing it raised TypeError at start)
+            # and misreads crontab's weekday numbers: governance.wiring.crontab reads them.
+            cron = crontab_trigger(settings.recheck_cron, timezone="UTC")
             cron.jitter = jitter
             return cron, timedelta(minutes=5)
         except ValueError as exc:

@@ -95,23 +95,24 @@ def _point(token: str, year: str | None, today: date, *, future: bool) -> tuple[
     return first, _month_start(first.year, first.month + 1)
 
 
-def _relative(which: str, unit: str, today: date) -> Window:
+def _period(which: str, unit: str, today: date) -> tuple[date, date, str]:
+    """The period "this|last|next ... year|quarter|month|week" names: its first day, the first
+    day after it, and how to say it."""
     shift = {"this": 0, "last": -1, "past": -1, "previous": -1, "next": 1, "coming": 1}[which]
     if unit == "year":
         start = date(today.year + shift, 1, 1)
-        return Window(start, date(start.year + 1, 1, 1), f"in {start.year}")
+        return start, date(start.year + 1, 1, 1), f"in {start.year}"
     if unit == "quarter":
         first = _month_start(today.year, (today.month - 1) // 3 * 3 + 1 + 3 * shift)
         end = _month_start(first.year, first.month + 3)
         last = end - timedelta(days=1)
-        return Window(first, end, f"from {first.isoformat()} to {last.isoformat()}")
+        return first, end, f"from {first.isoformat()} to {last.isoformat()}"
     if unit == "month":
         start = _month_start(today.year, today.month + shift)
-        end = _month_start(start.year, start.month + 1)
-        return Window(start, end, f"in {start:%B %Y}")
+        return start, _month_start(start.year, start.month + 1), f"in {start:%B %Y}"
     monday = today - timedelta(days=today.weekday()) + timedelta(weeks=shift)
     end = monday + timedelta(days=7)
-    return Window(monday, end, f"from {monday.isoformat()} to {(end - timedelta(1)).isoformat()}")
+    return monday, end, f"from {monday.isoformat()} to {(end - timedelta(1)).isoformat()}"
 
 
 def _span(which: str, count: int, unit: str, today: date) -> Window:
@@ -149,9 +150,8 @@ def window_of(question: str, today: date, *, future: bool = False) -> Window | N
     """
     found = _BOUND_RELATIVE.search(question)
     if found:
-        period = _relative(found.group(3).lower(), found.group(4).lower(), today)
-        assert period.start is not None and period.end is not None  # a period has both ends
-        return _bounded(found.group(1).lower(), found.group(2), period.start, period.end)
+        first, after, _ = _period(found.group(3).lower(), found.group(4).lower(), today)
+        return _bounded(found.group(1).lower(), found.group(2), first, after)
     found = _BOUND.search(question)
     if found:
         token, year = found.group(3), found.group(4)
@@ -163,7 +163,7 @@ def window_of(question: str, today: date, *, future: bool = False) -> Window | N
         return _span(found.group(1).lower(), int(found.group(2)), found.group(3).lower(), today)
     found = _RELATIVE.search(question)
     if found:
-        return _relative(found.group(1).lower(), found.group(2).lower(), today)
+        return Window(*_period(found.group(1).lower(), found.group(2).lower(), today))
     found = _IN.search(question) or _ON.search(question)
     if found:
         token = found.group(1)

@@ -182,32 +182,37 @@ def conditions_submitted(ctx: SlackContext, ack: Ack, body: Body, view: View) ->
 
 def reject_submitted(ctx: SlackContext, ack: Ack, body: Body, view: View) -> None:
     """Reject with a reason: ``reject #<id> <reason>``."""
-    reason = read_input(view, "reason") or ""
-    _decide(
-        ctx,
-        ack,
-        body,
-        view,
-        spec=REJECT,
-        fields=["reason"],
-        default_states=PENDING,
-        check=_check_reason(view),
-        args=lambda ref: Args([ref, reason]),
-    )
+    _reasoned_decision(ctx, ack, body, view, spec=REJECT, default_states=PENDING)
 
 
 def revoke_submitted(ctx: SlackContext, ack: Ack, body: Body, view: View) -> None:
     """Revoke with a reason (from an alert): ``revoke #<id> <reason>``."""
+    _reasoned_decision(
+        ctx, ack, body, view, spec=REVOKE, default_states=REVOCABLE, note_under_alert=True
+    )
+
+
+def _reasoned_decision(
+    ctx: SlackContext,
+    ack: Ack,
+    body: Body,
+    view: View,
+    *,
+    spec: Subcommand,
+    default_states: tuple[ApprovalState, ...],
+    note_under_alert: bool = False,
+) -> None:
+    """A decision whose form asks only for a required reason: ``<spec> #<id> <reason>``."""
     reason = read_input(view, "reason") or ""
     _decide(
         ctx,
         ack,
         body,
         view,
-        spec=REVOKE,
+        spec=spec,
         fields=["reason"],
-        default_states=REVOCABLE,
+        default_states=default_states,
         check=_check_reason(view),
         args=lambda ref: Args([ref, reason]),
-        note_under_alert=True,
+        note_under_alert=note_under_alert,
     )

@@ -117,23 +117,18 @@ def serve_socket_mode(
     settings: Settings,
     services: Services,
     *,
-    background: Callable[[], Any] | None = None,
     stop: threading.Event | None = None,
 ) -> None:
     """Connect to Slack over a WebSocket and serve until interrupted (or ``stop`` is set).
 
-    ``background`` starts what else runs in this one process (the scheduler and alert
-    delivery); it is called once the app is built. Slack unreachable at start is retried with
-    backoff (``connect_with_backoff``); a dropped WebSocket is reopened by slack_sdk's builtin
-    client (its monitor checks the session every 5 s and asks ``apps.connections.open`` for a
-    new URL, logging each failed attempt).
+    Slack unreachable at start is retried with backoff (``connect_with_backoff``); a dropped
+    WebSocket is reopened by slack_sdk's builtin client (its monitor checks the session every
+    5 s and asks ``apps.connections.open`` for a new URL, logging each failed attempt).
     """
     if not settings.slack_app_token or not settings.slack_bot_token:
         raise ConfigError("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN.")
     pool = WorkerPool()
     app = build_app(settings, services, pool=pool, socket_mode=True)
-    if background is not None:
-        background()
     # Its own Web client, pointed at SLACK_API_BASE_URL: Bolt's default one (the app is built
     # with ``authorize=``, not a client) would ask slack.com for the WebSocket URL.
     handler = SocketModeHandler(app, settings.slack_app_token, web_client=make_client(settings))
@@ -257,13 +252,12 @@ def serve_slack(
     http: bool,
     port: int,
     worker_services: ServicesFactory,
-    background: Callable[[], Any] | None = None,
 ) -> None:
     """``modelgov serve``: HTTP with ``--http``, else Socket Mode (needs SLACK_APP_TOKEN).
 
-    ``worker_services`` builds each gunicorn worker's own Services (HTTP mode); ``background``
-    starts other work in the Socket Mode process once the app is built (the CLI starts the
-    scheduler itself before calling this; in HTTP mode it is the separate ``worker``).
+    ``worker_services`` builds each gunicorn worker's own Services (HTTP mode). The CLI starts
+    the scheduler itself before calling this in Socket Mode; in HTTP mode it is the separate
+    ``worker``.
     """
     settings = services.settings
     if http:
@@ -274,4 +268,4 @@ def serve_slack(
         raise ConfigError(
             "SLACK_APP_TOKEN is not set: set it for Socket Mode, or run `modelgov serve --http`."
         )
-    serve_socket_mode(settings, services, background=background)
+    serve_socket_mode(settings, services)

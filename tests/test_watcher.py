@@ -37,7 +37,8 @@ def test_unchanged_model_costs_one_request_and_records_only_a_check(watched: Wat
     watched.hub.reset_counts()
     report = watched.cycle()
     assert report.unchanged == 1
-    assert watched.hub.count("/api/models/") == 1  # the status request, nothing else
+    # One request in all: the author's one-page status listing answers for its one model.
+    assert watched.hub.count("/api/") == 1 and watched.hub.count("/api/models/") == 0
     assert watched.hub.count("/meta-llama/") == 0  # no file downloads
     assert watched.changes() == []
 
@@ -122,7 +123,7 @@ def test_rename_is_followed_and_recorded(watched: Watched) -> None:
     )
     watched.hub.reset_counts()
     report = watched.cycle()  # watched under the new id now: one request, no redirect
-    assert report.unchanged == 1 and watched.hub.count("/api/models/") == 1
+    assert report.unchanged == 1 and watched.hub.count("/api/") == 1
     from governance.core.db import transaction
     from governance.registry.tracking import get_model
 
@@ -189,7 +190,7 @@ def test_transient_trouble_is_never_a_change(watched: Watched, fault: str, kwarg
     _setup(watched)
     approval_id = watched.approve(REPO)
     watched.cycle()
-    watched.hub.inject(fault, times=10, path="/api/models/meta-llama", **kwargs)  # type: ignore[arg-type]
+    watched.hub.inject(fault, times=10, path="/api/models", **kwargs)  # type: ignore[arg-type]
     report = watched.cycle()
     assert report.failed == 1 and report.changed == 0
     assert watched.changes() == []
@@ -202,7 +203,8 @@ def test_timeout_is_a_failed_check(watched: Watched) -> None:
     _setup(watched)
     watched.cycle()
     watched.services.hub._timeout = 0.3  # type: ignore[attr-defined]
-    watched.hub.inject("hang", seconds=2, path="/api/models/meta-llama")
+    # The listing times out, and so does the per-model request it falls back to.
+    watched.hub.inject("hang", seconds=2, times=2, path="/api/models")
     report = watched.cycle()
     assert report.failed == 1 and watched.changes() == []
 
@@ -210,7 +212,7 @@ def test_timeout_is_a_failed_check(watched: Watched) -> None:
 def test_unreachable_after_three_failed_cycles_then_recovered(watched: Watched) -> None:
     _setup(watched)
     watched.cycle()
-    watched.hub.inject("status", status=503, times=100, path="/api/models/meta-llama")
+    watched.hub.inject("status", status=503, times=100, path="/api/models")
     for _ in range(5):
         watched.cycle()
     kinds = [a.kind for a in watched.alerts()]

@@ -61,7 +61,10 @@ class CycleReport:
     listing_pages: int = 0
     longest_listing: int = 0  # pages of the longest listing (they follow one another)
     changes: list[tuple[str, ChangeKind, str]] = field(default_factory=list)  # repo, kind, summary
-    failures: list[tuple[str, str]] = field(default_factory=list)  # repo, error
+    failures: list[tuple[str, str]] = field(default_factory=list)  # repo, error (``failed``)
+    # author, error: a failed author listing (its models were still checked one by one, but
+    # new releases in the family were not looked for). Not a model, so not in ``failed``.
+    listing_failures: list[tuple[str, str]] = field(default_factory=list)
 
 
 def run_cycle(
@@ -86,6 +89,10 @@ def run_cycle(
         report = CycleReport(cycle_id=cycle.id)
         by_author = _by_author(targets)
         plans = _plans(by_author, catalogue_sizes(session, by_author))
+        if trigger == "webhook":
+            # A push names a model that just changed: ask for it directly, since the listing
+            # comes from the Hub's search index, which may not show the new state yet.
+            plans = dict.fromkeys(by_author, "per_model")
     listings: dict[str, list[AuthorModel] | str] = {}
     with ThreadPoolExecutor(max_workers=ctx.concurrency, thread_name_prefix="hub") as pool:
         # Three kinds of job share the pool (models, listings, family pages): Any, and each
@@ -178,6 +185,7 @@ def _count(report: CycleReport, repo_id: str, result: AppliedResult) -> None:
     else:
         report.unchanged += 1
     report.changes.extend((repo_id, kind, summary) for kind, summary in result.changes)
+    report.changes.extend(result.related)
 
 
 def _by_author(targets: list[WatchTarget]) -> dict[str, list[WatchTarget]]:
@@ -215,6 +223,6 @@ def _apply_listings(
     with transaction(ctx.factory) as session:
         for author, listing in listings.items():
             if isinstance(listing, str):
-                report.failures.append((author, f"listing failed: {listing}"))
+                report.listing_failures.append((author, listing))
                 continue
             report.changes.extend(apply_author_listing(session, ctx, author, listing))

@@ -14,17 +14,19 @@ def listing_pages(catalogue: int, page_size: int) -> int:
 
 
 def choose_plan(*, checkable: int, catalogue: int, page_size: int) -> RecheckPlan:
-    """``listing`` when paging the author's whole catalogue costs fewer requests than one
-    ``model_info`` per checkable model, else ``per_model``.
+    """``listing`` when paging the author's whole catalogue costs no more requests than the
+    per-model plan, else ``per_model``.
 
     ``checkable``: the author's models to check that have a previous snapshot (a first check
     needs the full fetch whatever the listing says). ``catalogue``: the author's repos earlier
     listings recorded; 0 (never listed) is ``per_model``, whose family listing then records them.
-    The per-model plan also spends one request on the family listing, so a listing of exactly
-    ``checkable`` pages would save one request; it is not chosen, because ``catalogue`` is only a
-    lower bound (catalogues grow, the server may send smaller pages than asked for) while the
-    per-model cost is exact.
+    The per-model plan costs one ``model_info`` per checkable model plus one family listing
+    page, so a listing of up to ``checkable`` pages is never dearer, and is cheaper by one
+    request while the catalogue stays as large as recorded (an author with one watched model
+    and a one-page catalogue: 1 request instead of 2). ``catalogue`` is only a lower bound
+    (catalogues grow, the server may send smaller pages than asked for): a catalogue that grew
+    by a page costs what the per-model plan would have.
     """
     if checkable == 0 or catalogue == 0:
         return "per_model"
-    return "listing" if listing_pages(catalogue, page_size) < checkable else "per_model"
+    return "listing" if listing_pages(catalogue, page_size) <= checkable else "per_model"

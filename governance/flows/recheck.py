@@ -61,10 +61,7 @@ class CycleReport:
     listing_pages: int = 0
     longest_listing: int = 0  # pages of the longest listing (they follow one another)
     changes: list[tuple[str, ChangeKind, str]] = field(default_factory=list)  # repo, kind, summary
-    failures: list[tuple[str, str]] = field(default_factory=list)  # repo, error (``failed``)
-    # author, error: a failed author listing (its models were still checked one by one, but
-    # new releases in the family were not looked for). Not a model, so not in ``failed``.
-    listing_failures: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # repo, error
 
 
 def run_cycle(
@@ -185,7 +182,6 @@ def _count(report: CycleReport, repo_id: str, result: AppliedResult) -> None:
     else:
         report.unchanged += 1
     report.changes.extend((repo_id, kind, summary) for kind, summary in result.changes)
-    report.changes.extend(result.related)
 
 
 def _by_author(targets: list[WatchTarget]) -> dict[str, list[WatchTarget]]:
@@ -223,6 +219,6 @@ def _apply_listings(
     with transaction(ctx.factory) as session:
         for author, listing in listings.items():
             if isinstance(listing, str):
-                report.listing_failures.append((author, listing))
+                report.failures.append((author, f"listing failed: {listing}"))
                 continue
             report.changes.extend(apply_author_listing(session, ctx, author, listing))

@@ -14,6 +14,7 @@ from bot.grammar.failures import failure_reply
 from bot.grammar.handlers import (
     alert_commands,
     ask_command,
+    derivative_commands,
     license_commands,
     registry_commands,
     watch_commands,
@@ -37,6 +38,7 @@ def build_table() -> CommandTable:
             *license_commands.SUBCOMMANDS,
             *watch_commands.SUBCOMMANDS,
             *alert_commands.SUBCOMMANDS,
+            *derivative_commands.SUBCOMMANDS,
             *ask_command.SUBCOMMANDS,
         ]
     )

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -56,7 +56,7 @@ from huggingface_hub.errors import (
     HFValidationError,
     RemoteEntryNotFoundError,
 )
-from huggingface_hub.hf_api import ExpandModelProperty_T
+from huggingface_hub.hf_api import ExpandModelProperty_T, ModelInfo
 from huggingface_hub.utils import (
     build_hf_headers,
     get_session,
@@ -241,6 +241,53 @@ class HubClient:
         params = self._listing_params(author, STATUS_PAGE_LIMIT, LISTING_EXPAND)
         for page in self._pages(author, params):
             yield [listed_model(item) for item in page]
+
+    def fetch_info(self, repo_id: str, expand: Collection[ExpandModelProperty_T]) -> ModelInfo:
+        """The model info fields ``expand`` names (``safetensors``, ``gguf``, ...): one request.
+
+        Raises ``RepoUnavailable``, ``TransientHubError`` or ``InvalidInput``.
+        """
+        return self._call(
+            repo_id,
+            lambda: self._api.model_info(repo_id, expand=list(expand), timeout=self._timeout),
+        )
+
+    def fetch_file_list(self, repo_id: str, revision: str = "main") -> tuple[RepoFile, ...]:
+        """Every file of ``revision`` with its size and blob ids (one ``blobs=true`` request);
+        nothing is downloaded. Raises what ``fetch_info`` raises."""
+        info = self._call(
+            repo_id,
+            lambda: self._api.model_info(
+                repo_id, revision=revision, files_metadata=True, timeout=self._timeout
+            ),
+        )
+        if info.siblings is None:
+            raise TransientHubError("malformed", detail="files answer without siblings")
+        return tuple(
+            RepoFile(s.rfilename, s.size, s.blob_id, s.lfs.sha256 if s.lfs else None)
+            for s in info.siblings
+        )
+
+    def fetch_file(self, repo_id: str, revision: str, path: str) -> bytes | None:
+        """The bytes of one small file of ``revision`` (``config.json``): one download; None
+        when the revision has no such file. Raises what ``fetch_info`` raises (a gated repo
+        without access is ``RepoUnavailable("gated_no_access")``)."""
+        try:
+            return self._call(
+                repo_id,
+                lambda: self._download(repo_id, revision, path),
+                passthrough=(RemoteEntryNotFoundError,),
+            )
+        except RemoteEntryNotFoundError:
+            return None
+
+    def iter_listing(
+        self, params: Sequence[tuple[str, str]], *, what: str
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Each page (one request) of ``GET /api/models`` with ``params`` (``filter``,
+        ``search``, ``sort``, ``limit``, ``expand``...), following ``Link: rel="next"``; ``what``
+        names the listing in errors. Raises ``TransientHubError`` for the page that failed."""
+        return self._pages(what, tuple(params))
 
     # -- internals -------------------------------------------------------------------------
 

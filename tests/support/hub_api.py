@@ -4,10 +4,16 @@
   repeatable ``expand=`` limits the fields (plus ``id`` and ``_id``); ``blobs=true`` adds
   ``size``/``blobId``/``lfs`` to ``siblings``; unknown expand values and ``expand`` with
   ``blobs`` answer 400, like the Hub.
-- ``GET /api/models?author=&sort=&direction=&limit=&expand=``: listing, paginated with a
-  ``Link: <...>; rel="next"`` header and an opaque ``cursor`` parameter; pages hold at most
-  ``page_size`` repos whatever ``limit`` asks; ``expand`` takes the list endpoint's own values
-  (``LISTING_EXPANDABLE``: ``baseModels``, ``childrenModelCount``, ``usedStorage`` are a 400).
+- ``GET /api/models?author=&filter=&search=&sort=&direction=&limit=&expand=``: listing,
+  paginated with a ``Link: <...>; rel="next"`` header and an opaque ``cursor`` parameter; pages
+  hold at most ``page_size`` repos whatever ``limit`` asks; ``expand`` takes the list
+  endpoint's own values (``LISTING_EXPANDABLE``: ``baseModels``, ``childrenModelCount``,
+  ``usedStorage`` are a 400); every repeated ``filter`` must be one of a repo's tags
+  (``filter=base_model:quantized:<id>`` lists that model's quantizations); ``search`` matches
+  ids, ignoring case. Listed ``siblings`` carry only ``rfilename``, as on the Hub.
+- ``safetensors`` (``{"parameters": {dtype: n}, "total": n}``) and ``gguf`` (``total``,
+  ``architecture``, ``context_length``, ...) appear in model info only for repos that have them
+  (``HubRepos.set_weights_metadata``).
 - ``GET|HEAD /{repo_id}/resolve/{rev}/{path}``: file bytes with ``X-Repo-Commit``, ``ETag`` (git
   blob id, or the LFS sha256 for LFS files, which also get ``X-Linked-Etag``/``X-Linked-Size``),
   ``Content-Length``.
@@ -193,14 +199,14 @@ class HubApi:
         for path, blob in sorted(revision.files.items()):
             entry: dict[str, Any] = {"rfilename": path}
             if blobs and self._repos.blob_id_hidden(repo, path):
-                entry["size"] = len(blob.data)
+                entry["size"] = blob.size
             elif blobs:
                 entry["blobId"] = blob.blob_id
-                entry["size"] = len(blob.data)
+                entry["size"] = blob.size
                 if blob.lfs_sha256:
                     entry["lfs"] = {
                         "sha256": blob.lfs_sha256,
-                        "size": len(blob.data),
+                        "size": blob.size,
                         "pointerSize": blob.pointer_size,
                     }
             siblings.append(entry)
@@ -224,7 +230,10 @@ class HubApi:
             "cardData": card,
             "siblings": siblings,
             "spaces": [],
-            "usedStorage": sum(len(b.data) for b in revision.files.values()),
+            "usedStorage": sum(b.size for b in revision.files.values()),
+            # Only for repos that have them, as on the Hub.
+            **({"safetensors": repo.safetensors} if repo.safetensors is not None else {}),
+            **({"gguf": repo.gguf} if repo.gguf is not None else {}),
         }
 
     def _list(self, query: dict[str, list[str]], token: str | None) -> HubReply:
@@ -249,24 +258,32 @@ class HubApi:
         except (ValueError, KeyError):
             return error_reply(400, {"error": "Invalid limit or cursor"})
         author = query.get("author", [None])[-1]
+        filters = query.get("filter", [])
+        search = query.get("search", [""])[-1].lower()
         repos = [
             r
             for r in self._repos.repos.values()
             if (author is None or r.repo_id.split("/")[0].lower() == author.lower())
             and (not r.private or self._repos.can_read(r, token))
+            and all(f in r.head.tags for f in filters)
+            and search in r.repo_id.lower()
         ]
         if sort in ("createdAt", "lastModified"):
             key = (
                 (lambda r: r.created_at) if sort == "createdAt" else (lambda r: r.head.committed_at)
             )
             repos.sort(key=key, reverse=direction == "-1")
+        # downloads and likes are 0 for every stand-in repo: their sort keeps insertion order.
         page_size = max(1, min(limit, self.page_size))
         page = repos[offset : offset + page_size]
         items = []
         for repo in page:
             full = self._model_json(repo, repo.head, blobs=False)
             if expand:
-                items.append({k: v for k, v in full.items() if k in ("id", "_id") or k in expand})
+                item = {k: v for k, v in full.items() if k in ("id", "_id") or k in expand}
+                if "siblings" in item:  # listings name the files, never their sizes
+                    item["siblings"] = [{"rfilename": s["rfilename"]} for s in item["siblings"]]
+                items.append(item)
             else:
                 keep = (
                     "_id",
@@ -324,6 +341,8 @@ class HubApi:
         if blob is None:
             message = "Entry not found"
             return error_reply(404, {"error": message}, "EntryNotFound", message)
+        if blob.declared_size is not None:
+            return error_reply(500, {"error": "the stand-in holds only this file's size"})
         headers = {
             "Content-Type": "application/octet-stream",
             "X-Repo-Commit": revision.sha,
@@ -332,5 +351,5 @@ class HubApi:
         }
         if blob.lfs_sha256:
             headers["X-Linked-Etag"] = f'"{blob.lfs_sha256}"'
-            headers["X-Linked-Size"] = str(len(blob.data))
+            headers["X-Linked-Size"] = str(blob.size)
         return HubReply(200, headers, blob.data)

@@ -34,15 +34,37 @@ def _lfs_pointer(sha256: str, size: int) -> bytes:
 
 
 @dataclass(frozen=True)
+class SizedFile:
+    """A large LFS file the stand-in knows only by size (a 4.9 GB GGUF): listed with that size
+    and a sha256 derived from ``seed``; its bytes are not held, so a download answers 500."""
+
+    size: int
+    seed: str = ""
+
+
+@dataclass(frozen=True)
 class Blob:
-    """A file's bytes and its ids: the git blob id, and the sha256 when stored through LFS."""
+    """A file's bytes and its ids: the git blob id, and the sha256 when stored through LFS.
+
+    ``declared_size`` is set for a ``SizedFile``: its size without its bytes (``data`` empty).
+    """
 
     data: bytes
     blob_id: str
     lfs_sha256: str | None
+    declared_size: int | None = None
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes."""
+        return len(self.data) if self.declared_size is None else self.declared_size
 
     @classmethod
-    def of(cls, path: str, content: str | bytes) -> Blob:
+    def of(cls, path: str, content: str | bytes | SizedFile) -> Blob:
+        if isinstance(content, SizedFile):
+            sha256 = hashlib.sha256(f"{path}:{content.size}:{content.seed}".encode()).hexdigest()
+            pointer = _lfs_pointer(sha256, content.size)
+            return cls(b"", git_blob_id(pointer), sha256, declared_size=content.size)
         data = content.encode("utf-8") if isinstance(content, str) else content
         if path.lower().endswith(LFS_SUFFIXES) or len(data) >= LFS_MIN_SIZE:
             sha256 = hashlib.sha256(data).hexdigest()
@@ -52,7 +74,7 @@ class Blob:
 
     @property
     def pointer_size(self) -> int:
-        return len(_lfs_pointer(self.lfs_sha256 or "", len(self.data)))
+        return len(_lfs_pointer(self.lfs_sha256 or "", self.size))
 
 
 @dataclass(frozen=True)
@@ -75,6 +97,10 @@ class Repo:
     gated: Gated = False
     private: bool = False
     disabled: bool = False
+    # What the Hub computes from the weight files' headers (``set_weights_metadata``): the
+    # ``safetensors`` and ``gguf`` fields of model info, absent when None.
+    safetensors: dict[str, Any] | None = None
+    gguf: dict[str, Any] | None = None
 
     def revision(self, rev: str) -> Revision | None:
         """The revision `rev` names ("main" is the head), or None."""
@@ -101,7 +127,7 @@ class HubRepos:
         license: str | None = "apache-2.0",
         license_name: str | None = None,
         license_link: str | None = None,
-        files: Mapping[str, str | bytes] | None = None,
+        files: Mapping[str, str | bytes | SizedFile] | None = None,
         gated: Gated = False,
         private: bool = False,
         card_data: Mapping[str, Any] | None = None,
@@ -141,7 +167,7 @@ class HubRepos:
         self,
         repo_id: str,
         *,
-        files: Mapping[str, str | bytes] | None = None,
+        files: Mapping[str, str | bytes | SizedFile] | None = None,
         remove: Iterable[str] = (),
         card_data: Mapping[str, Any] | None = None,
         tags: Iterable[str] | None = None,
@@ -155,8 +181,8 @@ class HubRepos:
             repo = self._repo(repo_id)
             parent = repo.head
             # README.md and .gitattributes are regenerated from the card for every commit.
-            new_files: dict[str, str | bytes] = {
-                path: blob.data
+            new_files: dict[str, str | bytes | SizedFile] = {
+                path: SizedFile(blob.size) if blob.declared_size is not None else blob.data
                 for path, blob in parent.files.items()
                 if path not in ("README.md", ".gitattributes")
             }
@@ -232,6 +258,24 @@ class HubRepos:
         with self.lock:
             self._grants.get(token, set()).discard(repo_id.lower())
 
+    def set_weights_metadata(
+        self,
+        repo_id: str,
+        *,
+        safetensors: Mapping[str, int] | None = None,
+        gguf: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Set what the Hub reads from the weight headers: ``safetensors`` parameters by dtype
+        (served as ``{"parameters": {...}, "total": sum}``) and the ``gguf`` field as given
+        (``total``, ``architecture``, ``context_length``, ...)."""
+        with self.lock:
+            repo = self._repo(repo_id)
+            if safetensors is not None:
+                params = dict(safetensors)
+                repo.safetensors = {"parameters": params, "total": sum(params.values())}
+            if gguf is not None:
+                repo.gguf = dict(gguf)
+
     def hide_blob_id(self, repo_id: str, path: str) -> None:
         """Leave ``blobId`` (and ``lfs``) out of ``path``'s entry in ``blobs=true`` file lists."""
         with self.lock:
@@ -280,7 +324,7 @@ class HubRepos:
         self,
         repo_id: str,
         parent: str | None,
-        files: dict[str, str | bytes],
+        files: dict[str, str | bytes | SizedFile],
         card: dict[str, Any],
         extra_tags: tuple[str, ...],
         when: datetime,
@@ -294,17 +338,39 @@ class HubRepos:
         sha = hashlib.sha1(
             f"commit {self._commit_counter}\nparent {parent}\n{repo_id}\n{tree}".encode()
         ).hexdigest()
-        return Revision(sha, blobs, card, _derived_tags(card, extra_tags), extra_tags, when)
+        tags = _derived_tags(card, extra_tags, tuple(blobs))
+        return Revision(sha, blobs, card, tags, extra_tags, when)
 
 
-def _derived_tags(card: Mapping[str, Any], extra: Iterable[str]) -> tuple[str, ...]:
-    """Tags the Hub derives from the card (license:, base_model:), then the given ones."""
+def _derived_tags(
+    card: Mapping[str, Any], extra: Iterable[str], paths: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """Tags the Hub derives from the card (license:, base_model:, base_model:<relation>:),
+    then the given ones."""
     tags: list[str] = []
     licenses = card.get("license")
     for lic in [licenses] if isinstance(licenses, str) else licenses or []:
         tags.append(f"license:{lic}")
     bases = card.get("base_model")
-    for base in [bases] if isinstance(bases, str) else bases or []:
+    bases = [bases] if isinstance(bases, str) else list(bases or [])
+    relation = _relation(card, bases, list(paths))
+    for base in bases:
         tags.append(f"base_model:{base}")
+    for base in bases:
+        tags.append(f"base_model:{relation}:{base}")
     tags.extend(t for t in extra if t not in tags)
     return tuple(tags)
+
+
+def _relation(card: Mapping[str, Any], bases: list[Any], paths: list[str]) -> str:
+    """The relation the Hub tags a derivative with: the card's ``base_model_relation``, else
+    inferred as the Hub does (adapter files, GGUF files, several bases; otherwise finetune)."""
+    stated = card.get("base_model_relation")
+    if isinstance(stated, str) and stated in ("adapter", "merge", "quantized", "finetune"):
+        return stated
+    names = [p.rsplit("/", 1)[-1].lower() for p in paths]
+    if "adapter_config.json" in names:
+        return "adapter"
+    if any(n.endswith(".gguf") for n in names):
+        return "quantized"
+    return "merge" if len(bases) > 1 else "finetune"

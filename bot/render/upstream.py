@@ -27,6 +27,7 @@ KIND_ICONS: dict[str, str] = {
     ChangeKind.DISABLED: ":x:",
     ChangeKind.SUPERSEDED: ":arrow_up:",
     ChangeKind.NEW_RELEASE_IN_FAMILY: ":new:",
+    ChangeKind.BASE_TERMS_CHANGED: ":warning:",
 }
 
 

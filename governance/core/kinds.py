@@ -24,6 +24,8 @@ class ChangeKind(StrEnum):
     DISABLED = "disabled"
     SUPERSEDED = "superseded"
     NEW_RELEASE_IN_FAMILY = "new_release_in_family"
+    # A derivative's base changed its terms (the base's terms bind the derivative).
+    BASE_TERMS_CHANGED = "base_terms_changed"
 
 
 class NoticeKind(StrEnum):

@@ -182,6 +182,7 @@ def _count(report: CycleReport, repo_id: str, result: AppliedResult) -> None:
     else:
         report.unchanged += 1
     report.changes.extend((repo_id, kind, summary) for kind, summary in result.changes)
+    report.changes.extend(result.related)
 
 
 def _by_author(targets: list[WatchTarget]) -> dict[str, list[WatchTarget]]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from governance.alerts.outbox import raise_alert
 from governance.core.fingerprints import fingerprint
 from governance.core.kinds import ChangeKind, NoticeKind
+from governance.flows.derivatives import fan_out_base_change, track_bases
 from governance.flows.policy_enforcement import policy_on_new_snapshot
 from governance.flows.watch_context import WatchContext
 from governance.registry import audit
@@ -45,6 +46,9 @@ class AppliedResult:
     outcome: str  # first | unchanged | changed | failed
     changes: list[tuple[ChangeKind, str]] = field(default_factory=list)  # kind, summary
     error: str | None = None
+    # Changes this outcome caused for other models (watched derivatives of a base): repo, kind,
+    # summary.
+    related: list[tuple[str, ChangeKind, str]] = field(default_factory=list)
 
 
 def apply_outcome(
@@ -101,7 +105,9 @@ def apply_outcome(
         _rename(session, ctx, model, current.repo_id)
     for change in detected:
         _react(session, ctx, model, change, previous_snapshot_id, snapshot.id)
+    related = fan_out_base_change(session, ctx, model, detected, _react)
     if current.availability == "available":
+        track_bases(session, ctx, model, current)
         _pin_unpinned(session, ctx, model, current, snapshot.id)
         policy_on_new_snapshot(
             session,
@@ -121,7 +127,9 @@ def apply_outcome(
         snapshot_id=snapshot.id,
     )
     return AppliedResult(
-        "first" if first and not detected else "changed", [(c.kind, c.summary) for c in detected]
+        "first" if first and not detected else "changed",
+        [(c.kind, c.summary) for c in detected],
+        related=related,
     )
 
 

@@ -47,6 +47,7 @@ _TERM_KEYS = (
     "research_only",
     "governing_law",
     "release_date",
+    "relicensing",
 )
 
 
@@ -83,6 +84,9 @@ class LicenseTerms:
     family: str | None = None
     notes: str = ""
     hub_id: bool = False
+    # Whether a fine-tune or merge may carry other terms of its own (None: not reviewed);
+    # quantized copies and adapters are bound by their base's terms whatever this says.
+    relicensing: bool | None = None
 
     @property
     def is_spdx(self) -> bool:
@@ -272,6 +276,7 @@ def _license(raw: Mapping[str, Any], defaults: Mapping[str, Any], hub: set[str])
         family=_opt_str(where, "family", data["family"]),
         notes=data["notes"] or "",
         hub_id=data["id"] in hub,
+        relicensing=_opt_bool(where, "relicensing", data.get("relicensing")),
     )
 
 

@@ -27,6 +27,7 @@ TERMS_KINDS = frozenset(
         ChangeKind.LICENSE_FILE_ADDED,
         ChangeKind.LICENSE_FILE_REMOVED,
         ChangeKind.GATING_CHANGED,
+        ChangeKind.BASE_TERMS_CHANGED,
     }
 )
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from governance.core.fingerprints import fingerprint
 from governance.upstream.hub import RepoFiles, RepoStatus
+from governance.upstream.lineage import Lineage, is_repo_id, lineage_of
 from governance.upstream.models import Snapshot
 
 AVAILABLE = "available"
@@ -64,6 +65,26 @@ class SnapshotFacts:
     tags: tuple[str, ...] = ()
     files: tuple[FileFact, ...] | None = None
     license_files: tuple[LicenseFileFact, ...] | None = None
+    # The relation to ``base_model`` (stated on the card or inferred) and where it came from.
+    base_model_relation: str | None = None
+    lineage_source: str | None = None
+
+    @property
+    def lineage(self) -> Lineage | None:
+        """The bases and relation this snapshot records; None for an original model.
+
+        Snapshots stored before lineage was recorded get it inferred from their own tags and
+        files, exactly as a new snapshot would.
+        """
+        bases = tuple(b for b in self.base_model if is_repo_id(b))
+        if bases and self.base_model_relation and self.lineage_source:
+            return Lineage(bases, self.base_model_relation, self.lineage_source)
+        return lineage_of(
+            base_model=self.base_model,
+            relation=None,
+            tags=self.tags,
+            files=None if self.files is None else [f.path for f in self.files],
+        )
 
     @property
     def license_terms(self) -> dict[str, Any]:
@@ -121,6 +142,12 @@ def facts_from_hub(
             )
             for lf in files.license_files
         )
+    lineage = lineage_of(
+        base_model=status.base_model,
+        relation=status.base_model_relation,
+        tags=status.tags,
+        files=None if file_facts is None else [f.path for f in file_facts],
+    )
     return SnapshotFacts(
         repo_id=status.repo_id,
         sha=status.sha,
@@ -138,6 +165,8 @@ def facts_from_hub(
         tags=tuple(status.tags),
         files=file_facts,
         license_files=license_facts,
+        base_model_relation=lineage.relation if lineage else None,
+        lineage_source=lineage.source if lineage else None,
     )
 
 
@@ -172,6 +201,8 @@ def facts_from_row(row: Snapshot) -> SnapshotFacts:
         license_files=None
         if row.license_files is None
         else tuple(LicenseFileFact(**f) for f in row.license_files),
+        base_model_relation=row.base_model_relation,
+        lineage_source=row.lineage_source,
     )
 
 
@@ -201,6 +232,8 @@ def row_from_facts(facts: SnapshotFacts, *, model_id: int, taken_at: datetime) -
         if facts.license_files is None
         else [vars(f) | {} for f in facts.license_files],
         license_fingerprint=facts.license_fingerprint,
+        base_model_relation=facts.base_model_relation,
+        lineage_source=_cut(facts.lineage_source, 300),
     )
 
 

@@ -113,6 +113,7 @@ def status_from_info(requested_id: str, info: ModelInfo) -> RepoStatus:
         tags=tags,
         # The Hub matches ids case-insensitively; only a different name is a rename.
         renamed_from=requested_id if canonical.lower() != requested_id.lower() else None,
+        base_model_relation=_str_or_none(card.get("base_model_relation")),
     )
 
 

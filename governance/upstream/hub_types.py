@@ -116,6 +116,7 @@ class RepoStatus:
     gating_prompt: Mapping[str, Any] = field(default_factory=dict)  # card's extra_gated_* keys
     tags: tuple[str, ...] = ()
     renamed_from: str | None = None  # the requested id when the Hub redirected elsewhere
+    base_model_relation: str | None = None  # the card's base_model_relation, as written
 
 
 @dataclass(frozen=True)

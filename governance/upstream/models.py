@@ -55,6 +55,27 @@ class Snapshot(Base):
     files: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     license_files: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     license_fingerprint: Mapped[str] = mapped_column(String(64))
+    # Lineage (issue 14): the relation to ``base_model`` and where it came from (the card's
+    # base_model_relation, or "inferred from ..." tags and files). NULL for original models
+    # and for snapshots stored before lineage was recorded.
+    base_model_relation: Mapped[str | None] = mapped_column(String(20))
+    lineage_source: Mapped[str | None] = mapped_column(String(300))
+
+
+class SnapshotBase(Base):
+    """One base model a snapshot names, indexed by its case-folded id: "which watched models
+    derive from X" is one indexed join from a model's latest snapshot. Immutable like the
+    snapshot it belongs to."""
+
+    __tablename__ = "snapshot_bases"
+    __table_args__ = (Index("ix_snapshot_bases_base_key", "base_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("upstream_snapshots.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # order on the card, from 0
+    base_repo_id: Mapped[str] = mapped_column(String(REPO_ID_MAX))
+    base_key: Mapped[str] = mapped_column(String(REPO_ID_MAX))
+    relation: Mapped[str] = mapped_column(String(20))
 
 
 class RecheckCycle(Base):
@@ -135,6 +156,7 @@ class AuthorRepo(Base):
 
 
 @event.listens_for(Snapshot, "before_update")
+@event.listens_for(SnapshotBase, "before_update")
 @event.listens_for(LicenseText, "before_update")
 def _upstream_facts_are_immutable(_mapper: Any, _connection: Any, target: object) -> None:
     raise RuntimeError(f"{type(target).__name__} rows are immutable; record a new snapshot")

@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 from governance.upstream.facts import SnapshotFacts, row_from_facts, status_differs
 from governance.upstream.fetch import FetchOutcome
 from governance.upstream.hub import AuthorModel, RepoFiles
-from governance.upstream.models import AuthorRepo, Check, LicenseText, Snapshot, WatchState
+from governance.upstream.models import (
+    AuthorRepo,
+    Check,
+    LicenseText,
+    Snapshot,
+    SnapshotBase,
+    WatchState,
+)
 
 # Failed checks in a row after which a model counts as unreachable (and is alerted once).
 UNREACHABLE_AFTER = 3
@@ -161,6 +168,17 @@ def store_snapshot(
     snapshot = row_from_facts(facts, model_id=state.model_id, taken_at=now)
     session.add(snapshot)
     session.flush()
+    lineage = facts.lineage if facts.availability == "available" else None
+    for position, base in enumerate(lineage.bases if lineage else ()):
+        session.add(
+            SnapshotBase(
+                snapshot_id=snapshot.id,
+                position=position,
+                base_repo_id=base,
+                base_key=base.lower(),
+                relation=lineage.relation if lineage else "",
+            )
+        )
     state.latest_snapshot_id = snapshot.id
     return snapshot
 

@@ -176,6 +176,7 @@ LIST = Subcommand(
     _USE,
     max_args=1,
     reads_only=True,
+    cached=True,
 )
 INFO = Subcommand(
     "info",
@@ -186,6 +187,7 @@ INFO = Subcommand(
     max_args=1,
     slow=_info_is_slow,
     reads_only=True,
+    cached=True,
 )
 REQUEST = Subcommand(
     "request",

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     model_max_tokens: int = Field(default=256, ge=1, le=8192)
     model_load_at_start: bool = False
     answer_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # The team's machines for `/models fit` and the assistant ("laptop=16GB RAM, gpu-box=24GB
+    # VRAM"); parsed by governance.hardware.profiles, which says in one sentence what is wrong.
+    hardware_profiles: str | None = None
 
     @field_validator("approvers", mode="before")
     @classmethod

@@ -2,7 +2,6 @@
 
 from governance.alerts.models import Alert, Subscription
 from governance.core.db import Base
-from governance.core.generation import DataGeneration
 from governance.core.leases import Lease
 from governance.core.seen_requests import SeenRequest
 from governance.licenses.models import OpennessOverride, PolicySetting
@@ -36,7 +35,6 @@ __all__ = [
     "Change",
     "Check",
     "CheckRequest",
-    "DataGeneration",
     "Lease",
     "LicenseText",
     "ModelAlias",

@@ -7,8 +7,11 @@ from __future__ import annotations
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import Subcommand
 from bot.render.blocks import Reply
+from bot.render.hardware import fit_reply
 from bot.render.variants import variants_reply
 from governance.core.db import transaction
+from governance.hardware.profiles import machine_from_options, parse_context, parse_profiles
+from governance.upstream.sizing import MachinesFrom, fit_report
 from governance.upstream.variants import (
     find_variants,
     parse_page,
@@ -29,6 +32,22 @@ def variants(inv: Invocation, args: Args) -> Reply:
     return variants_reply(found, standings)
 
 
+def fit(inv: Invocation, args: Args) -> Reply:
+    """The memory each quantization needs, against --ram/--vram or the team's profiles."""
+    context = parse_context(args.option("context"))
+    given = machine_from_options(args.option("ram"), args.option("vram"))
+    machines = (given,) if given else parse_profiles(inv.services.settings.hardware_profiles)
+    source: MachinesFrom = "options" if given else "profiles" if machines else "none"
+    report = fit_report(
+        inv.services.hub,
+        args.positionals[0],
+        context=context,
+        machines=machines,
+        machines_from=source,
+    )
+    return fit_reply(report)
+
+
 SUBCOMMANDS = [
     Subcommand(
         "variants",
@@ -37,6 +56,17 @@ SUBCOMMANDS = [
         "files and sizes, the team's standing.",
         variants,
         value_options=frozenset({"relation", "page"}),
+        min_args=1,
+        max_args=1,
+        slow=True,
+    ),
+    Subcommand(
+        "fit",
+        "fit <repo> [--ram GB] [--vram GB] [--context N]",
+        "Which quantizations of a model fit the given memory or the team's machines "
+        "(MODELGOV_HARDWARE_PROFILES), and the Hub files that supply them.",
+        fit,
+        value_options=frozenset({"ram", "vram", "context"}),
         min_args=1,
         max_args=1,
         slow=True,

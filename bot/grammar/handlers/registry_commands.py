@@ -176,7 +176,6 @@ LIST = Subcommand(
     _USE,
     max_args=1,
     reads_only=True,
-    cached=True,
 )
 INFO = Subcommand(
     "info",
@@ -187,7 +186,6 @@ INFO = Subcommand(
     max_args=1,
     slow=_info_is_slow,
     reads_only=True,
-    cached=True,
 )
 REQUEST = Subcommand(
     "request",

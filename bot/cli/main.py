@@ -9,6 +9,7 @@ import-linter counts function-level imports against the layers like any other.
 from __future__ import annotations
 
 import getpass
+import inspect
 import json
 import os
 import signal
@@ -112,9 +113,66 @@ def _run_console(services: Services, user: str) -> int:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _version() -> str:
+    """This installation's version, from its package metadata (``pip install`` wrote it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("modelgov")
+    except PackageNotFoundError:  # run from a source tree never installed
+        return "unknown (not installed; run `pip install -e .`)"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"modelgov {_version()}")
+        ctx.exit(0)
+
+
+def _summary(command: click.Command) -> str:
+    """A command's line in its group's list: ``short_help``, else its docstring's whole first
+    paragraph (click's own default stops at the first full stop, such as the one of "e.g.")."""
+    if command.short_help:
+        return command.short_help
+    first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+    return " ".join(first.split())
+
+
+def _summarize(command: click.Command) -> None:
+    """Give ``command`` (and, in a group, each of its commands) its whole summary as short
+    help, so no list of commands cuts it short."""
+    if not command.short_help:
+        command.short_help = _summary(command)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _summarize(sub)
+
+
+class Group(click.Group):
+    """A click group whose list of commands shows each command's summary in full."""
+
+    group_class = type  # its subgroups are Groups too
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        _summarize(cmd)
+        super().add_command(cmd, name)
+
+
+@click.group("modelgov", cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the installed version and exit.",
+)
 def main() -> None:
-    """modelgov: the team's registry of approved open AI models and their upstream terms."""
+    """modelgov: the team's registry of approved open AI models and their upstream terms.
+
+    `modelgov models help` lists the /models subcommands; `modelgov models SUBCOMMAND --help`
+    shows one with its options and examples.
+    """
 
 
 @main.group()
@@ -157,15 +215,52 @@ def console(user: str) -> None:
     sys.exit(_run_console(services, user))
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True})
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True},
+    add_help_option=False,  # `models list --help` is list's help: see _models_help
+)
 @click.argument("words", nargs=-1, type=click.UNPROCESSED)
 @click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def models(words: tuple[str, ...], user: str, as_json: bool) -> None:
-    """Run one /models command, e.g. `modelgov models list approved --json`."""
+    """Run one /models command, e.g. `modelgov models list approved --json`.
+
+    `modelgov models SUBCOMMAND --help` shows one subcommand's usage, options and examples.
+    """
+    if _HELP_FLAGS.intersection(words):
+        _models_help(words)
+        return
     services = _services()
     reply = run_tokens(list(words), Invocation(services=services, user=user))
     _emit(reply.ok, reply.text, reply.data, render_reply(reply), as_json)
+
+
+_HELP_FLAGS = frozenset({"--help", "-h"})
+_MODELS = "modelgov models"
+
+
+def _models_help(words: tuple[str, ...]) -> None:
+    """``modelgov models [SUBCOMMAND] --help``: that subcommand's help page, or this command's
+    own help and every subcommand; an unknown subcommand is one line, exit 2."""
+    from bot.grammar.dispatch import build_table
+    from bot.grammar.spec.help_page import subcommand_help, unknown_subcommand
+
+    table = build_table()
+    names = [w for w in words if w not in _HELP_FLAGS]
+    if not names:
+        ctx = click.get_current_context()
+        formatter = ctx.make_formatter()
+        ctx.command.format_help(ctx, formatter)
+        with formatter.section("Subcommands (`modelgov models SUBCOMMAND --help` shows one)"):
+            formatter.write_dl([(s.name, s.summary) for s in table])
+        click.echo(formatter.getvalue().rstrip("\n"))
+        return
+    spec = table.get(names[0])
+    if spec is None:
+        _fail(unknown_subcommand(names[0], table).text)
+        return
+    click.echo(subcommand_help(spec, prefix=_MODELS).text)
+    click.echo("\nWith any subcommand: --as USER acts as USER, --json prints JSON.")
 
 
 def _emit(ok: bool, message: str, data: Any, rendered: str, as_json: bool) -> None:

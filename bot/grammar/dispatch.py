@@ -19,6 +19,7 @@ from bot.grammar.handlers import (
     registry_commands,
     watch_commands,
 )
+from bot.grammar.spec.help_page import subcommand_help, table_help, unknown_subcommand
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import CommandTable, Handler, Subcommand
 from bot.render.blocks import Reply, escape, section
@@ -46,18 +47,31 @@ def build_table() -> CommandTable:
 
 def help_reply(table: CommandTable) -> Reply:
     """Every subcommand of ``table`` with its usage and summary."""
-    lines = [f"`{COMMAND} {s.usage}`\n{escape(s.summary)}" for s in table]
-    text = "modelgov commands:\n" + "\n".join(f"{COMMAND} {s.usage} - {s.summary}" for s in table)
-    blocks = [section("*modelgov* keeps the team's approved models and watches their terms.")]
-    blocks += [section("\n\n".join(lines[i : i + 8])) for i in range(0, len(lines), 8)]
-    return Reply(text=text, blocks=blocks, data={"commands": [s.usage for s in table]})
+    return table_help(table)
 
 
-def _help(_invocation: Invocation, _args: Args) -> Reply:
-    return help_reply(build_table())
+def _help(_invocation: Invocation, args: Args) -> Reply:
+    """``help``: every subcommand; ``help <name>``: that one's page (or, for a name there is
+    no subcommand of, one sentence naming those there are)."""
+    table = build_table()
+    if not args.positionals:
+        return help_reply(table)
+    name = args.positionals[0]
+    spec = table.get(name)
+    return subcommand_help(spec) if spec is not None else unknown_subcommand(name, table)
 
 
-HELP = Subcommand("help", "help", "Show these commands.", _help, max_args=1, reads_only=True)
+HELP = Subcommand(
+    "help",
+    "help [<subcommand>]",
+    "Show these commands, or one with its options and examples.",
+    _help,
+    max_args=1,
+    reads_only=True,
+    description="Without a name, every subcommand and what it does. With one, its usage, "
+    "options and examples.",
+    examples=(("help", "every subcommand"), ("help list", "how to list and page requests")),
+)
 
 
 def _free_text(text: str, table: CommandTable) -> list[str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -106,18 +107,81 @@ def approval_reply(approval: Approval, message: str) -> Reply:
     )
 
 
-def list_reply(approvals: list[Approval], *, title: str, today: date) -> Reply:
-    """The answer to ``list``: one line per approval (in the given order), or "nothing yet"."""
+ACTION_LIST_MORE = "list_more"
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a ``list``: its number (from 1), its size, how many requests match, and
+    the words that repeat the query (``approved --use research``) to ask for another page."""
+
+    number: int
+    size: int
+    total: int
+    query: tuple[str, ...] = ()
+
+    @property
+    def pages(self) -> int:
+        """How many pages the matching requests make (1 when there are none)."""
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def next(self) -> int | None:
+        """The next page's number, or None on the last page."""
+        return self.number + 1 if self.number < self.pages else None
+
+    def command(self, number: int) -> str:
+        """The ``list`` command (without ``/models``) that shows page ``number``."""
+        return " ".join(["list", *self.query, "--page", str(number)])
+
+    def line(self) -> str:
+        """``page 2 of 3 (60 requests), `list --page 3` for more.`` (plain text)."""
+        line = f"page {self.number} of {self.pages} ({self.total} requests)"
+        return line + (f", `{self.command(self.next)}` for more." if self.next else ".")
+
+    def data(self) -> dict[str, Any]:
+        """The page as JSON-able data: number, size, pages, total, next (None on the last)."""
+        return {
+            "number": self.number,
+            "size": self.size,
+            "pages": self.pages,
+            "total": self.total,
+            "next": self.next,
+            "next_command": self.command(self.next) if self.next else None,
+        }
+
+
+def _more_button(page: ListPage) -> Block | None:
+    if page.next is None:
+        return None
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "More"},
+        "action_id": ACTION_LIST_MORE,
+        "value": page.command(page.next),  # the grammar runs it again: nothing to trust
+    }
+
+
+def list_reply(
+    approvals: list[Approval], *, title: str, today: date, page: ListPage | None = None
+) -> Reply:
+    """The answer to ``list``: one line per approval (in the given order), or "nothing yet";
+    with ``page``, a last line saying which page this is and how to see the next (a More
+    button in Slack) when there is more than one."""
+    page_data = {"page": page.data()} if page else {}
     if not approvals:
         text = f"{title}: nothing yet."
-        return Reply(text=text, blocks=[section(escape(text))], data={"approvals": []})
+        return Reply(text=text, blocks=[section(escape(text))], data={"approvals": [], **page_data})
     blocks: list[Block] = [header(title)]
     blocks += [section(approval_line(a, today=today)) for a in approvals]
     lines = [f"#{a.id} {a.model.repo_id} {a.use.value} {a.state.value}" for a in approvals]
+    if page is not None and page.pages > 1:
+        blocks.append(section(escape(page.line()), accessory=_more_button(page)))
+        lines.append(page.line())
     return Reply(
         text=f"{title}:\n" + "\n".join(lines),
         blocks=fit(blocks),
-        data={"approvals": [approval_data(a) for a in approvals]},
+        data={"approvals": [approval_data(a) for a in approvals], **page_data},
     )
 
 

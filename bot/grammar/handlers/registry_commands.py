@@ -11,6 +11,7 @@ from bot.render.blocks import Reply
 from bot.render.modals import request_modal
 from bot.render.policy import policy_blocks
 from bot.render.registry import (
+    ListPage,
     approval_reply,
     history_reply,
     info_reply,
@@ -117,9 +118,39 @@ reject = _with_reason(decisions.reject, "Rejected")
 revoke = _with_reason(decisions.revoke, "Revoked")
 
 
+LIST_LIMIT_DEFAULT = 20
+# A page is one Slack message: a header, a section a request and the page line within 50 blocks.
+LIST_LIMIT_MAX = 40
+
+
+def _whole_number(args: Args, name: str, *, default: int, maximum: int | None = None) -> int:
+    """The value of ``--name`` as a whole number from 1 (to ``maximum``), else ``default``.
+
+    Raises:
+        InvalidInput: not written in ASCII digits, or out of range (one sentence saying what
+            is expected).
+    """
+    value = args.option(name)
+    if value is None:
+        return default
+    text = value.strip()
+    number = int(text) if text.isascii() and text.isdigit() else 0
+    if number < 1 or (maximum is not None and number > maximum):
+        expected = f"from 1 to {maximum}" if maximum is not None else "from 1 up"
+        raise InvalidInput(f"--{name} takes a whole number {expected} (got {value[:20]!r}).")
+    return number
+
+
 def list_(inv: Invocation, args: Args) -> Reply:
-    """Requests and approvals, newest first, filtered by state word and ``--use``."""
+    """Requests and approvals, newest first, filtered by state word and ``--use``, one page of
+    ``--limit`` (default 20, at most 40) at a time: ``--page`` (default 1).
+
+    Raises:
+        InvalidInput: an unknown state word, a bad ``--limit`` or ``--page``, or a page past
+            the last one.
+    """
     state = None
+    words: list[str] = []
     if args.positionals:
         word = args.positionals[0].lower()
         if word not in _STATE_WORDS:
@@ -128,12 +159,24 @@ def list_(inv: Invocation, args: Args) -> Reply:
                 "pending, approved, review, rejected, revoked, expired."
             )
         state = _STATE_WORDS[word]
+        words.append(word)
     use = _use_option(args)
+    words += ["--use", use.value] if use else []
+    limit = _whole_number(args, "limit", default=LIST_LIMIT_DEFAULT, maximum=LIST_LIMIT_MAX)
+    words += ["--limit", str(limit)] if limit != LIST_LIMIT_DEFAULT else []
+    number = _whole_number(args, "page", default=1)
     with transaction(inv.session_factory) as session:
         approvals = queries.list_approvals(session, state=state, use=use)
+        page = ListPage(number=number, size=limit, total=len(approvals), query=tuple(words))
+        if number > page.pages:
+            raise InvalidInput(
+                f"There is no page {number}: {page.total} requests make {page.pages} "
+                f"page{'s' if page.pages > 1 else ''} of {limit}."
+            )
         title = "Requests" + (f" ({state_label(state)})" if state else "")
         title += f" for {use.value} use" if use else ""
-        return list_reply(approvals, title=title, today=inv.services.clock.now().date())
+        shown = approvals[(number - 1) * limit : number * limit]
+        return list_reply(shown, title=title, today=inv.services.clock.now().date(), page=page)
 
 
 def info(inv: Invocation, args: Args) -> Reply:
@@ -170,12 +213,27 @@ def history(inv: Invocation, args: Args) -> Reply:
 _USE = frozenset({"use"})
 LIST = Subcommand(
     "list",
-    "list [pending|approved|review|rejected|revoked|expired] [--use USE]",
-    "List requests and approvals, newest first.",
+    "list [pending|approved|review|rejected|revoked|expired] [--use USE] [--limit N] [--page N]",
+    "List requests and approvals, newest first, a page at a time.",
     list_,
-    _USE,
+    frozenset({"use", "limit", "page"}),
     max_args=1,
     reads_only=True,
+    description="Every request and approval, newest first, optionally only those in one "
+    "state (pending, approved, review, rejected, revoked, expired) or for one use. "
+    f"{LIST_LIMIT_DEFAULT} a page unless --limit says otherwise; the last line of a page "
+    "names the command for the next one (in Slack, a More button shows it).",
+    options=(
+        ("--use USE", "only requests for this use: research, internal or commercial"),
+        ("--limit N", f"requests a page, 1 to {LIST_LIMIT_MAX} (default {LIST_LIMIT_DEFAULT})"),
+        ("--page N", "which page, from 1 (default 1)"),
+    ),
+    examples=(
+        ("list", "the newest 20 requests"),
+        ("list pending", "requests waiting for an approver"),
+        ("list approved --use commercial", "what is approved for commercial use"),
+        ("list --limit 10 --page 2", "requests 11 to 20"),
+    ),
 )
 INFO = Subcommand(
     "info",

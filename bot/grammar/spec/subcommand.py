@@ -27,8 +27,20 @@ class CardFollowUp(StrEnum):
     DECIDED = "decided"  # a request was decided: update its card and tell the requester
 
 
+# One option's help: how it is written (``--use USE``) and what it means.
+OptionHelp = tuple[str, str]
+# One example: the command line (without ``/models``) and what it does.
+Example = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class Subcommand:
+    """One subcommand: how it is typed (``usage``), what it does, how a frontend runs it.
+
+    ``summary`` is its line in the list of all commands; ``description``, ``options`` and
+    ``examples`` make the page ``help <name>`` (and ``modelgov models <name> --help``) shows.
+    """
+
     name: str
     usage: str
     summary: str
@@ -52,6 +64,21 @@ class Subcommand:
     form: FormBuilder | None = None
     # What a frontend showing request cards (Slack) does after a successful run.
     card_follow_up: CardFollowUp | None = None
+    # The help page: a longer description, each option's meaning, examples.
+    description: str = ""
+    options: tuple[OptionHelp, ...] = ()
+    examples: tuple[Example, ...] = ()
+
+    def option_help(self) -> list[OptionHelp]:
+        """Every option of ``value_options`` with its meaning, in the order ``options`` gives
+        them, then any option without help (named ``--name VALUE``, meaning unknown)."""
+        described = {
+            spelled.split()[0].removeprefix("--"): (spelled, meaning)
+            for spelled, meaning in self.options
+        }
+        rows = [described[name] for name in described if name in self.value_options]
+        rows += [(f"--{name} VALUE", "") for name in sorted(self.value_options - described.keys())]
+        return rows
 
     def only_reads(self, arguments: list[str]) -> bool:
         """Whether this invocation only reads (so it may be answered within the ack)."""
@@ -85,6 +112,10 @@ class CommandTable:
     def get(self, name: str) -> Subcommand | None:
         """The subcommand called ``name`` (any case), or None."""
         return self._by_name.get(name.lower())
+
+    def names(self) -> list[str]:
+        """The subcommands' names, in help order."""
+        return list(self._by_name)
 
     def __iter__(self) -> Iterator[Subcommand]:
         return iter(self._by_name.values())

@@ -1,6 +1,6 @@
-"""Button clicks: request cards (approve, with conditions, reject) and alerts (acknowledge,
-re-approve, revoke). Each acks first; a decision runs the same grammar handler as the typed
-command (``bot.slack.listeners.invoke``), and the posting is left to the pool.
+"""Button clicks: request cards (approve, with conditions, reject), alerts (acknowledge,
+re-approve, revoke) and a list's More. Each acks first; a decision runs the same grammar
+handler as the typed command (``bot.slack.listeners.invoke``); posting is left to the pool.
 
 A refusal (not an approver, own request, already decided, a forged or stale value) is shown
 only to the person who clicked; the card stays as it is.
@@ -15,17 +15,18 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.grammar.dispatch import run_handler
+from bot.grammar.dispatch import parse_args, run_handler, run_subcommand, tokenize
 from bot.grammar.handlers.alert_commands import acknowledge
-from bot.grammar.handlers.registry_commands import APPROVE
+from bot.grammar.handlers.registry_commands import APPROVE, LIST
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.render.alerts import ACTION_ACK, ACTION_REVOKE, REAPPROVE_PATTERN, REVOKE_PATTERN
 from bot.render.blocks import Reply, error_reply
 from bot.render.modals import REJECT_MODAL, REVOKE_MODAL, conditions_modal, reason_modal
+from bot.render.registry import ACTION_LIST_MORE
 from bot.render.request_card import ACTION_APPROVE, ACTION_CONDITIONS, ACTION_REJECT
 from bot.slack.delivery.context import SlackContext
 from bot.slack.delivery.posting import note_in_thread, refresh_alert
-from bot.slack.delivery.respond import tell
+from bot.slack.delivery.respond import respond_later, tell
 from bot.slack.listeners.button_targets import (
     IN_REVIEW,
     PENDING,
@@ -125,6 +126,7 @@ def register(app: App, ctx: SlackContext) -> None:
     app.action(ACTION_ACK)(listener(later(acknowledge_clicked)))
     app.action(REAPPROVE_PATTERN)(listener(later(reapprove_clicked)))
     app.action(REVOKE_PATTERN)(listener(revoke_clicked))
+    app.action(ACTION_LIST_MORE)(listener(later(more_clicked)))
 
 
 def _refuse(ctx: SlackContext, user: str, channel: str | None, message: str) -> None:
@@ -268,3 +270,30 @@ def reapprove_clicked(ctx: SlackContext, body: Body) -> None:
         Args([f"#{approval_id}"]),
         on_success=note,
     )
+
+
+STALE_MORE = "That More button is out of date; `/models list` shows the current requests."
+
+
+def _list_command(invocation: Invocation, command: str) -> Reply:
+    """Run the ``list`` command a More button carries; any other command is refused (the
+    value comes back from Slack: a forged one can carry anything)."""
+    tokens = tokenize(command)
+    if not tokens or tokens[0] != LIST.name:
+        raise InvalidInput(STALE_MORE)
+    return run_subcommand(LIST, invocation, parse_args(LIST, tokens[1:]))
+
+
+def more_clicked(ctx: SlackContext, body: Body) -> None:
+    """A list's More: the next page (the ``list ... --page N`` its button carries), read-only,
+    shown to the person who clicked only: through the click's response_url, else ephemeral."""
+    user, channel, _ts = _where(body)
+    invocation = Invocation(services=ctx.services, user=user, channel=channel, read_only=True)
+    reply = run_handler(
+        lambda inv, _args: _list_command(inv, _value(body)),
+        invocation,
+        Args([]),
+        what="more button",
+    )
+    response_url = _text(body.get("response_url")) or None
+    respond_later(ctx.client, response_url=response_url, channel=channel, user=user, reply=reply)

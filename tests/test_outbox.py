@@ -30,6 +30,7 @@ class FlakyNotifier:
     client timeout); ``find`` looks in what landed, as a channel's history would.
     """
 
+    reaches_slack = True
     max_step_seconds = 1.0
 
     def __init__(

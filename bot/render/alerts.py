@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.render.blocks import Block, Reply, code, context, escape, fit, section, truncate
 from bot.render.mentions import channel_ref, mention, mentions
+from governance.alerts.listing import AlertPage
+from governance.alerts.models import Alert
 from governance.alerts.notifier import OutgoingAlert
 from governance.core.clock import format_time
 
@@ -139,3 +141,88 @@ def subscriptions_reply(rows: list[tuple[str, list[str] | None]], *, default: st
 
 def _kinds(kinds: list[str] | None) -> str:
     return ", ".join(kinds) if kinds else "every kind"
+
+
+def _state_line(alert: Alert) -> str:
+    """Where an alert stands in the outbox, in words."""
+    if alert.state == "delivered":
+        return f"delivered to {channel_ref(alert.destination)} {format_time(alert.delivered_at)}"
+    line = f"waiting for {channel_ref(alert.destination)}"
+    if alert.attempts:
+        line += f" ({alert.attempts} failed attempts; last: {escape(alert.last_error or '?')})"
+    return line
+
+
+def alerts_reply(page: AlertPage, *, slack_configured: bool) -> Reply:
+    """``/models alerts``: the alerts of ``page``, newest first, each with where it stands."""
+    what = {"pending": "waiting for Slack", "delivered": "delivered", "all": "in the outbox"}
+    label = what.get(page.state, page.state)
+    if not page.alerts:
+        message = f"No alerts {label}."
+        return Reply(
+            text=message,
+            blocks=[section(escape(message))],
+            data={"state": page.state, "total": 0, "alerts": []},
+        )
+    head = f"*{page.total} alerts {label}*" + (
+        f" (the newest {len(page.alerts)})" if page.total > len(page.alerts) else ""
+    )
+    lines = [
+        f"#{a.id} {escape(a.title)}\n    {_state_line(a)}, raised {format_time(a.created_at)}"
+        for a in page.alerts
+    ]
+    blocks: list[Block] = [section(head)]
+    blocks += [section("\n".join(lines[i : i + 10])) for i in range(0, len(lines), 10)]
+    if page.state == "pending" and not slack_configured:
+        blocks.append(
+            context(
+                "Slack is not configured here (SLACK_BOT_TOKEN); a worker with a bot token posts "
+                "these, each once. `/models alerts #N` shows one in full."
+            )
+        )
+    else:
+        blocks.append(context("`/models alerts #N` shows one in full."))
+    text_lines = [f"#{a.id} {a.title} ({a.state})" for a in page.alerts]
+    return Reply(
+        text=f"{page.total} alerts {label}:\n" + "\n".join(text_lines),
+        blocks=fit(blocks),
+        data={
+            "state": page.state,
+            "total": page.total,
+            "alerts": [
+                {
+                    "id": a.id,
+                    "kind": a.kind,
+                    "title": a.title,
+                    "destination": a.destination,
+                    "state": a.state,
+                    "attempts": a.attempts,
+                    "last_error": a.last_error,
+                    "created_at": a.created_at.isoformat(),
+                    "delivered_at": a.delivered_at.isoformat() if a.delivered_at else None,
+                }
+                for a in page.alerts
+            ],
+        },
+    )
+
+
+def alert_detail_reply(item: OutgoingAlert, alert: Alert) -> Reply:
+    """``/models alerts #N``: the alert as Slack shows it, then where it stands in the outbox."""
+    reply = alert_message(
+        item, acknowledged_by=alert.acknowledged_by, acknowledged_at=alert.acknowledged_at
+    )
+    blocks = [b for b in reply.blocks if b.get("type") != "actions"]  # buttons act in Slack only
+    blocks.append(context(f"Alert #{alert.id}: {_state_line(alert)}."))
+    return Reply(
+        text=reply.text,
+        blocks=fit(blocks),
+        data={
+            "id": alert.id,
+            "kind": alert.kind,
+            "title": alert.title,
+            "destination": alert.destination,
+            "state": alert.state,
+            "payload": item.payload,
+        },
+    )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from governance.alerts.models import Alert
 from governance.alerts.notifier import OutgoingAlert
+from governance.alerts.outgoing import outgoing_alert
 from governance.core.clock import Clock, format_time
 from governance.core.db import rows_matched
 from governance.core.errors import Conflict, NotFound
@@ -65,14 +66,6 @@ def acknowledge(
     return alert
 
 
-def as_outgoing(alert: Alert) -> OutgoingAlert:
+def as_outgoing(session: Session, alert: Alert) -> OutgoingAlert:
     """The alert as its notifier rendered it (to render it again, e.g. after an acknowledgement)."""
-    return OutgoingAlert(
-        id=alert.id,
-        kind=alert.kind,
-        destination=alert.destination,
-        title=alert.title,
-        body=alert.body,
-        payload=dict(alert.payload or {}),
-        thread_ref=alert.thread_ref,
-    )
+    return outgoing_alert(session, alert)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from governance.alerts.models import Alert, OutboxMessage
@@ -162,3 +162,12 @@ def mark_delivered(
             )
         )
     )
+
+
+def count_pending(factory: sessionmaker[Session], tables: tuple[Table, ...]) -> int:
+    """How many rows of ``tables`` are not delivered yet (due or not, claimed or not)."""
+    with factory() as session:
+        return sum(
+            session.scalar(select(func.count()).select_from(t).where(t.state == PENDING)) or 0
+            for t in tables
+        )

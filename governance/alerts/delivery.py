@@ -68,6 +68,8 @@ class DeliveryReport:
     reconciled: int = 0  # found already in the destination: recorded, not posted again
     failed: int = 0
     lost_claims: int = 0  # rows another worker took over (this one had become too slow)
+    # Rows left pending because this notifier reaches no Slack (no bot token): not claimed.
+    waiting: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -90,11 +92,24 @@ def deliver_pending(
     """Claim and deliver due rows of ``tables`` (alerts, then cards and DMs), oldest first,
     ``batch`` rows at a time, at most ``max_batches`` times per table.
 
-    Returns what happened. Safe to run in any number of processes at once: a row is delivered
-    by the one worker that claimed it; a crash leaves a claim that expires after the
-    notifier's longest call and an attempt that the next claimant reconciles.
+    A notifier that reaches no Slack gets nothing: the rows stay pending (counted as
+    ``waiting``) for a worker with Slack. Returns what happened. Safe to run in any number of
+    processes at once: a row is delivered by the one worker that claimed it; a crash leaves a
+    claim that expires after the notifier's longest call and an attempt that the next claimant
+    reconciles.
     """
     report = DeliveryReport()
+    if not notifier.reaches_slack:
+        # Every row is bound for Slack: claiming it here would mark it delivered to a log, and
+        # a worker started later with a bot token would never post it. It waits instead.
+        report.waiting = claims.count_pending(factory, tables)
+        if report.waiting:
+            log.info(
+                "%d outbox rows wait for Slack (SLACK_BOT_TOKEN is not set); "
+                "`/models alerts` lists the alerts among them",
+                report.waiting,
+            )
+        return report
     policy = policy or RetryPolicy()
     run = _Run(
         factory=factory,

@@ -21,7 +21,8 @@ class OutgoingAlert:
 
     ``payload`` holds structured facts: ``repo_id``, ``kind``, ``before``, ``after``,
     ``summary`` (list of lines), ``diff_excerpt``, ``approvals_in_review`` (list of
-    ``{"id", "use", "decided_by"}``) and ``approvers`` (ids to mention), when they apply.
+    ``{"id", "use", "decided_by", "requested_by"}``) and ``approvers`` (ids to mention), when
+    they apply.
     ``thread_ref`` is the message of the first alert about the same model in the same
     destination, so follow-ups can thread under it. ``dedupe_key`` identifies the alert in
     the destination (message metadata); ``channel_id`` is the destination's id when known.
@@ -36,6 +37,7 @@ class OutgoingAlert:
     thread_ref: str | None = None
     dedupe_key: str = ""
     channel_id: str | None = None
+    created_at: datetime | None = None  # when it was raised
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,17 @@ class OutcomeUnknown(DeliveryFailed):
 
 
 class Notifier(Protocol):
-    """Delivers outbox rows; every call is bounded by ``max_step_seconds``."""
+    """Delivers outbox rows; every call is bounded by ``max_step_seconds``.
+
+    Every outbox row is bound for Slack (a channel, a card, a user's DM). A notifier whose
+    ``reaches_slack`` is False (a process without a bot token) is given none of them: they stay
+    pending, untouched, until a notifier that reaches Slack delivers them.
+    """
+
+    @property
+    def reaches_slack(self) -> bool:
+        """Whether this notifier posts to Slack (only then does it get Slack-bound rows)."""
+        ...
 
     @property
     def max_step_seconds(self) -> float:
@@ -104,12 +116,15 @@ class Notifier(Protocol):
 
 
 class LogNotifier:
-    """Writes alerts to the log: the notifier of the console and of tests without Slack.
+    """The notifier of a process without Slack (no bot token): it reaches no Slack destination.
 
-    Writing a log line cannot end with an unknown outcome, so ``find`` finds nothing: a line
-    cut short by a crash is written again.
+    The deliverer hands it no Slack-bound row (``reaches_slack`` is False), so alerts, cards and
+    DMs wait in the outbox for a worker that has Slack (``/models alerts`` shows them) instead
+    of being marked delivered to a log nobody reads. Given a row anyway (a direct call), it
+    logs it; a log line cannot end with an unknown outcome, so ``find`` finds nothing.
     """
 
+    reaches_slack = False
     max_step_seconds = 1.0
 
     def __init__(self) -> None:

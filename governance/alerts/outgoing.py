@@ -12,6 +12,7 @@ from governance.alerts.notifier import CARD_UPDATE, Outgoing, OutgoingAlert, Out
 from governance.alerts.outbox import card_pending
 from governance.core.clock import Clock
 from governance.registry.card_refs import find_card
+from governance.registry.models import Approval
 
 
 def learn_channel(session: Session, destination: str, channel_id: str, clock: Clock) -> None:
@@ -58,16 +59,32 @@ def outgoing(session: Session, row: Alert | OutboxMessage) -> Outgoing | None:
             .order_by(Alert.id)
             .limit(1)
         )
+    return outgoing_alert(session, row, thread_ref=thread_ref)
+
+
+def outgoing_alert(session: Session, row: Alert, *, thread_ref: str | None = None) -> OutgoingAlert:
+    """``row`` as its notifier renders it: the stored facts, with the requester of each approval
+    it moved to review (the people the alert is about) looked up now; ``thread_ref`` is where
+    it goes (default: where it went, if it was delivered)."""
+    payload = dict(row.payload or {})
+    in_review = [dict(a) for a in payload.get("approvals_in_review") or [] if isinstance(a, dict)]
+    for item in in_review:
+        approval = session.get(Approval, item["id"]) if isinstance(item.get("id"), int) else None
+        if approval is not None:
+            item.setdefault("requested_by", approval.requested_by)
+    if in_review:
+        payload["approvals_in_review"] = in_review
     return OutgoingAlert(
         id=row.id,
         kind=row.kind,
         destination=row.destination,
         title=row.title,
         body=row.body,
-        payload=dict(row.payload or {}),
-        thread_ref=thread_ref,
+        payload=payload,
+        thread_ref=thread_ref if thread_ref is not None else row.thread_ref,
         dedupe_key=row.dedupe_key,
         channel_id=row.channel_id or _known_channel(session, row.destination),
+        created_at=row.created_at,
     )
 
 

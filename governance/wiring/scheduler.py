@@ -198,6 +198,8 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
         name="alert delivery",
         replace_existing=True,
         misfire_grace_time=DELIVERY_SECONDS,
+        # What waited (e.g. for a worker with Slack) goes out at start, not 30 s later.
+        next_run_time=services.clock.now(),
     )
     scheduler.add_job(
         guarded(

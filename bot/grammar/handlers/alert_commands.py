@@ -1,5 +1,6 @@
-"""Alert subcommands: subscribe, unsubscribe, subscriptions (like ``/github subscribe``), and
-the handler of an alert's Acknowledge button.
+"""Alert subcommands: alerts (what waits in the outbox, read without consuming it), subscribe,
+unsubscribe, subscriptions (like ``/github subscribe``), and the handler of an alert's
+Acknowledge button.
 
 Changing routing and acknowledging are for approvers (the service enforces it); listing is for
 everyone.
@@ -9,14 +10,37 @@ from __future__ import annotations
 
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import Subcommand
-from bot.render.alerts import subscriptions_reply
+from bot.render.alerts import alert_detail_reply, alerts_reply, subscriptions_reply
 from bot.render.blocks import Reply, escape, message_reply, section
 from bot.render.mentions import channel_ref
-from governance.alerts import acks
+from governance.alerts import acks, listing
 from governance.alerts import subscriptions as alert_subscriptions
+from governance.alerts.outgoing import outgoing_alert
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput
 from governance.registry.validation import parse_number
+
+
+def alerts(inv: Invocation, args: Args) -> Reply:
+    """``alerts [pending|delivered|all] [--limit N]``: the alerts in the outbox, newest first
+    (pending by default: those still waiting for Slack); ``alerts #N``: one alert in full.
+    Reads only: nothing is claimed or marked delivered.
+
+    Raises InvalidInput for an unknown state or a bad limit, NotFound for an unknown number."""
+    word = args.positionals[0] if args.positionals else None
+    number = parse_number(word, what="alert") if word is not None else None
+    with transaction(inv.session_factory) as session:
+        if number is not None:
+            if args.option("limit") is not None:
+                raise InvalidInput("--limit lists alerts; `alerts #N` shows one.")
+            alert = acks.get_alert(session, number)
+            return alert_detail_reply(outgoing_alert(session, alert), alert)
+        page = listing.list_alerts(
+            session,
+            state=listing.parse_state(word),
+            limit=listing.parse_limit(args.option("limit")),
+        )
+        return alerts_reply(page, slack_configured=bool(inv.services.settings.slack_bot_token))
 
 
 def subscribe(inv: Invocation, args: Args) -> Reply:
@@ -84,6 +108,15 @@ def acknowledge(inv: Invocation, args: Args) -> Reply:
 
 
 SUBCOMMANDS = [
+    Subcommand(
+        "alerts",
+        "alerts [pending|delivered|all|#N] [--limit N]",
+        "Alerts waiting for Slack (or delivered, or all), newest first; #N shows one in full.",
+        alerts,
+        value_options=frozenset({"limit"}),
+        max_args=1,
+        reads_only=True,
+    ),
     Subcommand(
         "subscribe",
         "subscribe <#channel> [kinds...]",

@@ -93,7 +93,7 @@ def refresh_alert(ctx: SlackContext, alert_id: int, channel: str, ts: str) -> No
     with transaction(ctx.services.session_factory) as session:
         alert = acks.get_alert(session, alert_id)
         reply = alert_message(
-            acks.as_outgoing(alert),
+            acks.as_outgoing(session, alert),
             acknowledged_by=alert.acknowledged_by,
             acknowledged_at=alert.acknowledged_at,
         )

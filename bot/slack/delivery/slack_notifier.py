@@ -95,6 +95,11 @@ class SlackNotifier:
         self._factory = session_factory
 
     @property
+    def reaches_slack(self) -> bool:
+        """Always True: this is the notifier Slack-bound outbox rows wait for."""
+        return True
+
+    @property
     def max_step_seconds(self) -> float:
         """The longest ``deliver``, ``send`` or ``find`` takes: every call it makes timing out."""
         return float(self._client.timeout or 30) * CALLS_PER_STEP

@@ -28,6 +28,9 @@ SPECTRUM_LEVEL = {
     "fully open": "fully-open",
 }
 MAX_DAYS_LIMIT = 3650
+# ``derivatives``: whether an approved base covers its quantized copies and adapters.
+DERIVATIVE_MODES = ("inherit", "review")
+DEFAULT_DERIVATIVES = "review"
 # ASCII only: str.isdigit() and int() also take Arabic-Indic, fullwidth and other digits.
 _ASCII_DAYS = re.compile(r"[0-9]+")
 _TRUE = {"on", "true", "yes", "1", "required", "deny"}
@@ -81,6 +84,17 @@ def _days(words: list[str], _kb: KnowledgeBase) -> int:
     return int(word)
 
 
+def _derivatives(words: list[str], _kb: KnowledgeBase) -> str:
+    word = " ".join(words).strip().lower()
+    if word not in DERIVATIVE_MODES:
+        raise InvalidInput(
+            f"derivatives takes inherit or review, not {shorten(' '.join(words))}: inherit lets "
+            "an approved base cover its quantized copies and adapters for the same use; review "
+            "(the default) asks for their own approval."
+        )
+    return word
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "allowed-licenses",
@@ -118,6 +132,13 @@ RULES: tuple[Rule, ...] = (
         "approvals expire after at most this many days (caps --expires)",
         "365",
         _days,
+    ),
+    Rule(
+        "derivatives",
+        "inherit: an approved base covers its quantized copies and adapters for the same use; "
+        "review (default): each derivative needs its own approval, its base's shown beside it",
+        "inherit",
+        _derivatives,
     ),
     Rule(
         "dry-run",
@@ -159,11 +180,18 @@ class Policy:
     license_text_required: bool = False
     max_approval_days: int | None = None
     dry_run: bool = False
+    derivatives: str = DEFAULT_DERIVATIVES  # inherit | review
 
     @property
     def empty(self) -> bool:
-        """True when no rule is set (dry-run alone checks nothing)."""
-        return self == Policy(dry_run=self.dry_run)
+        """True when no rule that checks a model is set (dry-run and derivatives alone check
+        nothing: the latter says which approval covers a derivative)."""
+        return self == Policy(dry_run=self.dry_run, derivatives=self.derivatives)
+
+    @property
+    def inherit(self) -> bool:
+        """True when an approved base covers its quantized copies and adapters."""
+        return self.derivatives == "inherit"
 
 
 def settings_by_rule(session: Session) -> dict[str, PolicySetting]:
@@ -184,6 +212,7 @@ def load_policy(session: Session) -> Policy:
         license_text_required=bool(values.get("license-text-required", False)),
         max_approval_days=values.get("max-approval-days"),
         dry_run=bool(values.get("dry-run", False)),
+        derivatives=str(values.get("derivatives") or DEFAULT_DERIVATIVES),
     )
 
 

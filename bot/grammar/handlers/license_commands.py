@@ -17,9 +17,11 @@ from bot.render.licenses import (
     not_checked_reply,
     openness_reply,
 )
+from bot.render.lineage import with_binding
 from bot.render.policy import policy_show_reply
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput
+from governance.flows.lineage_view import lineage_view
 from governance.licenses import overrides, policy_store
 from governance.licenses.knowledge import load_knowledge_base
 from governance.registry.models import TrackedModel
@@ -39,7 +41,8 @@ def license_check(inv: Invocation, args: Args) -> Reply:
         found = latest_evidence(session, model)
         if found is None:
             return not_checked_reply(model, "license evidence")
-        return license_check_reply(found)
+        view = lineage_view(session, model, today=inv.services.clock.now().date())
+        return with_binding(license_check_reply(found), view)
 
 
 def openness(inv: Invocation, args: Args) -> Reply:

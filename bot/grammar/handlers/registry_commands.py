@@ -8,6 +8,7 @@ from bot.grammar.handlers.license_commands import license_info_blocks
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import CardFollowUp, Subcommand
 from bot.render.blocks import Reply
+from bot.render.lineage import lineage_blocks, with_lineage_data
 from bot.render.modals import request_modal
 from bot.render.policy import policy_blocks
 from bot.render.registry import (
@@ -22,6 +23,7 @@ from bot.render.upstream import untracked_info_reply
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput, NotFound
 from governance.flows import decide_with_policy
+from governance.flows.lineage_view import lineage_view
 from governance.registry import decisions, queries
 from governance.registry.models import Approval, ApprovalState, IntendedUse
 from governance.registry.requests import DEFAULT_USE
@@ -188,9 +190,10 @@ def info(inv: Invocation, args: Args) -> Reply:
         except NotFound:
             pass
         else:
-            extra = license_info_blocks(session, overview.model)
             today = inv.services.clock.now().date()
-            return info_reply(overview, extra_blocks=extra, today=today)
+            view = lineage_view(session, overview.model, today=today)
+            extra = license_info_blocks(session, overview.model) + lineage_blocks(view)
+            return with_lineage_data(info_reply(overview, extra_blocks=extra, today=today), view)
     # Not tracked: say what the Hub says about it (read-only; nothing is recorded).
     return untracked_info_reply(repo, lookup(inv.services.hub, repo))
 

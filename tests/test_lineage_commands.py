@@ -1,0 +1,133 @@
+"""Lineage in the commands (issue 14): ``info`` and ``license-check`` say whose terms bind a
+derivative and where it disagrees; the ``derivatives`` policy rule decides coverage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from governance.core.clock import FrozenClock
+from governance.core.config import Settings
+from tests.support.hub_derivatives import (
+    ADAPTER,
+    BASE,
+    GGUF,
+    SECOND_BASE,
+    add_adapter,
+    add_apache_base,
+    add_finetune,
+    add_gguf,
+    add_llama_base,
+)
+from tests.support.license_fixtures import Governed, governed
+
+MISMATCH = (
+    f"{GGUF} says apache-2.0; its base {BASE} is under the Llama 3.1 Community License "
+    "Agreement, which binds it."
+)
+
+
+@pytest.fixture
+def gov(settings: Settings, clock: FrozenClock) -> Iterator[Governed]:
+    yield from governed(settings, clock)
+
+
+def _gguf_of_llama(gov: Governed, **gguf: object) -> None:
+    add_llama_base(gov.hub)
+    add_gguf(gov.hub, **gguf)  # type: ignore[arg-type]
+    gov.track(GGUF)
+    gov.cycle()  # the GGUF's first snapshot; its base gets tracked read-only
+    gov.cycle()  # the base's first snapshot
+
+
+def test_license_check_flags_a_gguf_labelled_apache_of_a_llama_base(gov: Governed) -> None:
+    _gguf_of_llama(gov)
+    reply = gov.run(f"/models license-check {GGUF}")
+    assert MISMATCH in reply.text
+    # The GGUF ships neither the license nor the use policy its base carries.
+    assert f"{GGUF} dropped the LICENSE that its base {BASE} ships" in reply.text
+    assert f"{GGUF} dropped the USE_POLICY.md that its base {BASE} ships" in reply.text
+    lineage = reply.data["lineage"]
+    assert lineage["relation"] == "quantized"
+    assert lineage["binding_licenses"] == ["llama3.1"]
+    codes = {f["code"] for f in lineage["findings"]}
+    assert {"derivative_license_mismatch", "derivative_dropped_file"} <= codes
+    blocks = str(reply.blocks)
+    assert "Binding terms:* Llama 3.1 Community License Agreement (the base&#x27;s)" not in blocks
+    assert "*Binding terms:* Llama 3.1 Community License Agreement (the base's)" in blocks
+
+
+def test_info_shows_lineage_binding_and_the_read_only_base(gov: Governed) -> None:
+    _gguf_of_llama(gov)
+    info = gov.run(f"/models info {GGUF}")
+    blocks = str(info.blocks)
+    assert "*Lineage:* quantized from meta-llama/Llama-3.1-8B-Instruct" in blocks
+    assert f"base *{BASE}*: not approved" in blocks
+    assert "needs its own approval" in blocks  # the default policy: review
+    assert info.data["lineage"]["bases"] == [
+        {"repo_id": BASE, "tracked": True, "standing": "not approved"}
+    ]
+    base = gov.run(f"/models info {BASE}")
+    assert f"Tracked read-only as the base of {GGUF}" in str(base.blocks)
+    assert f"*Derivatives tracked:* {GGUF} (quantized)" in str(base.blocks)
+    assert base.data["lineage"]["tracked_read_only"] is True
+
+
+def test_a_gguf_that_keeps_its_bases_license_agrees(gov: Governed) -> None:
+    llama = "LLAMA 3.1 COMMUNITY LICENSE AGREEMENT\n"
+    files: dict[str, str | bytes] = {"x-Q4_K_M.gguf": b"GGUF", "USE_POLICY.md": "policy"}
+    files["LICENSE"] = llama
+    _gguf_of_llama(gov, license="llama3.1", files=files)
+    reply = gov.run(f"/models license-check {GGUF}")
+    codes = {f["code"] for f in reply.data["lineage"]["findings"]}
+    assert "derivative_license_mismatch" not in codes
+    assert "derivative_dropped_file" not in codes
+
+
+def test_fine_tune_of_two_bases_is_bound_only_by_the_one_that_forbids_relicensing(
+    gov: Governed,
+) -> None:
+    add_llama_base(gov.hub)
+    add_apache_base(gov.hub)
+    repo = "acme/Llama-3.1-8B-Support"
+    add_finetune(gov.hub, repo, bases=[BASE, SECOND_BASE], license="mit")
+    gov.track(repo)
+    gov.cycle()
+    gov.cycle()
+    lineage = gov.run(f"/models license-check {repo}").data["lineage"]
+    assert lineage["relation"] == "finetune"
+    assert [b["repo_id"] for b in lineage["bases"]] == [BASE, SECOND_BASE]
+    assert lineage["binding_licenses"] == ["llama3.1"]  # Apache-2.0 lets it carry other terms
+    messages = [f["message"] for f in lineage["findings"]]
+    assert f"{repo} says mit; its base {BASE} is under the Llama 3.1 Community License " in (
+        " ".join(messages)
+    )
+    assert any(
+        m.startswith(f"Its base {SECOND_BASE} is under Apache License 2.0, which lets a fine-tune")
+        for m in messages
+    )
+
+
+def test_inherit_policy_lets_an_approved_base_cover_its_gguf_and_adapter(gov: Governed) -> None:
+    _gguf_of_llama(gov)
+    add_adapter(gov.hub)
+    gov.track(ADAPTER)
+    gov.cycle()
+    base_approval = gov.request(BASE)
+    gov.approve(base_approval)
+    assert "needs its own approval" in str(gov.run(f"/models info {GGUF}").blocks)
+    assert gov.run("/models policy set derivatives inherit", user="bob").ok
+    info = gov.run(f"/models info {GGUF}")
+    expected = (
+        f"covered by approval #{base_approval} (commercial use) of its base {BASE}: "
+        "a quantized copy, under the policy derivatives: inherit"
+    )
+    assert expected in str(info.blocks)
+    assert info.data["lineage"]["covered_by"] == [
+        {"approval_id": base_approval, "use": "commercial", "base": BASE}
+    ]
+    adapter = gov.run(f"/models info {ADAPTER}").data["lineage"]
+    assert adapter["relation"] == "adapter" and adapter["covered_by"]
+    refused = gov.run("/models policy set derivatives always", user="bob")
+    assert not refused.ok and "derivatives takes inherit or review" in refused.text

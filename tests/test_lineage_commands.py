@@ -4,11 +4,14 @@ derivative and where it disagrees; the ``derivatives`` policy rule decides cover
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
+from governance.core.db import transaction
+from governance.scan.service import ScanReport, scan_tree
 from tests.support.hub_derivatives import (
     ADAPTER,
     BASE,
@@ -131,3 +134,49 @@ def test_inherit_policy_lets_an_approved_base_cover_its_gguf_and_adapter(gov: Go
     assert adapter["relation"] == "adapter" and adapter["covered_by"]
     refused = gov.run("/models policy set derivatives always", user="bob")
     assert not refused.ok and "derivatives takes inherit or review" in refused.text
+
+
+def test_scan_resolves_gguf_references_to_their_base_under_the_policy(
+    gov: Governed, tmp_path: Path
+) -> None:
+    _gguf_of_llama(gov)
+    (tmp_path / "Modelfile").write_text(f"FROM hf.co/{GGUF}:Q4_K_M\nPARAMETER temperature 0\n")
+    (tmp_path / "chat.py").write_text(
+        f'import ollama\nollama.chat(model="hf.co/{GGUF}:Q4_K_M", messages=[])\n'
+    )
+    (tmp_path / "serve.sh").write_text(f"llama-server -hf {GGUF}:Q8_0 --port 8080\n")
+    today = gov.services.clock.now().date()
+
+    def scan() -> ScanReport:
+        with transaction(gov.services.session_factory) as session:
+            return scan_tree(session, root=tmp_path, today=today)
+
+    report = scan()
+    (gguf,) = report.models
+    assert gguf.repo_id == GGUF and sorted(r.quant or "" for r in gguf.refs) == [
+        "Q4_K_M",
+        "Q4_K_M",
+        "Q8_0",
+    ]
+    assert not report.ok and gguf.status == "not approved"  # nothing approved yet
+    base_approval = gov.request(BASE)
+    gov.approve(base_approval)
+    report = scan()
+    assert not report.ok  # review (the default): the base's approval is shown, not inherited
+    assert f"a quantized copy of {BASE} (approved)" in report.models[0].detail
+    assert "needs its own approval" in report.models[0].detail
+    assert gov.run("/models policy set derivatives inherit", user="bob").ok
+    report = scan()
+    assert report.ok and report.models[0].status == "approved"
+    assert report.models[0].detail == (
+        f"covered by approval #{base_approval} (commercial use) of its base {BASE}: "
+        "a quantized copy, under the policy derivatives: inherit"
+    )
+    data = report.data()["models"][0]
+    assert data["lineage"]["covered_by"][0]["approval_id"] == base_approval
+    assert {
+        "path": "Modelfile",
+        "line": 1,
+        "how": "huggingface.co URL (GGUF Q4_K_M)",
+        "quant": "Q4_K_M",
+    } in data["locations"]

@@ -25,6 +25,7 @@ MAX_FILE_BYTES = 1_000_000
 CONFIG_SUFFIXES = {".yaml", ".yml", ".toml", ".json", ".cfg", ".ini", ".env"}
 SCRIPT_SUFFIXES = {".sh", ".bash", ".zsh"}
 SCRIPT_NAMES = {"dockerfile", "makefile", "containerfile", "procfile", "justfile"}
+SCRIPT_NAMES |= {"modelfile"}  # Ollama: ``FROM hf.co/<repo>:<quant>``
 # Calls whose first positional argument is a repo id, and keywords that carry one.
 FIRST_ARG_CALLS = {
     "from_pretrained",
@@ -58,7 +59,15 @@ HUB_PAGES = {"datasets", "spaces", "docs", "blog", "api", "papers", "learn", "se
 HUB_PAGES |= {"join", "login", "pricing", "tasks", "collections", "organizations", "models"}
 
 _ID = r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*"
-_HUB_URL = re.compile(rf"(?<![\w.])(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/({_ID})")
+_QUANT = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+# ``hf.co/<repo>:<quant>`` is how Ollama and llama.cpp name one GGUF file of a Hub repo.
+_HUB_URL = re.compile(
+    rf"(?<![\w.])(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/({_ID})(?::({_QUANT}))?"
+)
+# llama.cpp's ``-hf <repo>[:<quant>]`` / ``--hf-repo`` / ``-hfr``.
+_LLAMA_CPP = re.compile(
+    rf"""(?:^|\s)(?:-hf|-hfr|--hf-repo)[\s=]+["']?(?P<value>{_ID}(?::{_QUANT})?)"""
+)
 _CONFIG_LINE = re.compile(
     r"""^\s*["']?(?P<key>[A-Za-z0-9_.-]*(?:model|repo_id|tokenizer|checkpoint)[A-Za-z0-9_.-]*)"""
     r"""["']?\s*[:=]\s*["']?(?P<value>""" + _ID + r""")["']?\s*,?\s*(?:#.*)?$""",
@@ -79,12 +88,14 @@ _CLI_DOWNLOAD = re.compile(
 
 @dataclass(frozen=True)
 class ModelRef:
-    """One place a model id is used: the id as written, the file (relative), line, and how."""
+    """One place a model id is used: the id as written, the file (relative), line, and how;
+    ``quant`` is the GGUF quantization an Ollama / llama.cpp reference names (``Q4_K_M``)."""
 
     repo_id: str
     path: str
     line: int
     how: str
+    quant: str | None = None
 
 
 def _is_requirements(path: Path) -> bool:
@@ -191,10 +202,11 @@ def _python(text: str) -> Iterator[tuple[int, str, str]]:
 
 
 def _hub_urls(line: str) -> Iterator[str]:
-    """Model ids in huggingface.co / hf.co links (not datasets, spaces or site pages)."""
+    """Model ids in huggingface.co / hf.co links (not datasets, spaces or site pages), with
+    ``:<quant>`` when the link is an Ollama / llama.cpp GGUF reference."""
     for match in _HUB_URL.finditer(line):
         if match.group(1).split("/", 1)[0].lower() not in HUB_PAGES:
-            yield match.group(1)
+            yield match.group(1) + (f":{match.group(2)}" if match.group(2) else "")
 
 
 def _config(text: str) -> Iterator[tuple[int, str, str]]:
@@ -233,6 +245,8 @@ def _script(text: str) -> Iterator[tuple[int, str, str]]:
     for lineno, line in enumerate(text.splitlines(), 1):
         for match in _CLI_DOWNLOAD.finditer(line):
             yield lineno, match.group("value"), "hub download command"
+        for match in _LLAMA_CPP.finditer(line):
+            yield lineno, match.group("value"), "llama.cpp -hf"
         for url in _hub_urls(line):
             yield lineno, url, "huggingface.co URL"
 
@@ -292,8 +306,11 @@ def find_model_refs(root: Path) -> tuple[list[ModelRef], int]:
         relative = path.relative_to(base_root).as_posix()
         seen: set[tuple[int, str]] = set()
         for line, value, how in reader(text):
-            repo_id = clean_id(value, base=path.parent, root=base_root)
+            name, _, quant = value.partition(":")
+            repo_id = clean_id(name, base=path.parent, root=base_root)
             if repo_id is not None and (line, repo_id) not in seen:
                 seen.add((line, repo_id))
-                refs.append(ModelRef(repo_id, relative, line, how))
+                if quant:
+                    how = f"{how} (GGUF {quant})"
+                refs.append(ModelRef(repo_id, relative, line, how, quant or None))
     return refs, count

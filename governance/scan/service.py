@@ -9,9 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from governance.flows.lineage_view import coverage
+from governance.licenses.policy_rules import load_policy
+from governance.registry.models import TrackedModel
 from governance.registry.standing import Standing, standing_on
 from governance.registry.tracking import find_model
 from governance.scan.finder import ModelRef, find_model_refs
+from governance.upstream.lineage_queries import latest_lineage
 
 BLOCKING: frozenset[Standing] = frozenset({"pending", "in review", "not approved"})
 
@@ -25,6 +29,8 @@ class ScannedModel:
     detail: str
     refs: list[ModelRef] = field(default_factory=list)
     approvals: list[dict[str, Any]] = field(default_factory=list)
+    # For a derivative: its bases, relation and the base approvals covering it (policy).
+    lineage: dict[str, Any] | None = None
 
     @property
     def blocking(self) -> bool:
@@ -53,7 +59,12 @@ class ScanReport:
                     "status": m.status,
                     "detail": m.detail,
                     "approvals": m.approvals,
-                    "locations": [{"path": r.path, "line": r.line, "how": r.how} for r in m.refs],
+                    "lineage": m.lineage,
+                    "locations": [
+                        {"path": r.path, "line": r.line, "how": r.how}
+                        | ({"quant": r.quant} if r.quant else {})
+                        for r in m.refs
+                    ],
                 }
                 for m in self.models
             ],
@@ -66,6 +77,7 @@ def scan_tree(session: Session, *, root: Path, today: date) -> ScanReport:
     Raises InvalidInput when ``root`` does not exist.
     """
     refs, files = find_model_refs(root)
+    inherit = load_policy(session).inherit
     grouped: dict[str, ScannedModel] = {}
     for ref in refs:
         key = ref.repo_id.lower()
@@ -74,7 +86,50 @@ def scan_tree(session: Session, *, root: Path, today: date) -> ScanReport:
             status, detail, approvals = standing_on(model, today)
             name = model.repo_id if model is not None else ref.repo_id
             grouped[key] = ScannedModel(name, status, detail, approvals=approvals)
+            if model is not None:
+                _resolve_lineage(session, grouped[key], model, today=today, inherit=inherit)
         grouped[key].refs.append(ref)
     order = {"in review": 0, "not approved": 1, "pending": 2}
     models = sorted(grouped.values(), key=lambda m: (order.get(m.status, 3), m.repo_id.lower()))
     return ScanReport(str(root), files, models)
+
+
+def _resolve_lineage(
+    session: Session, scanned: ScannedModel, model: TrackedModel, *, today: date, inherit: bool
+) -> None:
+    """Resolve a tracked derivative to its base under the team policy: with ``derivatives:
+    inherit`` a base approval in force covers a quantized copy or an adapter that has no
+    standing approval of its own; with ``review`` the base's standing is only shown."""
+    found = latest_lineage(session, model)
+    if found is None:
+        return
+    lineage = found.lineage
+    bases = []
+    for link in found.bases:
+        standing, _, _ = standing_on(link.model, today)
+        bases.append(
+            {"repo_id": link.repo_id, "tracked": link.model is not None, "standing": standing}
+        )
+    covering = coverage(session, model, today=today, lineage=lineage, inherit=inherit)
+    scanned.lineage = {
+        "relation": lineage.relation,
+        "relation_source": lineage.source,
+        "bases": bases,
+        "derivatives_policy": "inherit" if inherit else "review",
+        "covered_by": [
+            {"approval_id": c.approval.id, "use": c.approval.use.value, "base": c.base_repo_id}
+            for c in covering
+        ],
+    }
+    if scanned.blocking and covering:
+        conditions = [c.approval.conditions for c in covering if c.approval.conditions]
+        scanned.status = "approved with conditions" if conditions else "approved"
+        scanned.detail = "; ".join(c.describe() for c in covering)
+        if conditions:
+            scanned.detail += f"; conditions: {'; '.join(conditions)}"
+        return
+    shown = ", ".join(f"{b['repo_id']} ({b['standing']})" for b in bases)
+    what = "quantized copy" if lineage.relation == "quantized" else lineage.relation
+    scanned.detail += f"; a {what} of {shown}"
+    if scanned.blocking and not inherit:
+        scanned.detail += " (policy derivatives: review: it needs its own approval)"

@@ -32,8 +32,18 @@ from governance.assistant.sources import tracked_models
 from governance.core.config import Settings
 from governance.licenses.knowledge import load_knowledge_base
 from governance.registry.models import Approval, Approver, TrackedModel
+from governance.upstream.hub import HubClient
 
 _REPO_LIKE = re.compile(r"\b([A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*[A-Za-z0-9])")
+
+
+@dataclass(frozen=True)
+class HubSizing:
+    """What hardware-fit answers read: the Hub client and the team's machines setting
+    (``MODELGOV_HARDWARE_PROFILES``, parsed when a question needs it)."""
+
+    hub: HubClient
+    profiles: str | None
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class Asked:
     models: list[TrackedModel]
     today: date
     hub: str
+    sizing: HubSizing | None = None  # None: no Hub client, so no hardware-fit answers
 
     @property
     def model(self) -> TrackedModel | None:
@@ -85,9 +96,16 @@ def _people(session: Session, settings: Settings) -> set[str]:
 
 
 def read_question(
-    session: Session, text: str, *, today: date, settings: Settings
+    session: Session,
+    text: str,
+    *,
+    today: date,
+    settings: Settings,
+    hub: HubClient | None = None,
 ) -> tuple[Asked, set[str]]:
-    """Read ``text`` against the registry; returns the reading and the registry's people."""
+    """Read ``text`` against the registry; returns the reading and the registry's people.
+
+    ``hub``: the client hardware-fit answers read the Hub with (None: they are not given)."""
     models = tracked_models(session, with_approvals=False)
     people = _people(session, settings)
     protected = {t for m in models for t in name_tokens(m.repo_id)} | {p.lower() for p in people}
@@ -117,6 +135,7 @@ def read_question(
         models=models,
         today=today,
         hub=settings.hub_endpoint,
+        sizing=HubSizing(hub, settings.hardware_profiles) if hub is not None else None,
     )
     return asked, people
 

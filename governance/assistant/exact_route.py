@@ -14,6 +14,7 @@ import functools
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from governance.assistant import exact_hardware as hardware
 from governance.assistant import exact_license_questions as licenses
 from governance.assistant import exact_registry_questions as registry
 from governance.assistant.exact import ExactAnswer
@@ -25,6 +26,7 @@ from governance.licenses.concepts import load_concepts
 from governance.registry.models import Approval
 
 RECOGNISERS: tuple[Recogniser, ...] = (
+    hardware.recognise_fit,  # first: "can we run org/repo on ..." names an untracked repo
     registry.recognise_untracked,
     licenses.recognise_concept,
     licenses.recognise_compare,

@@ -30,6 +30,7 @@ from governance.assistant.runtime.queue import PositionCallback
 from governance.assistant.service import answer
 from governance.core.clock import Clock
 from governance.core.config import ConfigError, Settings
+from governance.upstream.hub import HubClient
 
 
 def runtime_choice(settings: Settings) -> str:
@@ -102,8 +103,10 @@ class Assistant:
         session_factory: sessionmaker[Session],
         clock: Clock,
         runtime_factory: Callable[[Settings], ModelRuntime] = build_runtime,
+        hub: HubClient | None = None,
     ) -> None:
         self.settings = settings
+        self.hub = hub  # hardware-fit answers read the Hub through it (None: not answered)
         self.session_factory = session_factory
         self.clock = clock
         self._runtime_factory = runtime_factory
@@ -155,6 +158,7 @@ class Assistant:
             settings=self.settings,
             on_partial=on_partial,
             on_position=on_position,
+            hub=self.hub,
         )
 
     def queue_length(self) -> int:

@@ -29,6 +29,7 @@ from governance.assistant.sources import all_passages
 from governance.core.clock import Clock
 from governance.core.config import Settings
 from governance.core.errors import InvalidInput
+from governance.upstream.hub import HubClient
 
 QUESTION_MAX = 1000
 TOP_K = 4
@@ -53,8 +54,12 @@ def answer(
     settings: Settings,
     on_partial: PartialCallback | None = None,
     on_position: PositionCallback | None = None,
+    hub: HubClient | None = None,
 ) -> Answer:
     """Answer ``question`` exactly from the registry, or with the local model from sources.
+
+    ``hub`` lets hardware-fit questions ("can we run X on a 16 GB laptop?") be answered from
+    the Hub's figures (``exact_hardware``); without it they are not recognised.
 
     ``on_partial(text)`` receives the whole answer so far after each generated token and
     ``on_position(ahead)`` the number of questions ahead in the model's queue; both run on the
@@ -78,7 +83,9 @@ def answer(
         raise InvalidInput(f"Keep the question under {QUESTION_MAX:,} characters.")
     session = session_factory()
     try:
-        result = _answer_exact(session, text, clock=clock, settings=settings, started=started)
+        result = _answer_exact(
+            session, text, clock=clock, settings=settings, started=started, hub=hub
+        )
         if result is not None:
             return result
         passages = all_passages(session, hub=settings.hub_endpoint)
@@ -102,10 +109,18 @@ def answer(
 
 
 def _answer_exact(
-    session: Session, text: str, *, clock: Clock, settings: Settings, started: float
+    session: Session,
+    text: str,
+    *,
+    clock: Clock,
+    settings: Settings,
+    started: float,
+    hub: HubClient | None = None,
 ) -> Answer | None:
     """The exact answer (or ask-back, or decline) for ``text``; None: go free-form."""
-    asked, _people = read_question(session, text, today=clock.now().date(), settings=settings)
+    asked, _people = read_question(
+        session, text, today=clock.now().date(), settings=settings, hub=hub
+    )
     routed = route(session, asked)
     if routed is None:
         return None

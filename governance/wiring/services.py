@@ -82,6 +82,7 @@ def build_services(
     engine = engine or create_db_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     clock = clock or SystemClock()
+    hub = hub or build_hub_client(settings)
     return Services(
         settings=settings,
         engine=engine,
@@ -93,12 +94,13 @@ def build_services(
             groups=frozenset([settings.approver_group] if settings.approver_group else []),
             group_members=group_members,
         ),
-        hub=hub or build_hub_client(settings),
+        hub=hub,
         notifier=make_notifier(session_factory) if make_notifier else LogNotifier(),
         assistant=Assistant(
             settings=settings,
             session_factory=session_factory,
             clock=clock,
             runtime_factory=runtime_factory,
+            hub=hub,
         ),
     )

@@ -16,6 +16,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.grammar.dispatch import build_table
+from bot.grammar.read_cache import ReadCache
 from bot.grammar.spec.subcommand import CommandTable
 from bot.slack.delivery.client import make_client
 from bot.slack.delivery.context import SlackContext
@@ -61,6 +62,7 @@ def build_app(
         client=client,
         pool=pool or WorkerPool(),
         table=table or build_table(),
+        read_cache=ReadCache(services.engine),
     )
     # Bolt's single-workspace mode calls auth.test on the first request when it did not at
     # boot, and answers 500 if Slack is unreachable then. The bot token is known, so requests
@@ -83,6 +85,10 @@ def build_app(
         # polling per request (measurable in the tail under load), and a response to Slack
         # means the listener has finished.
         process_before_response=True,
+        # Checked once, not twice: over HTTP every request reaches Bolt only through
+        # bot.slack.wsgi, which verifies the signature and timestamp on the raw bytes first
+        # (and refuses replays); Socket Mode requests carry no signature.
+        request_verification_enabled=False,
     )
     commands.register(app, ctx)
     actions.register(app, ctx)

@@ -2,6 +2,7 @@
 
 from governance.alerts.models import Alert, Subscription
 from governance.core.db import Base
+from governance.core.generation import DataGeneration
 from governance.core.leases import Lease
 from governance.core.seen_requests import SeenRequest
 from governance.licenses.models import OpennessOverride, PolicySetting
@@ -35,6 +36,7 @@ __all__ = [
     "Change",
     "Check",
     "CheckRequest",
+    "DataGeneration",
     "Lease",
     "LicenseText",
     "ModelAlias",

@@ -222,6 +222,7 @@ LIST = Subcommand(
     frozenset({"use", "limit", "page"}),
     max_args=1,
     reads_only=True,
+    cached=True,
     description="Every request and approval, newest first, optionally only those in one "
     "state (pending, approved, review, rejected, revoked, expired) or for one use. "
     f"{LIST_LIMIT_DEFAULT} a page unless --limit says otherwise; the last line of a page "
@@ -247,6 +248,7 @@ INFO = Subcommand(
     max_args=1,
     slow=_info_is_slow,
     reads_only=True,
+    cached=True,
 )
 REQUEST = Subcommand(
     "request",

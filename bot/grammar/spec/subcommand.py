@@ -60,6 +60,10 @@ class Subcommand:
     # session that never waits for a writer. Anything else is acked first and runs after.
     # A predicate when it depends on the arguments (``policy show`` vs ``policy set``).
     reads_only: bool | Callable[[list[str]], bool] = False
+    # The answer depends only on the words typed, the day and the database (not on who asks,
+    # the Hub or the clock's time of day): a frontend may keep it while the data is unchanged
+    # (``bot.grammar.read_cache``).
+    cached: bool = False
     # Typed with no arguments, a frontend with forms (Slack) opens this one instead.
     form: FormBuilder | None = None
     # What a frontend showing request cards (Slack) does after a successful run.

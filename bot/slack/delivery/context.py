@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
+from bot.grammar.read_cache import ReadCache
 from bot.grammar.spec.subcommand import CommandTable
 from bot.slack.delivery.workers import WorkerPool
 from governance.core.config import Settings
@@ -21,3 +22,5 @@ class SlackContext:
     client: WebClient
     pool: WorkerPool
     table: CommandTable
+    # Answers of ``cached`` subcommands, kept while the data is unchanged (one per app).
+    read_cache: ReadCache

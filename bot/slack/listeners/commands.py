@@ -4,6 +4,8 @@ The ack never waits for the database:
 
 - subcommands that only read (``list``, ``info``, ``help`` ...) answer in the ack itself, from
   a read-only session (SQLite in WAL mode: it takes no lock, so a writer cannot hold it up);
+  those marked ``cached`` (``list``, ``info``) reuse today's answer to the same words while
+  the data is unchanged (``bot.grammar.read_cache``), so a burst costs one rendering;
 - subcommands that write (``request``, ``approve`` ...) are acked at once (empty) and run on
   the pool's command threads; the answer comes through ``response_url``, preceded by "still
   working" when it takes more than a second (a writer holds the lock: the wait is bounded and
@@ -79,13 +81,22 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
         ack()
         _open_form(ctx, form, spec, command, user, channel)
         return
+    kept = None
+    if spec is not None and spec.cached:
+        kept = ctx.read_cache.lookup(tokens, ctx.services.clock.now().date())
+        if kept.reply is not None:  # nothing changed since this was answered today
+            ack(**ack_payload(kept.reply))
+            return
     if spec is not None and spec.is_slow(reader, tokens[1:]):
         invocation = Invocation(services=ctx.services, user=user, channel=channel)
         _run_slow(ctx, ack, spec, tokens, invocation, command)
         return
     if spec is None or spec.only_reads(tokens[1:]):
         # Help, an unknown subcommand (the help again) or a read: answered in the ack.
-        ack(**ack_payload(run_tokens(tokens, reader, ctx.table)))
+        reply = run_tokens(tokens, reader, ctx.table)
+        if kept is not None:
+            ctx.read_cache.keep(kept, reply)
+        ack(**ack_payload(reply))
         return
     invocation = Invocation(services=ctx.services, user=user, channel=channel)
     response_url = _field(command, "response_url") or None

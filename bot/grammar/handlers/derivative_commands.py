@@ -59,6 +59,22 @@ SUBCOMMANDS = [
         min_args=1,
         max_args=1,
         slow=True,
+        description="Lists the derivatives the Hub tags with base_model:<relation>:<repo>, most "
+        "downloaded first, 15 a page. For each: its card license and whether it agrees with "
+        "the base's (a quantization or adapter is bound by its base's terms whatever its card "
+        "says), its formats, its GGUF files with their sizes, and whether the team tracks or "
+        "approved it. Card metadata only: license-check reads the LICENSE files.",
+        options=(
+            ("--relation RELATION", "quantized (default), finetune, adapter, merge or all"),
+            ("--page N", "the page to show, 1 to 10"),
+        ),
+        examples=(
+            ("variants meta-llama/Llama-3.1-8B-Instruct", "its quantized versions"),
+            (
+                "variants meta-llama/Llama-3.1-8B-Instruct --relation finetune",
+                "its fine-tunes",
+            ),
+        ),
     ),
     Subcommand(
         "fit",
@@ -70,5 +86,20 @@ SUBCOMMANDS = [
         min_args=1,
         max_args=1,
         slow=True,
+        description="Needed = parameters x bits per weight / 8 (llama.cpp's measured averages) "
+        "+ the F16 KV cache (2 x layers x KV heads x head dim x context x 2 bytes, from "
+        "config.json) + a 0.5 GiB overhead, for each of F16/BF16, Q8_0, Q6_K, Q5_K_M, Q4_K_M "
+        "and Q3_K_M; checked against --ram/--vram, else the team's MODELGOV_HARDWARE_PROFILES. "
+        "GB means GiB, as memory is sold. Also names the GGUF files on the Hub that supply "
+        "each size.",
+        options=(
+            ("--ram GB", "memory the model may use on the CPU, e.g. 16 or 16GB"),
+            ("--vram GB", "GPU memory; with --ram too, a model may be split across both"),
+            ("--context N", "tokens of context to hold, e.g. 8192 or 8k (default 4096)"),
+        ),
+        examples=(
+            ("fit meta-llama/Llama-3.1-8B-Instruct --ram 16", "on a 16 GB laptop"),
+            ("fit meta-llama/Llama-3.1-8B-Instruct --vram 24 --context 32k", "on a 24 GB GPU"),
+        ),
     ),
 ]

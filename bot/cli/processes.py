@@ -14,6 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.render.upstream import cycle_reply
+from bot.slack.health import HealthProbe
+from bot.slack.observability import serve_metrics
 from governance.flows.recheck import CycleReport, run_cycle
 from governance.wiring.contexts import watch_context
 from governance.wiring.scheduler import build_scheduler
@@ -37,6 +39,7 @@ def run_worker(services: Services) -> None:
         signal.signal(signum, lambda *_: stop.set())
     scheduler = build_scheduler(services)
     scheduler.start()
+    metrics = serve_metrics(services, HealthProbe.for_worker(services))  # MODELGOV_METRICS_PORT
     jobs = ", ".join(
         f"{job.id} (next {job.next_run_time:%Y-%m-%d %H:%M UTC})" for job in scheduler.get_jobs()
     )
@@ -47,6 +50,7 @@ def run_worker(services: Services) -> None:
     while not stop.wait(timeout=0.2):
         pass
     scheduler.shutdown(wait=True)
+    metrics.close()
     services.close()
 
 

@@ -23,6 +23,7 @@ from bot.grammar.spec.help_page import subcommand_help, table_help, unknown_subc
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import CommandTable, Handler, Subcommand
 from bot.render.blocks import Reply, escape, section
+from governance.core import metrics
 from governance.core.errors import InvalidInput
 
 COMMAND = "/models"
@@ -173,10 +174,12 @@ def run_tokens(
         reply.blocks.insert(0, section(f":warning: {escape(message)}"))
         reply.text = message
         reply.ok = False
+        metrics.COMMANDS.labels(subcommand="unknown", outcome="refused").inc()
         return reply
     try:
         args = parse_args(spec, tokens[1:])
     except InvalidInput as exc:
+        metrics.COMMANDS.labels(subcommand=spec.name, outcome="refused").inc()
         return failure_reply(exc, f"command {tokens[0]!r}")
     return run_subcommand(spec, invocation, args)
 
@@ -184,7 +187,8 @@ def run_tokens(
 def run_subcommand(spec: Subcommand, invocation: Invocation, args: Args) -> Reply:
     """Run ``spec``'s handler on already parsed ``args`` (what a button or form supplies);
     return its Reply. Never raises."""
-    return run_handler(spec.handler, invocation, args, what=f"command {spec.name!r}")
+    handler = metrics.counted_command(spec.name, spec.handler)  # modelgov_commands_total
+    return run_handler(handler, invocation, args, what=f"command {spec.name!r}")
 
 
 def run_handler(handler: Handler, invocation: Invocation, args: Args, *, what: str) -> Reply:

@@ -21,12 +21,18 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy.engine import make_url
 
 from bot.slack.app import build_app
 from bot.slack.delivery.client import make_client
 from bot.slack.delivery.workers import WorkerPool
+from bot.slack.health import HealthProbe
+from bot.slack.observability import (
+    MeasuredSocketModeHandler,
+    run_multiprocess,
+    serve_metrics,
+    worker_exited,
+)
 from bot.slack.wsgi import wsgi_app
 from governance.assistant.factory import Assistant
 from governance.core.config import ConfigError, Settings
@@ -131,7 +137,10 @@ def serve_socket_mode(
     app = build_app(settings, services, pool=pool, socket_mode=True)
     # Its own Web client, pointed at SLACK_API_BASE_URL: Bolt's default one (the app is built
     # with ``authorize=``, not a client) would ask slack.com for the WebSocket URL.
-    handler = SocketModeHandler(app, settings.slack_app_token, web_client=make_client(settings))
+    handler = MeasuredSocketModeHandler(
+        app, settings.slack_app_token, web_client=make_client(settings)
+    )
+    metrics = serve_metrics(services, HealthProbe.for_socket_mode(services, handler.client))
     stop = stop or threading.Event()
     try:
         if connect_with_backoff(
@@ -142,6 +151,7 @@ def serve_socket_mode(
     finally:
         handler.close()  # type: ignore[no-untyped-call]  # slack_bolt leaves close() unannotated
         pool.shutdown(wait=False)
+        metrics.close()
 
 
 class _Gunicorn(BaseApplication):
@@ -162,6 +172,7 @@ class _Gunicorn(BaseApplication):
         for key, value in self._options.items():
             self.cfg.set(key, value)
         self.cfg.set("post_worker_init", self._start_worker)
+        self.cfg.set("child_exit", lambda _server, worker: worker_exited(worker.pid))
         self.cfg.set("worker_exit", lambda _server, _worker: self._close())
 
     def load(self) -> Any:
@@ -222,7 +233,8 @@ def serve_http(
     if not settings.slack_bot_token or not settings.slack_signing_secret:
         raise ConfigError("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
     options = gunicorn_options(settings, port=port, host=host, threads=threads)
-    _Gunicorn(settings, options, worker_services).run()
+    # Several workers share /metrics through files (this may restart the process once).
+    run_multiprocess(options["workers"], _Gunicorn(settings, options, worker_services).run)
 
 
 def gunicorn_options(

@@ -23,6 +23,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,15 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.slack.health import HealthProbe
 from bot.slack.hub_webhook import HUB_WEBHOOK_PATH, hub_webhook_app
+from bot.slack.observability import (
+    KIND_KEY,
+    METRICS_PATH,
+    MetricsEndpoint,
+    health_response,
+    request_kind,
+)
 from bot.slack.payloads import payload_problem
+from governance.core import metrics
 from governance.core.errors import GovernanceError
 from governance.core.seen_requests import SeenRequests
 from governance.wiring.services import Services
@@ -73,6 +82,7 @@ def wsgi_app(
     verifier = SignatureVerifier(services.settings.slack_signing_secret or "-")
     store = seen or SeenRequests.for_database(services.engine)
     probe = health or HealthProbe.for_services(services)
+    exposition = MetricsEndpoint(services)
     hub_webhook = hub_webhook_app(services)
     # Sentences about malformed interactions go out through their response_url off the
     # request thread; two threads are plenty for something Slack itself never sends.
@@ -82,19 +92,27 @@ def wsgi_app(
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in {"GET", "HEAD"}:
-            status, report = probe.report()
-            return _json(start_response, status, report, head=method == "HEAD")
+            return health_response(probe, environ, start_response)
+        if path == METRICS_PATH and method in {"GET", "HEAD"}:
+            return exposition(environ, start_response)
         if path == HUB_WEBHOOK_PATH:
             return hub_webhook(environ, start_response)
         if path != EVENTS_PATH:
             return _plain(start_response, "404 Not Found", "Not found.\n")
         if method != "POST":
             return _plain(start_response, "405 Method Not Allowed", "POST only.\n")
-        refusal = _screen(environ, verifier, store, services, notices)
-        if refusal is not None:
-            status, body, content_type = refusal
-            return _respond(start_response, status, body, content_type)
-        return slack(environ, start_response)
+        started = time.perf_counter()  # Slack's 3 s count from here: the ack is the response
+        try:
+            refusal = _screen(environ, verifier, store, services, notices)
+            if refusal is not None:
+                status, body, content_type = refusal
+                return _respond(start_response, status, body, content_type)
+            return slack(environ, start_response)
+        finally:
+            kind = environ.get(KIND_KEY, "refused")  # set once the request was read as Slack's
+            metrics.ACK_SECONDS.labels(mode="http", kind=kind).observe(
+                time.perf_counter() - started
+            )
 
     return application
 
@@ -141,6 +159,7 @@ def _screen(
             text,
         )
     body, problem = _parse(raw, environ.get("CONTENT_TYPE") or "")
+    environ[KIND_KEY] = request_kind(body)
     if problem is None and body is not None:
         problem = payload_problem(body)
     if problem is not None:
@@ -239,13 +258,3 @@ def _respond(
 
 def _plain(start_response: StartResponse, status: str, body: str) -> Iterable[bytes]:
     return _respond(start_response, status, body, "text/plain; charset=utf-8")
-
-
-def _json(
-    start_response: StartResponse, status: str, report: dict[str, Any], *, head: bool
-) -> Iterable[bytes]:
-    data = json.dumps(report, sort_keys=True).encode() + b"\n"
-    start_response(
-        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
-    )
-    return [] if head else [data]

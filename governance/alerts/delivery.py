@@ -35,6 +35,7 @@ from governance.alerts.notifier import (
 )
 from governance.alerts.outbox import queue_card_update
 from governance.alerts.outgoing import learn_channel, outgoing
+from governance.core import metrics
 from governance.core.clock import Clock
 from governance.registry.card_refs import remember_card
 
@@ -185,6 +186,7 @@ class _Run:
             if found is not None:
                 self._delivered(table, row_id, item, found, generation)
                 self.report.reconciled += 1
+                metrics.DELIVERIES.labels(outbox=table.__tablename__, outcome="reconciled").inc()
                 return None
         thread = {"thread_ref": item.thread_ref} if isinstance(item, OutgoingAlert) else {}
         if not self._extend(table, row_id, start_attempt=True, **thread):
@@ -202,6 +204,7 @@ class _Run:
             log.exception("notifier crashed on %s #%s", table.__tablename__, row_id)
             return self._failed(table, row_id, _bug(exc), keep_attempt=True)
         self._delivered(table, row_id, item, delivered, generation)
+        metrics.DELIVERIES.labels(outbox=table.__tablename__, outcome="delivered").inc()
         if isinstance(item, OutgoingAlert):
             self.report.delivered += 1
         else:
@@ -227,6 +230,7 @@ class _Run:
         self, table: Table, row_id: int, failure: DeliveryFailed, *, keep_attempt: bool
     ) -> None:
         self.report.failed += 1
+        metrics.count_delivery_failure(table.__tablename__, failure, unknown=keep_attempt)
         self.report.errors.append(f"{table.__tablename__} #{row_id}: {failure.reason}")
         with self.factory() as session, session.begin():
             row = _row(session, table, row_id)

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     hub_concurrency: int = Field(default=8, ge=1, le=64)
     hub_budget_per_5min: int = Field(default=500, ge=1, le=100_000)
     hub_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Prometheus /metrics and /healthz of the worker and Socket Mode on this port (unset: none;
+    # the web process serves both on its own port either way). bot.slack.observability.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "0.0.0.0"  # the interface the metrics port listens on
+    # Set: GET /metrics wants "Authorization: Bearer <token>" (Prometheus' scrape authorization).
+    metrics_token: str | None = None
 
     model_path: str | None = None
     model_repo: str | None = None

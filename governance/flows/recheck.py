@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.core import metrics
 from governance.core.db import transaction
 from governance.core.kinds import ChangeKind
 from governance.flows.snapshots import AppliedResult, apply_author_listing, apply_outcome
@@ -128,6 +129,7 @@ def run_cycle(
         _apply_listings(ctx, listings, report)
     report.requests = ctx.hub.requests_sent - sent_before
     report.elapsed = time.monotonic() - started
+    metrics.CYCLE_SECONDS.labels(trigger=trigger).observe(report.elapsed)
     with transaction(ctx.factory) as session:
         finished = session.get(RecheckCycle, report.cycle_id)
         assert finished is not None  # written above; cycles are never deleted
@@ -172,6 +174,7 @@ def _apply_batch(
 
 def _count(report: CycleReport, repo_id: str, result: AppliedResult) -> None:
     report.checked += 1
+    metrics.CHECKS.labels(outcome=result.outcome).inc()
     if result.outcome == "failed":
         report.failed += 1
         report.failures.append((repo_id, result.error or "unknown error"))

@@ -66,6 +66,7 @@ from huggingface_hub.utils import (
 
 from governance.core.errors import InvalidInput
 from governance.licenses.normalize import content_hash, normalize_text
+from governance.upstream.hub_metrics import count_no_answer, watch_session
 from governance.upstream.hub_parse import (
     is_sha,
     listed_model,
@@ -405,6 +406,7 @@ class HubClient:
         attempt = 0
         while True:
             self.budget.acquire()
+            watch_session(get_session())  # counts the answer (modelgov_hub_requests_total)
             with self._lock:
                 self._sent += 1
             try:
@@ -425,9 +427,11 @@ class HubClient:
             except HFValidationError as err:
                 raise InvalidInput(f"{repo_id!r} is not a valid Hub repo id.") from err
             except httpx2.TimeoutException as err:
+                count_no_answer(err, "timeout")
                 raise TransientHubError("timeout", detail=str(err)) from err
             except httpx2.HTTPError as err:
                 # Connection refused/reset, dropped connection, too many redirects.
+                count_no_answer(err, "connection")
                 raise TransientHubError("connection", detail=str(err)) from err
             except (ValueError, TypeError, KeyError, AttributeError) as err:
                 # JSON that does not decode or does not have the Hub's shape.

@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from governance.core import metrics
+
 DEFAULT_LIMIT = 500
 DEFAULT_WINDOW = 300.0
 MIN_WAIT = 0.001
@@ -80,6 +82,7 @@ class RequestBudget:
                         self._tokens -= 1.0
                         self._granted += 1
                         self._waited += waited
+                        metrics.HUB_BUDGET_WAIT_SECONDS.observe(waited)
                         return waited
                     # A floor: a wait below the clock's resolution would never let time move.
                     wait = max((1.0 - self._tokens) / self.rate, MIN_WAIT)
@@ -91,6 +94,7 @@ class RequestBudget:
 
         A later pause never shortens an earlier, longer one.
         """
+        metrics.HUB_RATE_LIMIT_PAUSE_SECONDS.inc(max(0.0, seconds))
         with self._lock:
             now = self._monotonic()
             until = now + max(0.0, seconds)

@@ -18,12 +18,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from governance.alerts.delivery import DeliveryReport, RetryPolicy, deliver_pending
+from governance.core import metrics
 from governance.core.config import ConfigError
 from governance.core.db import transaction
 from governance.core.leases import acquire_lease
@@ -167,6 +169,8 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
+    # A due job, run or skipped as still running, proves the scheduler alive (/healthz).
+    scheduler.add_listener(metrics.SCHEDULER.beat, EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES)
     trigger, period = recheck_trigger(services)
     # A cron trigger computes its own first run. (Passing next_run_time=None instead, as this
     # did, adds the job paused: with MODELGOV_RECHECK_CRON no recheck ever ran.)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -23,6 +24,7 @@ from governance.assistant.runtime.base import (
     RuntimeClosed,
     TokenCallback,
 )
+from governance.core import metrics
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class _Job:
     on_position: PositionCallback | None
     json_schema: JsonSchema | None = None
     future: Future[Generation] = field(default_factory=Future)
+    submitted: float = field(default_factory=time.monotonic)  # answer time counts from here
     # Position updates are computed under the queue lock but delivered outside it, from two
     # threads; the sequence number lets a late, stale update be dropped instead of overwriting.
     _notify_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -118,6 +121,7 @@ class QueuedRuntime:
             if self._closing:
                 raise RuntimeClosed("The assistant is shutting down; ask again in a moment.")
             self._waiting.append(job)
+            metrics.ASSISTANT_QUEUE.set(self._live_waiting())
             ahead = self._ahead_of_last()
             seq = self._next_seq()
             self._cond.notify()
@@ -161,13 +165,20 @@ class QueuedRuntime:
 
     # --- worker side -------------------------------------------------------------------------
 
+    @staticmethod
+    def _observe(job: _Job, outcome: str) -> None:
+        elapsed = time.monotonic() - job.submitted
+        metrics.ASSISTANT_ANSWER_SECONDS.labels(outcome=outcome).observe(elapsed)
+
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq
 
+    def _live_waiting(self) -> int:
+        return sum(1 for job in self._waiting if not job.future.cancelled())
+
     def _ahead_of_last(self) -> int:
-        live = sum(1 for job in self._waiting if not job.future.cancelled())
-        return live - 1 + (1 if self._running is not None else 0)
+        return self._live_waiting() - 1 + (1 if self._running is not None else 0)
 
     def _take_next(self) -> tuple[_Job | None, list[tuple[_Job, int, int]]]:
         """Pop the next live job and compute everyone's new position (under the lock)."""
@@ -181,6 +192,7 @@ class QueuedRuntime:
                 if job.future.set_running_or_notify_cancel():
                     break
             self._running = job
+            metrics.ASSISTANT_QUEUE.set(self._live_waiting())
             updates = [(job, 0, self._next_seq())]
             live = [j for j in self._waiting if not j.future.cancelled()]
             updates += [(j, i + 1, self._next_seq()) for i, j in enumerate(live)]
@@ -203,8 +215,10 @@ class QueuedRuntime:
                 )
             except BaseException as exc:  # the caller gets the error; the worker keeps serving
                 job.future.set_exception(exc)
+                self._observe(job, "error")
             else:
                 job.future.set_result(result)
+                self._observe(job, "ok")
             finally:
                 with self._cond:
                     self._running = None

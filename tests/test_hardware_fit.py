@@ -358,3 +358,19 @@ def test_fit_command_bad_input_is_one_sentence(watched: Watched) -> None:
     assert not reply.ok and reply.text.startswith("--ram takes a memory size in GB")
     missing = _run(watched, "/models fit nobody/nothing")
     assert missing.text == "nobody/nothing is not available on the Hub (not found)."
+
+
+def test_own_file_sizes_that_fail_are_a_problem_not_an_error(
+    hub: HubStandin, client: HubClient
+) -> None:
+    add_family(hub)
+    # The model info answers; the repo's own blobs=true file list then fails once.
+    hub.inject("status", status=502, path=f"/api/models/{GGUF}/revision/", times=1)
+    report = fit_report(client, GGUF, context=None, machines=[], machines_from="none")
+    assert report.facts.own_gguf == ()
+    assert report.problems[0] == (
+        f"The sizes of {GGUF}'s own files could not be read: The Hub could not answer now: it "
+        "had a server error (HTTP 502); try again later."
+    )
+    # The listing still supplies the levels, from the same repo's entry.
+    assert {s.repo_id for s in report.suppliers["Q4_K_M"]} == {GGUF}

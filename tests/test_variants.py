@@ -197,3 +197,13 @@ def test_variants_command_failures_are_one_sentence(watched: Watched) -> None:
     assert failed.text == (
         "The Hub could not answer now: it had a server error (HTTP 500); try again later."
     )
+
+
+def test_a_derivative_with_no_derivatives_points_at_its_base(watched: Watched) -> None:
+    add_family(watched.hub)
+    reply = _run(watched, f"/models variants {GGUF}")
+    assert reply.ok and reply.data["variants"] == []
+    assert reply.text.splitlines()[-1] == (
+        f"The Hub lists no quantized derivatives of {GGUF}. It derives from {BASE} itself: "
+        f"`/models variants {BASE}`."
+    )

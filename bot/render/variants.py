@@ -101,6 +101,9 @@ def variants_reply(page: VariantPage, standings: TeamStanding) -> Reply:
     lines = [title, base_line]
     if not page.variants:
         none = f"The Hub lists no {what} of {base}" + (" on this page." if page.page > 1 else ".")
+        if page.page == 1 and page.base.base_model:
+            up = page.base.base_model[0]
+            none += f" It derives from {up} itself: `/models variants {up}`."
         blocks.append(section(escape(none)))
         lines.append(none)
     for v in page.variants:

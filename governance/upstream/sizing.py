@@ -73,6 +73,8 @@ class SizeFacts:
     architecture: str | None
     bases: tuple[str, ...]
     own_gguf: tuple[GgufFile, ...]
+    problems: tuple[str, ...] = ()  # what could not be read (the repo's own file sizes)
+    has_gguf: bool = False  # the repo holds GGUF files (a quantization: suppliers are its base's)
 
 
 @dataclass(frozen=True)
@@ -215,9 +217,14 @@ def size_facts(hub: HubClient, repo: str) -> SizeFacts:
     gguf = info.gguf if isinstance(info.gguf, Mapping) else {}
     window = shape.max_context if shape and shape.max_context else gguf.get("context_length")
     own: tuple[GgufFile, ...] = ()
-    if any(s.rfilename.lower().endswith(".gguf") for s in info.siblings or []):
-        files = hub.fetch_file_list(repo_id, str(info.sha or "main"))
-        own = gguf_files((f.path, f.size) for f in files)
+    problems: list[str] = []
+    has_gguf = any(s.rfilename.lower().endswith(".gguf") for s in info.siblings or [])
+    if has_gguf:
+        try:
+            files = hub.fetch_file_list(repo_id, str(info.sha or "main"))
+            own = gguf_files((f.path, f.size) for f in files)
+        except UpstreamError as exc:
+            problems.append(f"The sizes of {repo_id}'s own files could not be read: {exc.message}")
     architecture = gguf.get("architecture")
     return SizeFacts(
         repo_id=repo_id,
@@ -228,6 +235,8 @@ def size_facts(hub: HubClient, repo: str) -> SizeFacts:
         architecture=architecture if isinstance(architecture, str) else None,
         bases=bases,
         own_gguf=own,
+        problems=tuple(problems),
+        has_gguf=has_gguf,
     )
 
 
@@ -242,7 +251,7 @@ def _suppliers(
             if f.level is not None:
                 found.setdefault(f.level.name, []).append(Supplier(repo_id, f, lic, agree))
 
-    base = facts.bases[0] if facts.own_gguf and facts.bases else facts.repo_id
+    base = facts.bases[0] if facts.has_gguf and facts.bases else facts.repo_id
     if facts.own_gguf:
         add(facts.repo_id, facts.own_gguf, None, "unclear")
     try:
@@ -252,7 +261,7 @@ def _suppliers(
         return {k: tuple(v) for k, v in found.items()}
     problems.extend(page.problems)
     for v in page.variants:
-        if v.repo_id.lower() == facts.repo_id.lower():
+        if v.repo_id.lower() == facts.repo_id.lower() and facts.own_gguf:
             # Its own files are listed already; keep what the listing adds: the license.
             for level, items in found.items():
                 found[level] = [
@@ -288,7 +297,7 @@ def fit_report(
     else:
         used = check_context(context, window, facts.repo_id)
     rows = estimates(facts.parameters.total, facts.shape, used)
-    problems: list[str] = []
+    problems = list(facts.problems)
     suppliers = _suppliers(hub, facts, problems) if with_suppliers else {}
     return FitReport(
         facts=facts,

@@ -3,6 +3,7 @@ derivative and where it disagrees; the ``derivatives`` policy rule decides cover
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
+from governance.export.cyclonedx import validate_bom
+from governance.export.service import export_text
 from governance.scan.service import ScanReport, scan_tree
 from tests.support.hub_derivatives import (
     ADAPTER,
@@ -180,3 +183,28 @@ def test_scan_resolves_gguf_references_to_their_base_under_the_policy(
         "how": "huggingface.co URL (GGUF Q4_K_M)",
         "quant": "Q4_K_M",
     } in data["locations"]
+
+
+def test_bom_makes_the_derivative_depend_on_its_base_with_the_relation(gov: Governed) -> None:
+    _gguf_of_llama(gov)
+    with transaction(gov.services.session_factory) as session:
+        text = export_text(session, fmt="cyclonedx", clock=gov.services.clock)
+    assert validate_bom(text) is None
+    bom = json.loads(text)
+    by_ref = {c["bom-ref"]: c for c in bom["components"]}
+    gguf = by_ref[GGUF]
+    props = {p["name"]: p["value"] for p in gguf["properties"]}
+    assert props["modelgov:base_model_relation"] == "quantized"
+    assert props["modelgov:base_model"] == BASE
+    assert props["modelgov:binding_license"] == "llama3.1"
+    # Declared on the card (Apache-2.0) and concluded (the base's Llama 3.1 license).
+    licenses = [lic["license"] for lic in gguf["licenses"]]
+    assert {"id": "Apache-2.0", "acknowledgement": "declared"} in licenses
+    assert any(
+        lic.get("name") == "Llama 3.1 Community License Agreement"
+        and lic["acknowledgement"] == "concluded"
+        for lic in licenses
+    )
+    depends = {d["ref"]: d.get("dependsOn", []) for d in bom["dependencies"]}
+    assert depends[GGUF] == [BASE]
+    assert BASE in by_ref and by_ref[BASE]["purl"].startswith("pkg:huggingface/meta-llama/")

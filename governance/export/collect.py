@@ -13,9 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from governance.flows.lineage_view import coverage
 from governance.licenses.knowledge import LicenseTerms
+from governance.licenses.policy_rules import load_policy
 from governance.registry.models import TrackedModel
 from governance.registry.standing import standing_on
+from governance.upstream.lineage_queries import derivative_binding_for
 from governance.upstream.snapshot_evidence import latest_evidence
 
 # Hub pipeline tags that name a model's task (the card's pipeline_tag shows up among the tags).
@@ -59,6 +62,12 @@ class ExportRow:
     task: str | None
     openness: dict[str, str]  # framework -> result
     findings: tuple[str, ...]  # identification warnings and errors
+    # Lineage: the bases the card names, the relation (stated or inferred, and where from) and
+    # the licenses that bind the model through its bases (empty: its own terms bind).
+    bases: tuple[str, ...] = ()
+    relation: str | None = None
+    relation_source: str | None = None
+    binding_terms: tuple[LicenseTerms, ...] = ()
 
     @property
     def namespace(self) -> str:
@@ -77,6 +86,7 @@ def collect(session: Session, *, today: date) -> list[ExportRow]:
         .order_by(TrackedModel.repo_key)
     ).all()
     rows: list[ExportRow] = []
+    inherit = load_policy(session).inherit
     for model in models:
         status, detail, approvals = standing_on(model, today)
         pinned = [a.revision_sha for a in model.approvals if a.revision_sha]
@@ -87,6 +97,15 @@ def collect(session: Session, *, today: date) -> list[ExportRow]:
         found = latest_evidence(session, model)
         evidence = found.evidence if found else None
         tags = tuple(found.facts.tags) if found else ()
+        bound = derivative_binding_for(session, model, evidence) if evidence else None
+        findings = [*(evidence.findings if evidence else ()), *(bound[1].findings if bound else ())]
+        covering = (
+            coverage(session, model, today=today, lineage=bound[0].lineage, inherit=inherit)
+            if bound and status in ("pending", "in review", "not approved")
+            else []
+        )
+        if covering:  # approved through its base (policy derivatives: inherit)
+            status, detail = "approved", "; ".join(c.describe() for c in covering)
         rows.append(
             ExportRow(
                 repo_id=model.repo_id,
@@ -107,9 +126,11 @@ def collect(session: Session, *, today: date) -> list[ExportRow]:
                 }
                 if found
                 else {},
-                findings=tuple(f.message for f in evidence.findings if f.severity != "info")
-                if evidence
-                else (),
+                findings=tuple(f.message for f in findings if f.severity != "info"),
+                bases=bound[0].lineage.bases if bound else (),
+                relation=bound[0].lineage.relation if bound else None,
+                relation_source=bound[0].lineage.source if bound else None,
+                binding_terms=bound[1].binding_terms if bound else (),
             )
         )
     return rows

@@ -17,7 +17,7 @@ from typing import Any
 from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
-from cyclonedx.model.license import DisjunctiveLicense
+from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.spdx import is_supported_id
@@ -25,6 +25,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 
 from governance.export.collect import ExportRow
+from governance.licenses.knowledge import LicenseTerms
 
 TOOL_NAME = "modelgov"
 
@@ -33,15 +34,26 @@ class InvalidBom(RuntimeError):
     """The BOM we built does not validate against the CycloneDX 1.6 schema (a bug of ours)."""
 
 
+def _one_license(terms: LicenseTerms, ack: LicenseAcknowledgement | None) -> DisjunctiveLicense:
+    if terms.is_spdx and is_supported_id(terms.spdx):
+        return DisjunctiveLicense(id=terms.spdx, acknowledgement=ack)
+    return DisjunctiveLicense(name=terms.name, url=XsUri(terms.source), acknowledgement=ack)
+
+
 def _license(row: ExportRow) -> list[DisjunctiveLicense]:
     terms = row.terms
+    if row.binding_terms and [t.id for t in row.binding_terms] != [terms.id if terms else None]:
+        # A derivative bound by its base's terms: what the card declares, and what binds it
+        # (CycloneDX 1.6 ``acknowledgement``: declared by the author / concluded by analysis).
+        out = [_one_license(t, LicenseAcknowledgement.CONCLUDED) for t in row.binding_terms]
+        if terms is not None and terms.id not in ("other", "unknown"):
+            out.insert(0, _one_license(terms, LicenseAcknowledgement.DECLARED))
+        return out
     if terms is None:
         if row.declared_license and row.declared_license not in ("other", "unknown"):
             return [DisjunctiveLicense(name=f"declared on the card: {row.declared_license}")]
         return []
-    if terms.is_spdx and is_supported_id(terms.spdx):
-        return [DisjunctiveLicense(id=terms.spdx)]
-    return [DisjunctiveLicense(name=terms.name, url=XsUri(terms.source))]
+    return [_one_license(terms, None)]
 
 
 def _properties(row: ExportRow) -> list[Property]:
@@ -65,6 +77,15 @@ def _properties(row: ExportRow) -> list[Property]:
         props.append(Property(name="modelgov:gated", value=row.gated))
     for finding in row.findings:
         props.append(Property(name="modelgov:license_finding", value=finding))
+    if row.relation:
+        props.append(Property(name="modelgov:base_model_relation", value=row.relation))
+        props.append(
+            Property(name="modelgov:base_model_relation_source", value=row.relation_source or "")
+        )
+    for base in row.bases:
+        props.append(Property(name="modelgov:base_model", value=base))
+    for terms in row.binding_terms:
+        props.append(Property(name="modelgov:binding_license", value=terms.id))
     return props
 
 
@@ -86,6 +107,21 @@ def _component(row: ExportRow) -> Component:
             )
         ],
     )
+
+
+def _bare(repo_id: str, components: dict[str, Component]) -> Component:
+    """A component for a base that is not tracked: its id and package URL, nothing more."""
+    namespace, name = repo_id.split("/", 1)
+    component = Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=name,
+        group=namespace,
+        purl=PackageURL(type="huggingface", namespace=namespace, name=name),
+        bom_ref=repo_id,
+        properties=[Property(name="modelgov:status", value="not tracked")],
+    )
+    components[repo_id.lower()] = component
+    return component
 
 
 def _model_card(row: ExportRow) -> dict[str, Any]:
@@ -118,8 +154,20 @@ def build_bom(rows: list[ExportRow], *, now: datetime, tool_version: str = "0.1.
     bom.metadata.tools.components.add(
         Component(type=ComponentType.APPLICATION, name=TOOL_NAME, version=tool_version)
     )
+    components: dict[str, Component] = {}
     for row in rows:
-        bom.components.add(_component(row))
+        component = _component(row)
+        components[row.repo_id.lower()] = component
+        bom.components.add(component)
+    for row in rows:
+        # A derivative depends on its base: the base's component (an untracked base gets a
+        # bare one, identified by its package URL without a revision).
+        bases = [components.get(b.lower()) or _bare(b, components) for b in row.bases]
+        for base in bases:
+            if base not in bom.components:
+                bom.components.add(base)
+        if bases:
+            bom.register_dependency(components[row.repo_id.lower()], bases)
     document = json.loads(JsonV1Dot6(bom).output_as_string())
     cards = {row.repo_id: _model_card(row) for row in rows}
     for component in document.get("components", []):

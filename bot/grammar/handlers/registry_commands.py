@@ -247,6 +247,13 @@ INFO = Subcommand(
     min_args=1,
     max_args=1,
     slow=_info_is_slow,
+    description="A tracked model: its approvals (use, state, who decided, conditions, "
+    "expiry, pinned revision), its license as identified upstream, and its latest audit "
+    "events. A model not tracked yet is looked up on the Hub and nothing is recorded.",
+    examples=(
+        ("info meta-llama/Llama-3.1-8B-Instruct", "everything known about that model"),
+        ("info mistralai/Mistral-7B-v0.1", "what the Hub says, if it is not tracked yet"),
+    ),
     reads_only=True,
     cached=True,
 )
@@ -258,6 +265,16 @@ REQUEST = Subcommand(
     _USE,
     min_args=1,
     form=request_modal,
+    description="Records a request for an approver to decide, checked at once against the "
+    "team policy (the answer says what the policy thinks). The rest of the line is the "
+    "reason. In Slack, typed without arguments it opens a form.",
+    options=(("--use USE", "research, internal or commercial (default internal)"),),
+    examples=(
+        (
+            "request mistralai/Mistral-7B-v0.1 --use research evaluating summaries",
+            "ask for research use, with a reason",
+        ),
+    ),
     card_follow_up=CardFollowUp.POST_NEW,
 )
 APPROVE = Subcommand(
@@ -266,6 +283,22 @@ APPROVE = Subcommand(
     "Approve a request, or re-approve one in review (approvers).",
     approve,
     frozenset({"conditions", "expires", "use"}),
+    description="Approvers only, and not their own requests. Approves a pending request or "
+    "re-approves one in review; #id names one request, a repo its only open one (with "
+    "several, the answer lists them). The next upstream check pins the approval to the "
+    "revision and license text it sees.",
+    options=(
+        ("--conditions TEXT", "conditions the approval comes with (quote them)"),
+        ("--expires YYYY-MM-DD", "the last day it is in force"),
+        ("--use USE", "which of the model's requests, when it has one per use"),
+    ),
+    examples=(
+        ("approve #12", "approve request 12"),
+        (
+            'approve org/model --conditions "no customer data" --expires 2027-06-30',
+            "approve with conditions and an expiry",
+        ),
+    ),
     min_args=1,
     max_args=1,
     card_follow_up=CardFollowUp.DECIDED,
@@ -276,6 +309,9 @@ REJECT = Subcommand(
     "Reject a request (approvers).",
     reject,
     _USE,
+    description="Approvers only. The rest of the line is the reason, shown to the requester.",
+    options=(("--use USE", "which of the model's requests, when it has one per use"),),
+    examples=(("reject #12 the license forbids our use", "reject request 12, saying why"),),
     min_args=2,
     card_follow_up=CardFollowUp.DECIDED,
 )
@@ -285,6 +321,10 @@ REVOKE = Subcommand(
     "Withdraw an approval (approvers).",
     revoke,
     _USE,
+    description="Approvers only. Withdraws an approval (or one in review); the rest of the "
+    "line is the reason, kept in the audit trail.",
+    options=(("--use USE", "which of the model's approvals, when it has one per use"),),
+    examples=(("revoke org/model replaced by a newer model", "withdraw it, saying why"),),
     min_args=2,
     card_follow_up=CardFollowUp.DECIDED,
 )
@@ -293,6 +333,9 @@ HISTORY = Subcommand(
     "history <repo>",
     "Every change to a model, with actor and time.",
     history,
+    description="The model's whole audit trail, oldest first: requests, decisions, upstream "
+    "changes, who acted and through which channel.",
+    examples=(("history meta-llama/Llama-3.1-8B-Instruct", "every change to that model"),),
     min_args=1,
     max_args=1,
     reads_only=True,

@@ -14,6 +14,7 @@ from bot.render.blocks import Block, Reply, error_reply, escape, header, section
 
 SLACK_PREFIX = "/models"
 PLAIN_WIDTH = 78  # the plain-text page (a terminal's --help) wraps its prose here
+PLAIN_COLUMN_MAX = 32  # wider commands or options put their meaning on the next line
 
 
 def _typed(prefix: str, line: str) -> str:
@@ -21,11 +22,15 @@ def _typed(prefix: str, line: str) -> str:
 
 
 def _rows(title: str, rows: list[tuple[str, str]]) -> tuple[str, str]:
-    """(plain text, mrkdwn) of a titled two-column list: ``code`` then its meaning."""
+    """(plain text, mrkdwn) of a titled list of ``code`` and its meaning: two columns in plain
+    text while the code is short, else each meaning indented under its code."""
     width = max(len(left) for left, _ in rows)
-    plain = "\n".join(f"  {left.ljust(width)}  {right}".rstrip() for left, right in rows)
+    if width <= PLAIN_COLUMN_MAX:
+        plain = [f"  {left.ljust(width)}  {right}".rstrip() for left, right in rows]
+    else:
+        plain = [f"  {left}" + (f"\n      {right}" if right else "") for left, right in rows]
     lines = [f"`{escape(left)}`" + (f"  {escape(right)}" if right else "") for left, right in rows]
-    return f"{title}:\n{plain}", f"*{title}*\n" + "\n".join(lines)
+    return f"{title}:\n" + "\n".join(plain), f"*{title}*\n" + "\n".join(lines)
 
 
 def subcommand_help(spec: Subcommand, *, prefix: str = SLACK_PREFIX) -> Reply:
@@ -38,7 +43,7 @@ def subcommand_help(spec: Subcommand, *, prefix: str = SLACK_PREFIX) -> Reply:
         section(f"`{escape(usage)}`\n{escape(spec.summary)}"),
     ]
     if spec.description:
-        plain += ["", textwrap.fill(spec.description, PLAIN_WIDTH)]
+        plain += ["", textwrap.fill(spec.description, PLAIN_WIDTH, break_on_hyphens=False)]
         blocks.append(section(escape(spec.description)))
     options = spec.option_help()
     if options:

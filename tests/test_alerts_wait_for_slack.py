@@ -109,7 +109,10 @@ def test_alerts_lists_what_waits_without_consuming_it(without_slack: Services) -
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        ("alerts later", "'later' is not an alert state; expected one of: pending, delivered, all."),
+        (
+            "alerts later",
+            "'later' is not an alert state; expected one of: pending, delivered, all.",
+        ),
         ("alerts --limit 0", "--limit takes a whole number from 1 to 100, not '0'."),
         ("alerts --limit many", "--limit takes a whole number from 1 to 100, not 'many'."),
         ("alerts #99", "There is no alert #99."),

@@ -131,12 +131,17 @@ def test_alert_says_what_changed_who_must_act_and_offers_buttons(
     assert (report.delivered, report.failed) == (1, 0)
     [message] = slack_standin.messages_in(ALERTS)
     blocks = str(message["blocks"])
-    assert f"{REPO}: license changed" in blocks
-    assert "llama3" in blocks and "llama3.1" in blocks
-    assert "Now in review:* #1 (commercial use, approved by <@U0BOB>)" in blocks
-    assert "Approvers: <@U0ALICE>, <@U0BOB>" in blocks
+    # The change in words first, from the knowledge base's names and terms.
+    headline = "License changed: Meta Llama 3 Community License → Llama 3.1 Community License"
+    assert message["blocks"][0]["text"]["text"] == f":rotating_light: *{headline}*"
+    assert message["text"] == f"{REPO}: {headline}"
+    assert "*1 approval moved to review*" in blocks
+    # Its owners are mentioned: who asked for it and who approved it; then the approvers.
+    assert "#1 commercial use — requested by <@U0CAROL>, approved by <@U0BOB>" in blocks
+    assert "<@U0ALICE>, <@U0BOB>: re-approve or revoke below." in blocks
     assert "`/models diff meta-llama/Llama-3.1-8B-Instruct`" in blocks
-    assert "old clause 799" not in blocks  # the excerpt was cut to fit
+    assert "old clause 6" not in blocks  # the diff is collapsed to its first lines
+    assert "First 12 lines of the diff" in blocks
     buttons = [
         e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
@@ -218,8 +223,8 @@ def test_subscriptions_route_alert_kinds(
     raise_(harness.services, kind="license_changed", fp="x")
     raise_(harness.services, kind="gating_changed", fp="y")
     assert deliver(harness.services, notifier).delivered == 2
-    assert ["license" in m["text"] for m in slack_standin.messages_in(SECURITY)] == [True]
-    assert ["gating" in m["text"] for m in slack_standin.messages_in(ALERTS)] == [True]
+    assert ["License" in m["text"] for m in slack_standin.messages_in(SECURITY)] == [True]
+    assert ["Gating" in m["text"] for m in slack_standin.messages_in(ALERTS)] == [True]
 
 
 def delivered_alert(h: Harness, notifier: SlackNotifier) -> tuple[int, str]:

@@ -1,23 +1,29 @@
 """Alert messages and subscription replies. Pure; everything from upstream is escaped.
 
-An alert is read in a busy channel: what changed and for which model first, then before and
-after, then who has to act (the approvals now in review, their approvers mentioned), then a
-diff excerpt that fits one section (the whole diff is one command away).
+An alert is read at a glance in a busy channel, so it says each thing once, in this order: the
+change in words (``governance.alerts.story``: "License changed: MIT → Llama 3.1 Community
+License — commercial use: yes → conditional (700M MAU)"), the model, kind and time; what it
+means for the team (approvals now in review, their owners and the approvers mentioned); the
+clause summary; then the diff, collapsed to its first lines (the whole diff is one command
+away). Times are Slack dates (``<!date^…>``), which each reader sees in their own time zone.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
 
 from bot.render.blocks import Block, Reply, code, context, escape, fit, section, truncate
 from bot.render.mentions import channel_ref, mention, mentions
+from governance.alerts.kind_names import kind_name
 from governance.alerts.listing import AlertPage
 from governance.alerts.models import Alert
 from governance.alerts.notifier import OutgoingAlert
+from governance.alerts.story import AlertStory, tell
 from governance.core.clock import format_time
+from governance.core.kinds import NoticeKind
+from governance.upstream.changes import TERMS_KINDS
 
 ACTION_ACK = "alert_ack"
 ACTION_REAPPROVE = "alert_reapprove"
@@ -26,15 +32,22 @@ ACTION_REVOKE = "alert_revoke"
 REAPPROVE_PATTERN = re.compile(rf"^{ACTION_REAPPROVE}-\d+$")
 REVOKE_PATTERN = re.compile(rf"^{ACTION_REVOKE}-\d+$")
 MAX_APPROVAL_BUTTONS = 5
-VALUE_MAX = 900
-DIFF_MAX = 2500
+HEADLINE_MAX = 600
+SUMMARY_LINES_MAX = 15
+DIFF_LINES_SHOWN = 12  # the collapsed diff: enough to see the kind of change
+DIFF_CHARS_SHOWN = 1200
+TEXT_MAX = 3000  # the notification text (Slack truncates at 40,000; phones show far less)
+REVIEW_SHOWN = 10
 
 
-def _value(value: Any) -> str:
+def slack_date(value: datetime | None) -> str:
+    """``value`` as a Slack date token: each reader sees it in their own time zone and locale
+    (``Dec 2, 2026 at 9:00 AM``); clients that cannot show it fall back to the UTC text."""
     if value is None:
-        return "_none_"
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    return truncate(escape(text), VALUE_MAX)
+        return "-"
+    return (
+        f"<!date^{int(value.timestamp())}^{{date_short_pretty}} at {{time}}|{format_time(value)}>"
+    )
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
@@ -54,55 +67,109 @@ def _in_review(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return [a for a in items if isinstance(a, dict) and str(a.get("id", "")).isdigit()]
 
 
+def _emoji(kind: str, review: list[dict[str, Any]]) -> str:
+    if review or kind == NoticeKind.POLICY_VIOLATION:
+        return ":rotating_light:"
+    if kind == NoticeKind.DIGEST:
+        return ":newspaper:"
+    return ":bell:"
+
+
+def _owners(item: dict[str, Any]) -> str:
+    """Who an approval in review belongs to: who asked for it and who approved it."""
+    parts = []
+    if item.get("requested_by"):
+        parts.append(f"requested by {mention(str(item['requested_by']))}")
+    if item.get("decided_by"):
+        parts.append(f"approved by {mention(str(item['decided_by']))}")
+    return ", ".join(parts)
+
+
+def _meaning(story: AlertStory, payload: dict[str, Any], terms_kind: bool) -> str:
+    """What the change means for the team, in mrkdwn ("" when it means nothing to act on)."""
+    review = _in_review(payload)
+    approvers = [str(u) for u in payload.get("approvers") or []]
+    if review:
+        count = len(review)
+        lines = [
+            f"*{count} approval{'s' if count > 1 else ''} moved to review* (not in force until "
+            "re-approved):"
+        ]
+        for item in review[:REVIEW_SHOWN]:
+            owners = _owners(item)
+            use = escape(str(item.get("use") or "?"))
+            lines.append(f"• #{item['id']} {use} use" + (f" — {owners}" if owners else ""))
+        if count > REVIEW_SHOWN:
+            lines.append(f"• and {count - REVIEW_SHOWN} more (`/models list review`)")
+        if approvers:
+            lines.append(f"{mentions(approvers)}: re-approve or revoke below.")
+        return ":warning: " + "\n".join(lines)
+    if payload.get("dry_run"):
+        return ":information_source: Dry run: the team policy moved nothing to review."
+    pinned = [p for p in payload.get("pinned_approvals") or [] if isinstance(p, dict)]
+    if pinned:
+        covers = "; ".join(
+            f"#{p.get('id')} ({escape(str(p.get('use') or '?'))} use) covers "
+            f"{escape(str(p.get('revision_sha') or '?')[:12])}"
+            for p in pinned
+        )
+        return f":pushpin: Approvals stay pinned to the revision they were granted for: {covers}."
+    if terms_kind:
+        return ":white_check_mark: No approved use of this model was affected."
+    return ""
+
+
+def _diff_blocks(story: AlertStory) -> list[Block]:
+    """The diff collapsed to its first lines, with how much is hidden and where the rest is."""
+    if not story.diff:
+        return []
+    lines = story.diff.splitlines()
+    shown = "\n".join(lines[:DIFF_LINES_SHOWN])
+    hidden = len(lines) > DIFF_LINES_SHOWN or len(shown) > DIFF_CHARS_SHOWN or story.diff_truncated
+    where = f"`/models diff {escape(story.repo_id)}`" if story.repo_id else "`/models diff`"
+    note = (
+        f"First {min(len(lines), DIFF_LINES_SHOWN)} lines of the diff; the whole diff: {where}"
+        if hidden
+        else f"The diff; also `{where.strip('`')}`"
+    )
+    return [section(code(shown, DIFF_CHARS_SHOWN)), context(f":page_facing_up: {note}")]
+
+
 def alert_message(
     alert: OutgoingAlert,
     *,
     acknowledged_by: str | None = None,
     acknowledged_at: datetime | None = None,
 ) -> Reply:
-    """The message of one alert: what changed, the approvals it affects, and its buttons (or
-    who acknowledged it)."""
+    """The message of one alert: the change in words, what it means for the team, the clause
+    summary, the collapsed diff, and its buttons (or who acknowledged it)."""
     payload = alert.payload or {}
-    repo = str(payload.get("repo_id") or "")
-    blocks: list[Block] = [
-        section(
-            f":bell: *{escape(alert.title)}*" + (f"\n{escape(alert.body)}" if alert.body else "")
-        )
-    ]
-    if "before" in payload or "after" in payload:
-        blocks.append(
-            section(
-                f"*{escape(str(payload.get('kind') or alert.kind))}*",
-                fields=[
-                    f"*Before*\n{_value(payload.get('before'))}",
-                    f"*After*\n{_value(payload.get('after'))}",
-                ],
-            )
-        )
-    summary = [str(line) for line in payload.get("summary") or []]
-    if summary:
-        blocks.append(section("\n".join(f"• {escape(line)}" for line in summary[:20])))
+    story = tell(alert)
     review = _in_review(payload)
-    if review:
-        lines = [
-            f"#{a['id']} ({escape(str(a.get('use') or ''))} use, approved by "
-            f"{mention(str(a.get('decided_by') or '')) if a.get('decided_by') else '-'})"
-            for a in review
-        ]
-        approvers = [str(u) for u in payload.get("approvers") or []]
-        who = (
-            f"\nApprovers: {mentions(approvers)}, please re-approve or revoke." if approvers else ""
-        )
-        blocks.append(section(":warning: *Now in review:* " + "; ".join(lines) + who))
-    diff = str(payload.get("diff_excerpt") or "")
-    if diff:
-        blocks.append(section(code(diff, DIFF_MAX)))
-        if repo:
-            blocks.append(context(f"An excerpt; the whole diff: `/models diff {escape(repo)}`"))
+    headline = truncate(story.headline, HEADLINE_MAX)
+    where = [f"*{escape(story.repo_id)}*"] if story.repo_id else []
+    where.append(escape(story.kind_name))
+    if alert.created_at is not None:
+        where.append(slack_date(alert.created_at))
+    blocks: list[Block] = [
+        section(f"{_emoji(story.kind, review)} *{escape(headline)}*"),
+        context(" · ".join(where)),
+    ]
+    terms_kind = story.kind in TERMS_KINDS
+    meaning = _meaning(story, payload, terms_kind)
+    if meaning:
+        blocks.append(section(meaning))
+    details = [*story.facts, *story.summary]
+    if details:
+        shown = details[:SUMMARY_LINES_MAX]
+        more = len(details) - len(shown)
+        text = "\n".join(f"• {escape(line)}" for line in shown)
+        blocks.append(section(text + (f"\n_…and {more} more_" if more else "")))
+    blocks += _diff_blocks(story)
     if acknowledged_by:
         blocks.append(
             context(
-                f":eyes: Acknowledged by {mention(acknowledged_by)} {format_time(acknowledged_at)}"
+                f":eyes: Acknowledged by {mention(acknowledged_by)} {slack_date(acknowledged_at)}"
             )
         )
     buttons = [] if acknowledged_by else [_button("Acknowledge", ACTION_ACK, str(alert.id))]
@@ -114,7 +181,8 @@ def alert_message(
         buttons.append(_button(f"Revoke #{number}", f"{ACTION_REVOKE}-{number}", number, "danger"))
     if buttons:
         blocks.append({"type": "actions", "block_id": f"alert-{alert.id}", "elements": buttons})
-    return Reply(text=alert.title, blocks=fit(blocks))
+    text = f"{story.repo_id}: {story.headline}" if story.repo_id else story.headline
+    return Reply(text=truncate(text, TEXT_MAX), blocks=fit(blocks))
 
 
 def subscriptions_reply(rows: list[tuple[str, list[str] | None]], *, default: str) -> Reply:
@@ -143,10 +211,25 @@ def _kinds(kinds: list[str] | None) -> str:
     return ", ".join(kinds) if kinds else "every kind"
 
 
+def _list_headline(alert: Alert) -> str:
+    """``repo: headline`` of a stored alert (plain text)."""
+    story = tell(
+        OutgoingAlert(
+            id=alert.id,
+            kind=alert.kind,
+            destination=alert.destination,
+            title=alert.title,
+            body=alert.body,
+            payload=dict(alert.payload or {}),
+        )
+    )
+    return f"{story.repo_id}: {story.headline}" if story.repo_id else story.headline
+
+
 def _state_line(alert: Alert) -> str:
     """Where an alert stands in the outbox, in words."""
     if alert.state == "delivered":
-        return f"delivered to {channel_ref(alert.destination)} {format_time(alert.delivered_at)}"
+        return f"delivered to {channel_ref(alert.destination)} {slack_date(alert.delivered_at)}"
     line = f"waiting for {channel_ref(alert.destination)}"
     if alert.attempts:
         line += f" ({alert.attempts} failed attempts; last: {escape(alert.last_error or '?')})"
@@ -168,7 +251,8 @@ def alerts_reply(page: AlertPage, *, slack_configured: bool) -> Reply:
         f" (the newest {len(page.alerts)})" if page.total > len(page.alerts) else ""
     )
     lines = [
-        f"#{a.id} {escape(a.title)}\n    {_state_line(a)}, raised {format_time(a.created_at)}"
+        f"#{a.id} {escape(_list_headline(a))}\n"
+        f"    {_state_line(a)}, raised {slack_date(a.created_at)}"
         for a in page.alerts
     ]
     blocks: list[Block] = [section(head)]
@@ -182,7 +266,7 @@ def alerts_reply(page: AlertPage, *, slack_configured: bool) -> Reply:
         )
     else:
         blocks.append(context("`/models alerts #N` shows one in full."))
-    text_lines = [f"#{a.id} {a.title} ({a.state})" for a in page.alerts]
+    text_lines = [f"#{a.id} {_list_headline(a)} ({a.state})" for a in page.alerts]
     return Reply(
         text=f"{page.total} alerts {label}:\n" + "\n".join(text_lines),
         blocks=fit(blocks),
@@ -193,6 +277,8 @@ def alerts_reply(page: AlertPage, *, slack_configured: bool) -> Reply:
                 {
                     "id": a.id,
                     "kind": a.kind,
+                    "kind_name": kind_name(a.kind),
+                    "headline": _list_headline(a),
                     "title": a.title,
                     "destination": a.destination,
                     "state": a.state,

@@ -28,7 +28,12 @@ _EMOJI = {
     ":arrow_up:": "[newer]",
     ":newspaper:": "[digest]",
     ":eyes:": "[ack]",
+    ":rotating_light:": "[ALERT]",
+    ":page_facing_up:": "[diff]",
+    ":pushpin:": "[pinned]",
 }
+# Slack's date token ``<!date^UNIX^{format}|fallback>``: a terminal shows the fallback text.
+_SLACK_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 
 
 _BOLD = re.compile(r"(?<![\w*])\*(\S(?:[^*\n]*?\S)?)\*(?![\w*])")
@@ -43,6 +48,7 @@ def unescape(text: str) -> str:
 def _mrkdwn(text: str) -> str:
     for code, plain in _EMOJI.items():
         text = text.replace(code, plain)
+    text = _SLACK_DATE.sub(r"\1", text)
     text = _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text.replace("```", "")))
     return unescape(text)
 

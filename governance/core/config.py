@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     approver_group: str | None = None
     alerts_channel: str = "#model-governance"
     approvals_channel: str = "#model-approvals"
+    # When the daily digest is posted, HH:MM in UTC (governance.wiring.scheduler).
+    digest_time: str = "09:00"
 
     recheck_interval_hours: float = Field(default=6.0, gt=0, le=24 * 7)
     recheck_cron: str | None = None
@@ -113,6 +115,16 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        hours, _, minutes = value.strip().partition(":")
+        if not (len(hours) == len(minutes) == 2 and hours.isdigit() and minutes.isdigit()) or (
+            int(hours) > 23 or int(minutes) > 59
+        ):
+            raise ValueError("expected a time of day as HH:MM in UTC, such as 09:00 or 17:30")
+        return f"{hours}:{minutes}"
 
     @property
     def slack_configured(self) -> bool:

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from governance.alerts.delivery import DeliveryReport, RetryPolicy, deliver_pending
 from governance.core import metrics
-from governance.core.config import ConfigError
+from governance.core.config import ConfigError, Settings
 from governance.core.db import transaction
 from governance.core.leases import acquire_lease
 from governance.flows import jobs
@@ -44,7 +44,6 @@ DELIVERY_SECONDS = 30
 REQUESTED_CHECKS_SECONDS = 1
 REQUESTED_CHECKS_NAME = "checks queued by Hub webhooks"
 EXPIRY_HOURS = 1
-DIGEST_HOUR_UTC = 9
 
 
 class _QuietRequestedChecks(logging.Filter):
@@ -161,6 +160,12 @@ def recheck_trigger(services: Services) -> tuple[Any, timedelta]:
     ), interval
 
 
+def digest_trigger(settings: Settings) -> CronTrigger:
+    """Every day at ``MODELGOV_DIGEST_TIME`` (HH:MM, UTC; validated by Settings)."""
+    hour, minute = settings.digest_time.split(":")
+    return CronTrigger(hour=int(hour), minute=int(minute), timezone="UTC")
+
+
 def build_scheduler(services: Services, *, holder: str | None = None) -> BackgroundScheduler:
     """A scheduler with the five jobs (fixed ids); call ``.start()`` to run it."""
     holder = holder or worker_id()
@@ -221,7 +226,7 @@ def build_scheduler(services: Services, *, holder: str | None = None) -> Backgro
     )
     scheduler.add_job(
         guarded(services, name="digest", holder=holder, hold=timedelta(hours=20), work=digest_job),
-        CronTrigger(hour=DIGEST_HOUR_UTC, minute=0, timezone="UTC"),
+        digest_trigger(services.settings),
         id="digest",
         name="daily digest",
         replace_existing=True,

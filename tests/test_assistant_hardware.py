@@ -80,8 +80,12 @@ def test_a_4_gb_machine_is_told_no_with_the_shortfall(watched: Watched) -> None:
 def test_hub_trouble_and_missing_machines_are_one_sentence(watched: Watched) -> None:
     add_family(watched.hub)
     watched.watch(BASE)
-    unnamed = ask(watched, "can we run llama 3.1 8b instruct on our hardware?")
-    assert unnamed.text.startswith("Say how much memory the machine has")
+    unnamed = ask(watched, "how much memory does llama 3.1 8b instruct need?")
+    assert unnamed.text.splitlines()[0] == (
+        f"{BASE} needs, by quantization: F16/BF16 15.96 GiB, Q8_0 8.95 GiB, Q6_K 7.14 GiB, "
+        "Q5_K_M 6.33 GiB, Q4_K_M 5.58 GiB, Q3_K_M 4.74 GiB. [1] [2]"
+    )
+    assert unnamed.text.splitlines()[1].startswith("Say how much memory the machine has")
     bad = ask(watched, "can we run llama 3.1 8b instruct on the laptop?", profiles="laptop=16")
     assert bad.text.startswith("MODELGOV_HARDWARE_PROFILES: 'laptop=16' needs a size")
     watched.hub.inject("status", status=503, path="/api/models", times=3)
@@ -105,3 +109,10 @@ def test_without_a_hub_client_fit_questions_are_not_claimed(watched: Watched) ->
         settings=services.settings,
     )
     assert result.intent != "hardware_fit"
+
+
+def test_a_fit_question_naming_no_known_model_asks_which(watched: Watched) -> None:
+    add_family(watched.hub)
+    result = ask(watched, "can we run some llama on a 16 GB laptop?")
+    assert result.intent == "hardware_fit"
+    assert result.text.startswith("Which model? I size a model the registry tracks")

@@ -84,17 +84,15 @@ def recognise_fit(session: Session, asked: Asked) -> Routed | None:
     if repo is None and asked.untracked:
         repo = asked.untracked[0]
     if repo is None:
-        return None
-    machines = (size,) if size is not None else named or profiles
-    if not machines:
         return Routed(
             INTENT,
             _one_line(
-                f"Say how much memory the machine has (e.g. 'can we run {repo} on a 16 GB "
-                "laptop?'), or set MODELGOV_HARDWARE_PROFILES (e.g. laptop=16GB RAM, "
-                "gpu-box=24GB VRAM) to ask about the team's machines by name."
+                "Which model? I size a model the registry tracks (by its name) or any Hub "
+                "model by its full id, e.g. 'can we run meta-llama/Llama-3.1-8B-Instruct on a "
+                "16 GB laptop?'."
             ),
         )
+    machines = (size,) if size is not None else named or profiles
     return Routed(INTENT, fit_answer(sizing, repo, machines, hub_url=asked.hub))
 
 
@@ -140,6 +138,14 @@ def fit_answer(
     name = report.facts.repo_id
     for machine in report.machines:
         _machine_lines(out, report, machine, name, numbers, base)
+    if not report.machines:
+        needs = ", ".join(f"{r.level.name} {format_gib(r.total_bytes)}" for r in report.rows)
+        out.add(f"{name} needs, by quantization: {needs}.", *numbers)
+        out.add(
+            "Say how much memory the machine has (e.g. 'on a 16 GB laptop'), or set "
+            "MODELGOV_HARDWARE_PROFILES (e.g. laptop=16GB RAM, gpu-box=24GB VRAM) to ask about "
+            "the team's machines by name."
+        )
     kv = (
         f"KV cache {format_gib(report.kv_bytes)} for {report.context:,} tokens"
         if report.kv_bytes is not None

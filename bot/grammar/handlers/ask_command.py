@@ -66,6 +66,14 @@ SUBCOMMANDS = [
         "Ask the assistant: exact answers from the registry, or the local model's cited "
         "answer (advisory).",
         ask,
+        description="The rest of the line is the question. Questions about the registry "
+        "(who approved what, what expires, what is in review) get exact "
+        "answers from the database; others get the local model's answer, "
+        "citing its sources, and marked advisory. It changes nothing.",
+        examples=(
+            ("ask who approved gemma?", "an exact answer from the registry"),
+            ("ask can we fine-tune Llama 3.1 for a paid product?", "a cited, advisory answer"),
+        ),
         min_args=1,
         slow=True,
         free_text=True,

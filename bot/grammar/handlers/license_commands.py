@@ -137,6 +137,14 @@ SUBCOMMANDS = [
         "license <id>",
         "The reviewed terms of a license (a Hub id such as llama3.1 or apache-2.0).",
         license_,
+        description="The terms the team's license knowledge base records for a license, "
+        "by the id the Hub uses: its SPDX id, commercial use and its "
+        "conditions, attribution, the restrictions (on outputs, by place, "
+        "research only) and whether they flow down.",
+        examples=(
+            ("license llama3.1", "the Llama 3.1 Community License"),
+            ("license apache-2.0", "the Apache License 2.0"),
+        ),
         min_args=1,
         reads_only=True,
     ),
@@ -145,6 +153,10 @@ SUBCOMMANDS = [
         "license-check <repo>",
         "What the card and the LICENSE text say about a model's license, and where they differ.",
         license_check,
+        description="For a tracked model, from its latest snapshot: the license its "
+        "card declares, the license its LICENSE text is identified as (with "
+        "the confidence), and where they disagree.",
+        examples=(("license-check meta-llama/Llama-3.1-8B-Instruct", "card against LICENSE text"),),
         min_args=1,
         max_args=1,
         reads_only=True,
@@ -154,6 +166,18 @@ SUBCOMMANDS = [
         "openness <repo> [set <component> <open|partial|closed> <url> | clear <component>]",
         "Where a model sits on the openness spectrum (OSI OSAID, MOF); approvers can override.",
         openness,
+        description="Which components are released openly (architecture, weights, "
+        "training code, training data, inference code, model card, data "
+        "card, paper) and the verdicts that follow (OSI OSAID, MOF). "
+        "Approvers can set a component's status with evidence, or clear it.",
+        examples=(
+            ("openness org/model", "the verdicts and the evidence"),
+            (
+                "openness org/model set training-data open https://example.org/data",
+                "override one component, citing evidence (approvers)",
+            ),
+            ("openness org/model clear training-data", "remove that override (approvers)"),
+        ),
         min_args=1,
         max_args=5,
         reads_only=lambda arguments: len(arguments) <= 1,
@@ -163,6 +187,16 @@ SUBCOMMANDS = [
         "policy [show | set <rule> <value> | unset <rule>]",
         "The team policy that requests and upstream changes are checked against (approvers set).",
         policy,
+        description="The rules every request and upstream change is checked against. "
+        "Rules: allowed-licenses, denied-licenses, commercial-use, "
+        "deny-output-restrictions, min-openness, license-text-required, "
+        "max-approval-days, derivatives, dry-run. An unset rule is not "
+        "checked; approvers set and unset them.",
+        examples=(
+            ("policy", "every rule and its value"),
+            ("policy set denied-licenses cc-by-nc-4.0", "never approve that license"),
+            ("policy unset max-approval-days", "stop capping approvals"),
+        ),
         max_args=12,
         reads_only=lambda arguments: not arguments or arguments[0].lower() == "show",
     ),

@@ -87,6 +87,10 @@ SUBCOMMANDS = [
         "watch <repo>",
         "Recheck a model upstream on the schedule.",
         watch,
+        description="Tracks the model if it is new and rechecks it on the Hub on every "
+        "scheduled cycle (license, gating, revisions); a change becomes an "
+        "alert.",
+        examples=(("watch meta-llama/Llama-3.1-8B-Instruct", "recheck it from now on"),),
         min_args=1,
         max_args=1,
     ),
@@ -95,6 +99,9 @@ SUBCOMMANDS = [
         "unwatch <repo>",
         "Stop rechecking a model (approvers).",
         unwatch,
+        description="Approvers only. The model is no longer rechecked upstream; its "
+        "approvals stay as they are.",
+        examples=(("unwatch org/old-model", "stop rechecking it"),),
         min_args=1,
         max_args=1,
     ),
@@ -103,6 +110,13 @@ SUBCOMMANDS = [
         "check [<repo>...]",
         "Recheck now: all watched models, or those named.",
         check,
+        description="Runs a recheck cycle now, on every watched model or on the ones "
+        "named (up to 20), and answers with the cycle's summary. A timeout "
+        "or rate limit on the Hub is a failed check, never a change.",
+        examples=(
+            ("check", "recheck every watched model"),
+            ("check org/a org/b", "recheck two"),
+        ),
         max_args=20,
         slow=True,
     ),
@@ -111,6 +125,12 @@ SUBCOMMANDS = [
         "changes [<repo>]",
         "Recent upstream changes.",
         changes,
+        description="The 20 most recent upstream changes seen by the watcher, of one "
+        "model or of all.",
+        examples=(
+            ("changes", "the latest changes of every model"),
+            ("changes org/model", "of one"),
+        ),
         max_args=1,
         reads_only=True,
     ),
@@ -119,6 +139,13 @@ SUBCOMMANDS = [
         "diff <repo> [<from-sha> <to-sha>]",
         "What changed in the license texts, clause by clause, then the diff.",
         diff,
+        description="Compares a model's license texts between two snapshots (the last "
+        "two unless two revision shas are given): the clauses that changed "
+        "first, then the text diff.",
+        examples=(
+            ("diff meta-llama/Llama-3.1-8B-Instruct", "the last license change"),
+            ("diff org/model 1a2b3c4 5d6e7f8", "between two revisions"),
+        ),
         min_args=1,
         max_args=3,
         reads_only=True,

@@ -113,3 +113,18 @@ def test_a_forged_more_runs_nothing_but_a_list(listed: Harness) -> None:
     pending = run_text("list pending", Invocation(services=listed.services, user=BOB))
     assert pending.data["page"]["total"] == 45  # nothing was approved or requested
     assert listed.slack.calls("chat.postMessage") == []
+
+
+def test_help_page_of_one_subcommand_in_slack(harness: Harness) -> None:
+    page = harness.command("help list", user=CAROL).json()
+    assert page["response_type"] == "ephemeral"
+    assert page["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "/models list"},
+    }
+    shown = str(page["blocks"])
+    for part in ("`--limit N`", "`--page N`", "`/models list --limit 10 --page 2`"):
+        assert part in shown
+    unknown = harness.command("help frobnicate", user=CAROL).json()
+    assert unknown["text"].startswith("There is no subcommand 'frobnicate'; the subcommands are:")
+    assert len(unknown["blocks"]) == 1

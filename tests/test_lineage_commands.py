@@ -6,14 +6,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.render.home import home_view
+from bot.render.request_card import request_card
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
+from governance.dashboard.service import home_data, upstream_facts
 from governance.export.cyclonedx import validate_bom
 from governance.export.service import export_text
+from governance.registry.models import Approval
 from governance.scan.service import ScanReport, scan_tree
 from tests.support.hub_derivatives import (
     ADAPTER,
@@ -208,3 +213,35 @@ def test_bom_makes_the_derivative_depend_on_its_base_with_the_relation(gov: Gove
     depends = {d["ref"]: d.get("dependsOn", []) for d in bom["dependencies"]}
     assert depends[GGUF] == [BASE]
     assert BASE in by_ref and by_ref[BASE]["purl"].startswith("pkg:huggingface/meta-llama/")
+
+
+def _texts(blocks: list[dict[str, Any]]) -> str:
+    found = []
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            found.append(block["text"]["text"])
+        found += [f for f in block.get("fields", []) if isinstance(f, str)]
+    return "\n".join(found)
+
+
+def test_home_tab_and_request_card_show_lineage(gov: Governed) -> None:
+    _gguf_of_llama(gov)
+    base_approval = gov.request(BASE)
+    gov.approve(base_approval)
+    gguf_request = gov.request(GGUF)
+    now = gov.services.clock.now()
+    with transaction(gov.services.session_factory) as session:
+        home = _texts(home_view(home_data(session, today=now.date()), now=now)["blocks"])
+        approval = session.get(Approval, gguf_request)
+        assert approval is not None
+        card = request_card(approval, upstream_facts(session, approval.model_id, today=now.date()))
+    assert ":dna: *Derivatives* (1)" in home
+    assert f"*{GGUF}* · quantized from {BASE}" in home
+    assert "bound by Llama 3.1 Community License Agreement" in home
+    assert f":no_entry: {MISMATCH}" in home
+    # The pending derivative request names its base's approval and standing: one look.
+    text = _texts(card.blocks)
+    assert f"*Derivative:* quantized from {BASE}" in text
+    assert f"• base *{BASE}*: approved (#{base_approval} commercial)" in text
+    assert "_Team policy derivatives: review: it needs its own approval._" in text
+    assert f":no_entry: {MISMATCH}" in text

@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.render.blocks import VIEW_BLOCKS_MAX, Block, context, divider, escape, header, section
+from bot.render.lineage import derivative_line
 from bot.render.registry import approval_line
 from governance.core.clock import format_time
 from governance.dashboard.service import HomeData
+from governance.registry.models import Approval
 
 
 def _group(title: str, lines: list[str], empty: str) -> tuple[str, list[Block], int]:
@@ -19,23 +21,38 @@ def _group(title: str, lines: list[str], empty: str) -> tuple[str, list[Block], 
     return title, blocks, len(lines)
 
 
+def _line(data: HomeData, approval: Approval, now: datetime) -> str:
+    """An approval's line, with its model's lineage when the model is a derivative."""
+    line = approval_line(approval, today=now.date())
+    view = data.lineage_of(approval.model_id)
+    if view is not None and view.lineage is not None:
+        line += f"\n_{escape(view.lineage.describe())}_"
+    return line
+
+
 def home_view(data: HomeData, *, now: datetime) -> Block:
-    """The Home tab: in review, pending, approved, recent changes (within Slack's 100 blocks)."""
+    """The Home tab: in review, pending, approved, derivatives, recent changes (within Slack's
+    100 blocks)."""
     groups = [
         _group(
             f":warning: *Needs review* ({len(data.needs_review)})",
-            [approval_line(a, today=now.date()) for a in data.needs_review],
+            [_line(data, a, now) for a in data.needs_review],
             "Nothing in review: every approval still matches its upstream terms.",
         ),
         _group(
             f":hourglass_flowing_sand: *Pending requests* ({len(data.pending)})",
-            [approval_line(a, today=now.date()) for a in data.pending],
+            [_line(data, a, now) for a in data.pending],
             "No requests waiting for a decision.",
         ),
         _group(
             f":white_check_mark: *Approved* ({len(data.approved)}), soonest expiry first",
-            [approval_line(a, today=now.date()) for a in data.approved],
+            [_line(data, a, now) for a in data.approved],
             "No approved models yet. `/models request <repo>` asks for one.",
+        ),
+        _group(
+            f":dna: *Derivatives* ({len(data.derivatives)}): whose terms bind, what covers them",
+            [derivative_line(m.repo_id, v) for m, v in data.derivatives],
+            "No tracked quantized copies, fine-tunes, adapters or merges.",
         ),
         _group(
             f":newspaper: *Recent upstream changes* ({len(data.changes)})",

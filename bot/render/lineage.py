@@ -26,6 +26,41 @@ def lineage_line(view: LineageView) -> str | None:
     return line
 
 
+def lineage_card_text(view: LineageView) -> str:
+    """A request card's lineage section: the relation, each base's standing (or the base
+    approval that covers it), whose terms bind and the worst disagreement, so the approver
+    decides in one look."""
+    lines = [f"*Derivative:* {escape(view.lineage.describe())}" if view.lineage else ""]
+    for base in view.bases:
+        lines.append(f"• base *{escape(base.repo_id)}*: {base.standing} ({escape(base.detail)})")
+    for cover in view.covered_by:
+        lines.append(f":white_check_mark: {escape(cover.describe())}")
+    if not view.covered_by:
+        lines.append(f"_Team policy derivatives: {view.policy}: it needs its own approval._")
+    binding = view.binding
+    if binding is not None and binding.binding_terms:
+        names = ", ".join(t.name for t in binding.binding_terms)
+        lines.append(f"*Binding terms:* {escape(names)} (the base's)")
+    for finding in (binding.findings if binding else ())[:3]:
+        if finding.severity != "info":
+            lines.append(f"{SEVERITY_ICONS[finding.severity]} {escape(finding.message)}")
+    return "\n".join(line for line in lines if line)[:2900]
+
+
+def derivative_line(repo_id: str, view: LineageView) -> str:
+    """A derivative on the Home tab: id, lineage, coverage or its bases' standing, binding
+    terms, and its worst finding (mrkdwn)."""
+    line = f"*{escape(repo_id)}* · {escape(lineage_line(view) or '')}"
+    binding = view.binding
+    if binding is not None and binding.binding_terms:
+        line += f"\nbound by {escape(', '.join(t.name for t in binding.binding_terms))}"
+    worst = [f for f in (binding.findings if binding else ()) if f.severity == "error"]
+    worst = worst or [f for f in (binding.findings if binding else ()) if f.severity == "warning"]
+    if worst:
+        line += f"\n{SEVERITY_ICONS[worst[0].severity]} {escape(worst[0].message)}"
+    return line
+
+
 def binding_lines(binding: Binding) -> list[str]:
     """Whose terms bind, per base, then the findings (worst first), as mrkdwn lines."""
     terms = binding.binding_terms

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.render.blocks import Block, Reply, context, escape, section
+from bot.render.lineage import lineage_card_text
 from bot.render.mentions import mention
 from bot.render.registry import STATE_ICONS, state_label
 from governance.core.clock import format_time
@@ -78,6 +79,8 @@ def request_card(approval: Approval, facts: UpstreamFacts | None) -> Reply:
             fields=fields,
         )
     ]
+    if facts is not None and facts.lineage is not None:
+        blocks.append(section(lineage_card_text(facts.lineage)))
     if approval.reason:
         blocks.append(section(f"*Reason*\n{escape_or(approval.reason, '')}"))
     if approval.state is ApprovalState.REQUESTED:

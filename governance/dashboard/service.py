@@ -12,8 +12,11 @@ from datetime import date, datetime
 from sqlalchemy import ColumnExpressionArgument, select
 from sqlalchemy.orm import Session, selectinload
 
+from governance.flows.lineage_view import LineageView, lineage_view
 from governance.registry.models import Approval, ApprovalState, TrackedModel
-from governance.upstream.models import Change, Snapshot, WatchState
+from governance.upstream.models import Change, Snapshot, SnapshotBase, WatchState
+
+DERIVATIVES_SHOWN = 30
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class UpstreamFacts:
     checked_at: datetime | None = None
     last_change: str | None = None
     last_change_at: datetime | None = None
+    lineage: LineageView | None = None  # a derivative's bases, binding terms and coverage
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,17 @@ class HomeData:
     pending: list[Approval] = field(default_factory=list)
     approved: list[Approval] = field(default_factory=list)
     changes: list[ChangeRow] = field(default_factory=list)
+    # Tracked derivatives (latest snapshot names a base), by repo id, with their lineage.
+    derivatives: list[tuple[TrackedModel, LineageView]] = field(default_factory=list)
+
+    def lineage_of(self, model_id: int) -> LineageView | None:
+        """The lineage of a tracked derivative shown on the Home tab (None: not one)."""
+        return next((v for m, v in self.derivatives if m.id == model_id), None)
 
 
-def upstream_facts(session: Session, model_id: int) -> UpstreamFacts:
+def upstream_facts(session: Session, model_id: int, *, today: date | None = None) -> UpstreamFacts:
+    """What the watcher knows about ``model_id``; with ``today``, also its lineage (bases,
+    their standing, whose terms bind, coverage) when it is a derivative."""
     state = session.get(WatchState, model_id)
     snapshot = (
         session.get(Snapshot, state.latest_snapshot_id)
@@ -61,7 +73,31 @@ def upstream_facts(session: Session, model_id: int) -> UpstreamFacts:
         checked_at=state.last_checked_at if state else None,
         last_change=change.summary if change else None,
         last_change_at=change.detected_at if change else None,
+        lineage=_lineage(session, model_id, today) if today is not None else None,
     )
+
+
+def _lineage(session: Session, model_id: int, today: date) -> LineageView | None:
+    model = session.get(TrackedModel, model_id)
+    if model is None:
+        return None
+    view = lineage_view(session, model, today=today)
+    return view if view.lineage is not None else None
+
+
+def tracked_derivatives(
+    session: Session, *, today: date, limit: int = DERIVATIVES_SHOWN
+) -> list[tuple[TrackedModel, LineageView]]:
+    """Tracked models whose latest snapshot names a base, by repo id, with their lineage."""
+    models = session.scalars(
+        select(TrackedModel)
+        .join(WatchState, WatchState.model_id == TrackedModel.id)
+        .where(WatchState.latest_snapshot_id.in_(select(SnapshotBase.snapshot_id).distinct()))
+        .order_by(TrackedModel.repo_key)
+        .limit(limit)
+    ).all()
+    views = [(m, lineage_view(session, m, today=today)) for m in models]
+    return [(m, v) for m, v in views if v.lineage is not None]
 
 
 def home_data(session: Session, *, today: date, limit: int = 200, changes: int = 20) -> HomeData:
@@ -95,4 +131,5 @@ def home_data(session: Session, *, today: date, limit: int = 200, changes: int =
         pending=in_state(ApprovalState.REQUESTED),
         approved=approved,
         changes=[ChangeRow(repo, c.kind, c.summary, c.detected_at) for c, repo in rows],
+        derivatives=tracked_derivatives(session, today=today),
     )

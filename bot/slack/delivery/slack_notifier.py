@@ -39,6 +39,7 @@ from governance.alerts.notifier import (
     OutgoingAlert,
     OutgoingMessage,
 )
+from governance.core.clock import Clock, SystemClock
 from governance.core.db import transaction
 from governance.dashboard.service import upstream_facts
 from governance.registry.models import Approval
@@ -54,13 +55,17 @@ CLOCK_SKEW_SECONDS = 120  # our clock against Slack's when bounding history by t
 CALLS_PER_STEP = HISTORY_PAGES + 3  # a find: resolve or join, plus pages; a post: open + post
 
 
-def card_reply(factory: sessionmaker[Session], approval_id: int) -> Reply | None:
-    """The card of request ``approval_id`` as it stands now (None: no such request)."""
+def card_reply(
+    factory: sessionmaker[Session], approval_id: int, *, clock: Clock | None = None
+) -> Reply | None:
+    """The card of request ``approval_id`` as it stands now (None: no such request); a
+    derivative's card shows its bases' standing on ``clock``'s day (default: the system's)."""
+    today = (clock or SystemClock()).now().date()
     with transaction(factory) as session:
         approval = session.get(Approval, approval_id, options=[selectinload(Approval.model)])
         if approval is None:
             return None
-        return request_card(approval, upstream_facts(session, approval.model_id))
+        return request_card(approval, upstream_facts(session, approval.model_id, today=today))
 
 
 def _failure(exc: Exception, what: str) -> DeliveryFailed:

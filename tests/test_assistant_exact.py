@@ -284,7 +284,7 @@ def test_modelgov_ask_on_the_command_line(
     monkeypatch.setenv("DATABASE_URL", seeded.settings.database_url)
     result = CliRunner().invoke(main, ["ask", "--json", "who approved", "mistral 7b v0.1?"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)["data"]
     assert data["kind"] == "exact" and data["intent"] == "approver"
     assert data["text"].startswith("alice approved mistralai/Mistral-7B-v0.1 for internal use")
     plain = CliRunner().invoke(main, ["ask", "what's pending?"])

@@ -83,7 +83,7 @@ def test_cli_scenario_from_the_issue(cli: CliRunner) -> None:
     assert cli.invoke(main, ["models", "approve", REPO, "--as", "bob"]).exit_code == 0
     listed = cli.invoke(main, ["models", "list", "--json", "--as", "carol"])
     assert listed.exit_code == 0
-    approvals = json.loads(listed.output)["approvals"]
+    approvals = json.loads(listed.stdout)["data"]["approvals"]
     assert [(a["repo_id"], a["use"], a["state"]) for a in approvals] == [
         (REPO, "commercial", "approved")
     ]
@@ -100,7 +100,8 @@ def test_cli_errors_are_one_line_with_nonzero_exit(cli: CliRunner) -> None:
     assert result.output.startswith("modelgov: ")
     as_json = cli.invoke(main, ["models", "info", "a//b", "--json", "--as", "alice"])
     assert as_json.exit_code == 1
-    assert json.loads(as_json.output.split("\nmodelgov:")[0])["ok"] is False
+    envelope = json.loads(as_json.stdout)  # stdout holds the envelope only, nothing else
+    assert envelope["ok"] is False and envelope["error"]["code"] == "invalid_input"
 
 
 def test_invalid_setting_stops_startup_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -86,7 +86,7 @@ def _home_text(harness: Harness) -> str:
 def _scan(cli: Callable[..., Result], tree: Path) -> tuple[int, dict[str, Any]]:
     result = cli("scan", str(tree), "--json")
     assert result.exit_code in (0, 1), result.output
-    [model] = json.loads(result.output)["models"]
+    [model] = json.loads(result.stdout)["data"]["models"]
     return result.exit_code, model
 
 
@@ -99,7 +99,7 @@ def _ask(cli: Callable[..., Result], question: str) -> str:
 def _listed_state(cli: Callable[..., Result]) -> str:
     result = cli("models", "list", "--json", "--as", "carol")
     assert result.exit_code == 0, result.output
-    [approval] = json.loads(result.output)["approvals"]
+    [approval] = json.loads(result.stdout)["data"]["approvals"]
     return str(approval["state"])
 
 

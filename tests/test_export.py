@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,9 +100,29 @@ def test_csv_and_json(gov: Governed) -> None:
     assert by_repo[OPEN]["conditions"] == "commercial: no <!channel> PII"
     assert by_repo[VENDOR]["spectrum"] == "restricted weights"
     data = json.loads(_export(gov, "json"))
+    assert (
+        data["schema_version"] == 1 and data["generated_at"] == gov.services.clock.now().isoformat()
+    )
     vendor = next(m for m in data["models"] if m["repo_id"] == VENDOR)
     assert vendor["license"]["commercial_use"] == "conditional"
     assert vendor["gated"] == "manual"
+    assert vendor["openness"]["spectrum"] == "restricted weights"
+    assert set(vendor["openness"]) == {"spectrum", "osi_osaid", "mof"}
+    never = next(m for m in data["models"] if m["repo_id"] == "acme/never-checked")
+    assert never["openness"] == {"spectrum": None, "osi_osaid": None, "mof": None}
+    assert all(_snake_keys(m) for m in data["models"])
+
+
+def _snake_keys(value: object) -> bool:
+    """Every key of ``value`` (nested dicts and lists too) is snake_case."""
+    if isinstance(value, dict):
+        return all(
+            isinstance(k, str) and re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", k) is not None
+            for k in value
+        ) and all(_snake_keys(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_snake_keys(v) for v in value)
+    return True
 
 
 def test_cli_writes_the_file(
@@ -114,3 +135,27 @@ def test_cli_writes_the_file(
     assert validate_bom(out.read_text()) is None
     result = CliRunner().invoke(main, ["export", "--format", "spdx"])
     assert result.exit_code == 2 and "spdx" in result.output
+
+
+def test_cli_json_export_is_the_envelope_on_stdout_and_the_document_in_a_file(
+    gov: Governed, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    shown = CliRunner().invoke(main, ["export", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    envelope = json.loads(shown.stdout)
+    assert envelope["ok"] is True and envelope["data"]["schema_version"] == 1
+    alias = json.loads(CliRunner().invoke(main, ["export", "--json"]).stdout)  # --format json
+    assert alias["data"]["models"] == envelope["data"]["models"]
+    out = tmp_path / "models.json"
+    written = CliRunner().invoke(main, ["export", "--format", "json", "-o", str(out)])
+    assert written.exit_code == 0, written.output
+    assert json.loads(written.stdout) == {
+        "ok": True,
+        "data": {"format": "json", "output": str(out)},
+    }
+    document = json.loads(out.read_text())
+    assert document["schema_version"] == 1 and document["models"] == envelope["data"]["models"]
+    both = CliRunner().invoke(main, ["export", "--json", "--format", "csv"])
+    assert both.exit_code == 2
+    assert json.loads(both.stdout)["error"]["code"] == "usage_error"

@@ -162,15 +162,18 @@ def test_cli_gate_exit_status_table_and_json(
     assert "in review" in result.output and "src/train.py:18" in result.output
     result = cli.invoke(main, ["scan", str(tree), "--json"])
     assert result.exit_code == 1
-    data = json.loads(result.output)
-    assert data["ok"] is False and data["files_scanned"] == 6
+    envelope = json.loads(result.stdout)
+    assert envelope["ok"] is False and envelope["error"]["code"] == "gate_failed"
+    assert "acme/review-3b (in review)" in envelope["error"]["message"]
+    data = envelope["data"]
+    assert data["passed"] is False and data["files_scanned"] == 6
     review = next(m for m in data["models"] if m["repo_id"] == "acme/review-3b")
     assert {"path": "Dockerfile", "line": 1, "how": "hub download command"} in review["locations"]
     clean = tmp_path / "clean"
     clean.mkdir()
     (clean / "app.py").write_text('AutoModel.from_pretrained("acme/approved-7b")\n')
     result = cli.invoke(main, ["scan", str(clean), "--json"])
-    assert result.exit_code == 0 and json.loads(result.output)["ok"] is True
+    assert result.exit_code == 0 and json.loads(result.stdout)["data"]["passed"] is True
     assert cli.invoke(main, ["scan", str(tmp_path / "missing")]).exit_code == 2
 
 

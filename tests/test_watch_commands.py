@@ -94,7 +94,7 @@ def test_cli_check_prints_a_summary_and_json(
 
     result = CliRunner().invoke(main, ["check", "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)["data"]
     assert (data["checked"], data["first"], data["failed"]) == (1, 1, 0)
     assert data["requests"] >= 2  # status + files on a first check
     table = CliRunner().invoke(main, ["check"])

@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import sys
+from typing import Any, NoReturn
 
 import click
+from huggingface_hub import WebhookInfo
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.cli import json_output
 from governance.core.config import Settings, load_settings
 from governance.core.db import create_db_engine, make_session_factory, transaction
 from governance.core.errors import GovernanceError
 from governance.upstream.hub_webhooks import HubWebhooks, watched_repo_ids
 
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"modelgov: {message}", err=True)
-    sys.exit(code)
+
+def _fail(exc: GovernanceError) -> NoReturn:
+    """Stop with the error's sentence on stderr (and its envelope on stdout with --json)."""
+    if json_output.json_requested():
+        json_output.echo(json_output.failure(exc.code, exc.message))
+    click.echo(f"modelgov: {exc.message}", err=True)
+    sys.exit(json_output.exit_status(exc.code))
+
+
+def webhook_data(webhook: WebhookInfo) -> dict[str, Any]:
+    """One Hub webhook as JSON-able data (the secret is never included)."""
+    return {
+        "id": webhook.id,
+        "url": webhook.url,
+        "disabled": webhook.disabled,
+        "domains": list(webhook.domains),
+        "watched": [{"type": item.type, "name": item.name} for item in webhook.watched],
+    }
 
 
 def _hub(settings: Settings) -> HubWebhooks:
@@ -47,16 +66,19 @@ def hub_webhook() -> None:
 
 @hub_webhook.command("create")
 @click.option("--url", required=True, help="The web process's https://<host>/hub/webhook.")
-def create(url: str) -> None:
+@_JSON
+def create(url: str, as_json: bool) -> None:
     """Register one webhook watching every watched model (updates the one for URL if any)."""
     try:
         settings = load_settings()
         hub = _hub(settings)
         done = hub.register(url, _watched(settings))
     except GovernanceError as exc:
-        _fail(exc.message)
-        return
+        _fail(exc)
     webhook = done.webhook
+    if as_json:
+        json_output.echo(json_output.success({"action": done.action, **webhook_data(webhook)}))
+        return
     click.echo(
         f"{done.action} webhook {webhook.id} → {webhook.url}: {len(webhook.watched)} models, "
         f"domains {','.join(webhook.domains)}, secret from MODELGOV_HUB_WEBHOOK_SECRET"
@@ -64,12 +86,15 @@ def create(url: str) -> None:
 
 
 @hub_webhook.command("list")
-def list_() -> None:
+@_JSON
+def list_(as_json: bool) -> None:
     """The webhooks of HF_TOKEN's account: id, state, URL and how many items each watches."""
     try:
         webhooks = _hub(load_settings()).list()
     except GovernanceError as exc:
-        _fail(exc.message)
+        _fail(exc)
+    if as_json:
+        json_output.echo(json_output.success({"webhooks": [webhook_data(w) for w in webhooks]}))
         return
     if not webhooks:
         click.echo("no webhooks")
@@ -85,11 +110,14 @@ def list_() -> None:
 
 @hub_webhook.command("delete")
 @click.argument("webhook_id")
-def delete(webhook_id: str) -> None:
+@_JSON
+def delete(webhook_id: str, as_json: bool) -> None:
     """Delete the webhook WEBHOOK_ID (polling keeps checking every model)."""
     try:
         _hub(load_settings()).delete(webhook_id)
     except GovernanceError as exc:
-        _fail(exc.message)
+        _fail(exc)
+    if as_json:
+        json_output.echo(json_output.success({"deleted": webhook_id}))
         return
     click.echo(f"deleted webhook {webhook_id}")

@@ -10,22 +10,31 @@ from __future__ import annotations
 
 import getpass
 import inspect
-import json
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import NoReturn
 
 import click
 
+from bot.cli import json_output
 from bot.cli.hub_webhook_commands import hub_webhook
 from bot.cli.process_services import process_services
 from bot.grammar.dispatch import run_tokens
 from bot.grammar.spec.invocation import Invocation
+from bot.render.blocks import Reply
 from bot.render.text import render_reply
 from governance.core.config import Settings, load_settings
-from governance.core.errors import GovernanceError
+from governance.core.errors import (
+    ChecksFailed,
+    GateFailed,
+    GovernanceError,
+    InvalidInput,
+    MigrationFailed,
+    UsageError,
+)
+from governance.core.startup import DatabaseUnreachable
 from governance.wiring.services import Services
 
 
@@ -36,17 +45,25 @@ def _default_user() -> str:
         return "console"
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2, *, error: str = GovernanceError.code) -> NoReturn:
+    """Stop with ``message`` on stderr and exit ``code``; a --json command also prints the
+    failure envelope with the error code ``error`` on stdout."""
+    if json_output.json_requested():
+        json_output.echo(json_output.failure(error, message))
     click.echo(f"modelgov: {message}", err=True)
     sys.exit(code)
+
+
+def _refuse(exc: GovernanceError, code: int = 2) -> NoReturn:
+    """``_fail`` with a typed error's sentence and code."""
+    _fail(exc.message, code, error=exc.code)
 
 
 def _settings() -> Settings:
     try:
         return load_settings()
     except GovernanceError as exc:
-        _fail(exc.message)
-        raise  # unreachable; keeps type checkers honest
+        _refuse(exc)
 
 
 def _services(*, migrate_embedded: bool = True, wait_for_db: bool = False) -> Services:
@@ -65,9 +82,12 @@ def _services(*, migrate_embedded: bool = True, wait_for_db: bool = False) -> Se
         if migrate_embedded:
             ensure_schema(services.engine, settings.database_url)
     except GovernanceError as exc:
-        _fail(exc.message)
+        _refuse(exc)
     except Exception as exc:  # an unreachable database is an operator error, not a traceback
-        _fail(f"cannot open the database at DATABASE_URL ({type(exc).__name__}: {exc})"[:300])
+        _fail(
+            f"cannot open the database at DATABASE_URL ({type(exc).__name__}: {exc})"[:300],
+            error=DatabaseUnreachable.code,
+        )
     return services
 
 
@@ -77,7 +97,7 @@ def _wait_for_database(services: Services) -> None:
     Ctrl-C or SIGTERM while waiting stops at once with one line (exit 130 / 143): SIGTERM is
     turned into an interrupt of the sleep for the duration of the wait only.
     """
-    from governance.core.startup import DatabaseUnreachable, wait_for_database
+    from governance.core.startup import wait_for_database
 
     received: list[int] = []
 
@@ -91,7 +111,7 @@ def _wait_for_database(services: Services) -> None:
             services.engine, log=lambda line: click.echo(f"modelgov: {line}", err=True)
         )
     except DatabaseUnreachable as exc:
-        _fail(exc.message)
+        _refuse(exc)
     except KeyboardInterrupt:
         signum = received[0] if received else signal.SIGINT
         _fail("stopped while waiting for the database", code=128 + signum)
@@ -148,7 +168,7 @@ def _summarize(command: click.Command) -> None:
             _summarize(sub)
 
 
-class Group(click.Group):
+class Group(json_output.JsonAwareGroup):
     """A click group whose list of commands shows each command's summary in full."""
 
     group_class = type  # its subgroups are Groups too
@@ -182,7 +202,8 @@ def db() -> None:
 
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
-def db_upgrade(revision: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def db_upgrade(revision: str, as_json: bool) -> None:
     """Migrate the database to the newest schema (the Procfile's release step)."""
     from governance.core import migrate
 
@@ -190,12 +211,18 @@ def db_upgrade(revision: str) -> None:
     try:
         migrate.upgrade(settings.database_url, revision)
     except Exception as exc:
-        _fail(f"migration failed: {type(exc).__name__}: {exc}"[:300], code=1)
-    click.echo(f"database at {migrate.head_revision() if revision == 'head' else revision}")
+        message = f"migration failed: {type(exc).__name__}: {exc}"[:300]
+        _fail(message, code=1, error=MigrationFailed.code)
+    at = migrate.head_revision() if revision == "head" else revision
+    if as_json:
+        json_output.echo(json_output.success({"revision": at}))
+    else:
+        click.echo(f"database at {at}")
 
 
 @db.command("current")
-def db_current() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def db_current(as_json: bool) -> None:
     """Show the database's schema revision and the newest one."""
     from governance.core import migrate
 
@@ -203,6 +230,10 @@ def db_current() -> None:
     with services.engine.connect() as connection:
         current = migrate.current_revision(connection)
     head = migrate.head_revision()
+    if as_json:
+        data = {"current": current, "head": head, "up_to_date": current == head}
+        json_output.echo(json_output.success(data))
+        return
     state = "up to date" if current == head else "needs `modelgov db upgrade`"
     click.echo(f"current: {current or 'none'}  head: {head}  ({state})")
 
@@ -232,7 +263,7 @@ def models(words: tuple[str, ...], user: str, as_json: bool) -> None:
         return
     services = _services()
     reply = run_tokens(list(words), Invocation(services=services, user=user))
-    _emit(reply.ok, reply.text, reply.data, render_reply(reply), as_json)
+    _emit(reply, as_json)
 
 
 _HELP_FLAGS = frozenset({"--help", "-h"})
@@ -257,21 +288,26 @@ def _models_help(words: tuple[str, ...]) -> None:
         return
     spec = table.get(names[0])
     if spec is None:
-        _fail(unknown_subcommand(names[0], table).text)
-        return
+        _fail(unknown_subcommand(names[0], table).text, error=UsageError.code)
     click.echo(subcommand_help(spec, prefix=_MODELS).text)
     click.echo("\nWith any subcommand: --as USER acts as USER, --json prints JSON.")
 
 
-def _emit(ok: bool, message: str, data: Any, rendered: str, as_json: bool) -> None:
+def _emit(reply: Reply, as_json: bool) -> None:
+    """Print a grammar Reply: rendered text, or with ``as_json`` the envelope of its data (a
+    failure's code and sentence). A failure also goes to stderr and exits with its status."""
+    code = reply.error_code or GovernanceError.code
     if as_json:
-        payload = data if ok and data is not None else {"ok": ok, "message": message}
-        click.echo(json.dumps(payload, indent=2, default=str))
-    elif ok:
-        click.echo(rendered)
-    if not ok:
-        click.echo(f"modelgov: {message}", err=True)
-        sys.exit(1)
+        if reply.ok:
+            data = reply.data if reply.data is not None else {"message": reply.text}
+            json_output.echo(json_output.success(data))
+        else:
+            json_output.echo(json_output.failure(code, reply.text))
+    elif reply.ok:
+        click.echo(render_reply(reply))
+    if not reply.ok:
+        click.echo(f"modelgov: {reply.text}", err=True)
+        sys.exit(json_output.exit_status(code))
 
 
 @main.command()
@@ -283,7 +319,7 @@ def worker() -> None:
     try:
         run_worker(services)
     except GovernanceError as exc:
-        _fail(exc.message)
+        _refuse(exc)
 
 
 @main.command()
@@ -292,14 +328,25 @@ def worker() -> None:
 def check(repos: tuple[str, ...], as_json: bool) -> None:
     """Recheck watched models on the Hub now (all, or REPOS), with a progress bar."""
     from bot.cli.processes import run_check
+    from bot.render.upstream import cycle_reply
 
     services = _services()
     try:
-        ok = run_check(services, list(repos), as_json=as_json)
+        report = run_check(services, list(repos), as_json=as_json)
     except GovernanceError as exc:
-        _fail(exc.message, code=1)
-        return
-    sys.exit(0 if ok else 1)
+        _refuse(exc, code=1)
+    failed = report.failed + len(report.listing_failures)
+    if as_json:
+        data = cycle_reply(report).data
+        if failed:
+            what = [f"{report.failed} of {report.checked} models"] if report.failed else []
+            if report.listing_failures:
+                what.append(f"{len(report.listing_failures)} author listings")
+            message = f"Checks failed for {' and '.join(what)}; retried next cycle."
+            json_output.echo(json_output.failure(ChecksFailed.code, message, data))
+        else:
+            json_output.echo(json_output.success(data))
+    sys.exit(1 if failed else 0)
 
 
 @main.command()
@@ -320,14 +367,14 @@ def serve(http_mode: bool, port: int, user: str) -> None:
             services.assistant.start()
             start_background_scheduler(services)
         except GovernanceError as exc:
-            _fail(exc.message)
+            _refuse(exc)
     if http_mode or services.settings.slack_configured:
         from bot.slack.runner import serve_slack
 
         try:
             serve_slack(services, http=http_mode, port=port, worker_services=process_services)
         except GovernanceError as exc:
-            _fail(exc.message)
+            _refuse(exc)
         return
     sys.exit(_run_console(services, user))
 
@@ -351,13 +398,12 @@ def ask(question: tuple[str, ...], as_json: bool) -> None:
         result = services.assistant.answer(" ".join(question), on_partial=stream if live else None)
     except GovernanceError as exc:
         services.close()
-        _fail(exc.message, code=1)
-        return
+        _refuse(exc, code=1)
     if shown[0]:
         click.echo("\n", err=True)
     services.close()
     if as_json:
-        click.echo(json.dumps(answer_data(result), indent=2))
+        json_output.echo(json_output.success(answer_data(result)))
     else:
         click.echo(result.render())
 
@@ -370,7 +416,7 @@ def license_(license_id: tuple[str, ...], as_json: bool) -> None:
     services = _services()
     invocation = Invocation(services=services, user=_default_user())
     reply = run_tokens(["license", " ".join(license_id)], invocation)
-    _emit(reply.ok, reply.text, reply.data, render_reply(reply), as_json)
+    _emit(reply, as_json)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -381,7 +427,7 @@ def policy(words: tuple[str, ...], user: str, as_json: bool) -> None:
     """The team policy: `policy show`, `policy set <rule> <value>`, `policy unset <rule>`."""
     services = _services()
     reply = run_tokens(["policy", *words], Invocation(services=services, user=user))
-    _emit(reply.ok, reply.text, reply.data, render_reply(reply), as_json)
+    _emit(reply, as_json)
 
 
 @main.command()
@@ -404,12 +450,22 @@ def scan(path: Path, as_json: bool) -> None:
         with transaction(services.session_factory) as session:
             report = scan_tree(session, root=path, today=services.clock.now().date())
     except GovernanceError as exc:
-        _fail(exc.message)
-        return
+        _refuse(exc)
     finally:
         services.close()
     if as_json:
-        click.echo(json.dumps(report.data(), indent=2))
+        data = report.data()
+        data["passed"] = data.pop("ok")  # the gate's verdict; the envelope's ok says the same
+        blocking = [f"{m.repo_id} ({m.status})" for m in report.models if m.blocking]
+        if blocking:
+            message = (
+                f"{len(blocking)} of {len(report.models)} models used are not approved: "
+                + ", ".join(blocking[:10])
+                + (f" and {len(blocking) - 10} more." if len(blocking) > 10 else ".")
+            )
+            json_output.echo(json_output.failure(GateFailed.code, message, data))
+        else:
+            json_output.echo(json_output.success(data))
     else:
         console = Console()
         if not console.is_terminal:
@@ -420,15 +476,33 @@ def scan(path: Path, as_json: bool) -> None:
 
 @main.command()
 @click.option(
-    "--format", "fmt", type=click.Choice(["cyclonedx", "csv", "json"]), default="cyclonedx"
+    "--format",
+    "fmt",
+    type=click.Choice(["cyclonedx", "csv", "json"]),
+    default=None,
+    help="cyclonedx (default), csv, or json (the --json envelope on stdout).",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def export(fmt: str, output: Path | None) -> None:
-    """Export the tracked models: a CycloneDX 1.6 ML-BOM (validated), CSV or JSON."""
-    from governance.core.db import transaction
-    from governance.export.service import export_text
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
+def export(fmt: str | None, output: Path | None, as_json: bool) -> None:
+    """Export the tracked models: a CycloneDX 1.6 ML-BOM (validated), CSV or JSON.
 
+    The JSON export is a versioned document (schema_version); on stdout it is the data of the
+    --json envelope, and --output writes the document itself.
+    """
+    from governance.core.db import transaction
+    from governance.export.service import export_document, export_text
+
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json is the JSON export; it cannot be --format {fmt} too.")
+    fmt = "json" if as_json else fmt or "cyclonedx"
     services = _services()
+    if fmt == "json" and output is None:
+        with transaction(services.session_factory) as session:
+            document = export_document(session, clock=services.clock)
+        services.close()
+        json_output.echo(json_output.success(document))
+        return
     with transaction(services.session_factory) as session:
         text = export_text(session, fmt=fmt, clock=services.clock)
     services.close()
@@ -438,8 +512,10 @@ def export(fmt: str, output: Path | None) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror}", code=1)
+        _fail(f"cannot write {output}: {exc.strerror}", code=1, error=InvalidInput.code)
     click.echo(f"modelgov: wrote {fmt} export to {output}", err=True)
+    if fmt == "json":
+        json_output.echo(json_output.success({"format": fmt, "output": str(output)}))
 
 
 main.add_command(hub_webhook)

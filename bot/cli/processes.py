@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
@@ -13,7 +12,6 @@ from rich.markup import escape as markup_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.render.upstream import cycle_reply
 from bot.slack.health import HealthProbe
 from bot.slack.observability import serve_metrics
 from governance.flows.recheck import CycleReport, run_cycle
@@ -54,8 +52,12 @@ def run_worker(services: Services) -> None:
     services.close()
 
 
-def run_check(services: Services, repos: list[str], *, as_json: bool) -> bool:
-    """Recheck now with a progress bar; print the summary. True when no check failed."""
+def run_check(services: Services, repos: list[str], *, as_json: bool) -> CycleReport:
+    """Recheck now with a progress bar (none with ``as_json``); print the summary table unless
+    ``as_json`` (the caller prints the JSON). Returns the cycle's report.
+
+    Raises NotFound (before any request is sent) for a named model that is not tracked.
+    """
     console = Console(stderr=True)
     with Progress(
         TextColumn("checking"),
@@ -74,11 +76,9 @@ def run_check(services: Services, repos: list[str], *, as_json: bool) -> bool:
         report = run_cycle(
             watch_context(services), repo_ids=repos or None, trigger="manual", on_progress=advance
         )
-    if as_json:
-        print(json.dumps(cycle_reply(report).data, indent=2, default=str))
-    else:
+    if not as_json:
         _print_summary(report)
-    return report.failed == 0
+    return report
 
 
 def _print_summary(report: CycleReport) -> None:
@@ -107,4 +107,10 @@ def _print_summary(report: CycleReport) -> None:
     for repo, error in report.failures:
         console.print(
             f"[red]failed[/red] {markup_escape(repo)}: {markup_escape(error)}", highlight=False
+        )
+    for author, error in report.listing_failures:  # not models: not in the failed column
+        console.print(
+            f"[red]listing failed[/red] {markup_escape(author)}: {markup_escape(error)} "
+            "(its models were checked one by one; new releases are looked for next cycle)",
+            highlight=False,
         )

@@ -24,7 +24,7 @@ from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import CommandTable, Handler, Subcommand
 from bot.render.blocks import Reply, escape, section
 from governance.core import metrics
-from governance.core.errors import InvalidInput
+from governance.core.errors import InvalidInput, UsageError
 
 COMMAND = "/models"
 COMMAND_TEXT_MAX = 4000
@@ -112,7 +112,7 @@ def parse_args(spec: Subcommand, tokens: list[str]) -> Args:
     """Parse ``tokens`` (after the subcommand) against ``spec``; return its Args.
 
     Raises:
-        InvalidInput: an unknown option, an option without its value, too few or too many
+        UsageError: an unknown option, an option without its value, too few or too many
             arguments (the message quotes the usage).
     """
     positionals: list[str] = []
@@ -125,23 +125,23 @@ def parse_args(spec: Subcommand, tokens: list[str]) -> Args:
             name, has_value, value = token[2:].partition("=")
             if name not in spec.value_options:
                 known = ", ".join(f"--{o}" for o in sorted(spec.value_options)) or "none"
-                raise InvalidInput(
+                raise UsageError(
                     f"`{spec.name}` has no option --{name[:30]}; its options: {known}. "
                     f"Usage: {spec.usage}"
                 )
             if not has_value:
                 if index >= len(tokens):
-                    raise InvalidInput(f"--{name} needs a value. Usage: {spec.usage}")
+                    raise UsageError(f"--{name} needs a value. Usage: {spec.usage}")
                 value = tokens[index]
                 index += 1
             options[name] = value
         else:
             positionals.append(token)
     if len(positionals) < spec.min_args:
-        raise InvalidInput(f"`{spec.name}` needs more arguments. Usage: {spec.usage}")
+        raise UsageError(f"`{spec.name}` needs more arguments. Usage: {spec.usage}")
     if spec.max_args is not None and len(positionals) > spec.max_args:
-        raise InvalidInput(f"`{spec.name}` takes fewer arguments. Usage: {spec.usage}")
-    return Args(positionals, options)
+        raise UsageError(f"`{spec.name}` takes fewer arguments. Usage: {spec.usage}")
+    return Args(positionals, options, repeated)
 
 
 def run_text(text: str, invocation: Invocation, table: CommandTable | None = None) -> Reply:
@@ -174,6 +174,7 @@ def run_tokens(
         reply.blocks.insert(0, section(f":warning: {escape(message)}"))
         reply.text = message
         reply.ok = False
+        reply.error_code = UsageError.code
         metrics.COMMANDS.labels(subcommand="unknown", outcome="refused").inc()
         return reply
     try:

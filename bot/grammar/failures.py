@@ -10,7 +10,7 @@ import logging
 import uuid
 
 from bot.render.blocks import Reply, error_reply
-from governance.core.errors import GovernanceError
+from governance.core.errors import GovernanceError, InternalError
 
 log = logging.getLogger(__name__)
 
@@ -26,5 +26,7 @@ def failure_message(exc: Exception, what: str) -> str:
 
 
 def failure_reply(exc: Exception, what: str) -> Reply:
-    """``failure_message`` as the Reply every refusal is (``error_reply``)."""
-    return error_reply(failure_message(exc, what))
+    """``failure_message`` as the Reply every refusal is (``error_reply``), with the error's
+    code (``internal_error`` for a bug)."""
+    code = exc.code if isinstance(exc, GovernanceError) else InternalError.code
+    return error_reply(failure_message(exc, what), code=code)

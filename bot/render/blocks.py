@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.core.errors import GovernanceError
+
 Block = dict[str, Any]
 
 SECTION_TEXT_MAX = 3000
@@ -30,6 +32,8 @@ class Reply:
     data: Any = None
     ok: bool = True
     in_channel: bool = False
+    # A failure's stable error code (a GovernanceError's ``code``): what --json reports.
+    error_code: str | None = None
 
 
 def escape(text: str) -> str:
@@ -94,9 +98,14 @@ def fit(blocks: list[Block], limit: int = MESSAGE_BLOCKS_MAX) -> list[Block]:
     return [*blocks[: limit - 1], context(f"_{hidden} more not shown._")]
 
 
-def error_reply(message: str) -> Reply:
-    """The one shape every refusal takes: a single clear sentence."""
-    return Reply(text=message, blocks=[section(f":warning: {escape(message)}")], ok=False)
+def error_reply(message: str, *, code: str = GovernanceError.code) -> Reply:
+    """The one shape every refusal takes: a single clear sentence (and its error ``code``)."""
+    return Reply(
+        text=message,
+        blocks=[section(f":warning: {escape(message)}")],
+        ok=False,
+        error_code=code,
+    )
 
 
 def message_reply(message: str, *, data: Any = None, in_channel: bool = False) -> Reply:

@@ -8,6 +8,9 @@ from typing import Any
 
 from bot.render.blocks import Block, Reply, context, divider, escape, fit, header, section
 from governance.core.clock import format_time
+from governance.licenses.evidence import ModelEvidence
+from governance.licenses.identify import TextIdentification
+from governance.licenses.openness import Verdict
 from governance.registry.models import Approval, ApprovalState, AuditEvent, TrackedModel
 from governance.registry.queries import ModelOverview
 
@@ -196,10 +199,117 @@ def model_heading(model: TrackedModel) -> list[Block]:
     return [header(model.repo_id), context(" · ".join(facts))]
 
 
+def _identification_data(found: TextIdentification | None) -> dict[str, Any] | None:
+    """What a license-like text was identified as, with the confidence and the signals."""
+    if found is None:
+        return None
+    return {
+        "status": found.status,
+        "license_id": found.license_id,
+        "document": found.document,
+        "confidence": found.confidence,
+        "method": found.method,
+        "message": found.message,
+        "missing_clauses": list(found.missing),
+        "candidates": list(found.candidates),
+    }
+
+
+def _verdict_data(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "framework": verdict.framework,
+        "result": verdict.result,
+        "passed": verdict.passed,
+        "missing": list(verdict.missing),
+        "explanation": verdict.explanation,
+    }
+
+
+def evidence_info_data(found: ModelEvidence | None) -> dict[str, Any]:
+    """What ``info`` shows of the latest snapshot, as data: the snapshot (revision, when), the
+    license (identified from the card and each LICENSE-like text, with confidence), every
+    finding and the openness verdicts (snake_case keys). All None before the first check."""
+    if found is None:
+        return {
+            "checked": False,
+            "snapshot": None,
+            "license": None,
+            "findings": [],
+            "openness": None,
+        }
+    evidence, assessment = found.evidence, found.openness
+    card, terms = evidence.metadata, evidence.terms
+    return {
+        "checked": True,
+        "snapshot": {
+            "id": evidence.snapshot_id,
+            "sha": evidence.sha,
+            "taken_at": evidence.taken_at.isoformat() if evidence.taken_at else None,
+            "availability": evidence.availability,
+            "gated": evidence.gated,
+        },
+        "license": {
+            "id": evidence.license_id,
+            "ids": list(evidence.license_ids),
+            "name": terms.name if terms else None,
+            "spdx": terms.spdx if terms else None,
+            "commercial_use": terms.commercial_use if terms else None,
+            "card": {
+                "status": card.status,
+                "license_id": card.license_id,
+                "declared": card.declared,
+                "license_name": card.license_name,
+                "license_link": card.license_link,
+                "message": card.message,
+            },
+            "text": _identification_data(evidence.license_text),
+            "use_policy": _identification_data(evidence.use_policy),
+            "text_state": evidence.text_state,
+            "files": [
+                {
+                    "path": f.path,
+                    "status": f.status,
+                    "identification": _identification_data(f.identification),
+                }
+                for f in evidence.files
+            ],
+        },
+        "findings": [
+            {"code": f.code, "severity": f.severity, "message": f.message}
+            for f in evidence.findings
+        ],
+        "openness": {
+            "spectrum": _verdict_data(assessment.spectrum),
+            "osi_osaid": _verdict_data(assessment.osi),
+            "mof": _verdict_data(assessment.mof),
+            "components": [
+                {
+                    "component": c.component,
+                    "status": c.status,
+                    "evidence": list(c.evidence),
+                    "overridden": c.overridden,
+                }
+                for c in assessment.components
+            ],
+        },
+    }
+
+
+def _pinned_revision(approvals: list[Approval]) -> str | None:
+    """The revision the newest standing approval (approved or in review) is pinned to."""
+    standing = (ApprovalState.APPROVED, ApprovalState.NEEDS_REVIEW)
+    return next((a.revision_sha for a in approvals if a.state in standing and a.revision_sha), None)
+
+
 def info_reply(
-    overview: ModelOverview, *, today: date, extra_blocks: list[Block] | None = None
+    overview: ModelOverview,
+    *,
+    today: date,
+    extra_blocks: list[Block] | None = None,
+    evidence: ModelEvidence | None = None,
 ) -> Reply:
-    """The answer to ``info``: the model, its approvals, recent history and ``extra_blocks``."""
+    """The answer to ``info``: the model, its approvals, recent history and ``extra_blocks``
+    (the license and openness section drawn from ``evidence``, which the data carries too)."""
     model = overview.model
     blocks = model_heading(model)
     if overview.approvals:
@@ -219,8 +329,15 @@ def info_reply(
     )
     data = {
         "repo_id": model.repo_id,
+        "tracked": True,
         "aliases": [a.alias for a in model.aliases],
+        "tracked_since": model.added_at.isoformat(),
+        "added_by": model.added_by,
+        "watched": model.watched,
         "approvals": [approval_data(a) for a in overview.approvals],
+        "pinned_revision": _pinned_revision(overview.approvals),
+        **evidence_info_data(evidence),
+        "history": [event_data(e) for e in overview.recent_events],
     }
     return Reply(text=text, blocks=fit(blocks), data=data)
 

@@ -33,10 +33,12 @@ KIND_ICONS: dict[str, str] = {
 
 def cycle_reply(report: CycleReport) -> Reply:
     """The summary of one recheck cycle: counts, then each change and failure."""
+    listings = len(report.listing_failures)
     line = (
         f"Checked {report.checked}: {report.unchanged} unchanged, {report.changed} changed, "
-        f"{report.first} first snapshots, {report.failed} failed; "
-        f"{report.requests} Hub requests in {report.elapsed:.1f}s."
+        f"{report.first} first snapshots, {report.failed} failed"
+        + (f", {listings} author listing{'s' if listings > 1 else ''} failed" if listings else "")
+        + f"; {report.requests} Hub requests in {report.elapsed:.1f}s."
     )
     blocks: list[Block] = [section(escape(line))]
     for repo, kind, summary in report.changes[:30]:
@@ -46,6 +48,13 @@ def cycle_reply(report: CycleReport) -> Reply:
         blocks.append(
             context(f":warning: {escape(repo)}: {escape(error)} (not a change; retried next cycle)")
         )
+    for author, error in report.listing_failures[:10]:
+        blocks.append(
+            context(
+                f":warning: listing of {escape(author)} failed: {escape(error)} (its models were "
+                "checked one by one; new releases are looked for next cycle)"
+            )
+        )
     text = line + "".join(f"\n{repo}: {summary}" for repo, _, summary in report.changes)
     data: dict[str, Any] = {
         "cycle_id": report.cycle_id,
@@ -53,10 +62,13 @@ def cycle_reply(report: CycleReport) -> Reply:
         "unchanged": report.unchanged,
         "changed": report.changed,
         "first": report.first,
-        "failed": report.failed,
+        "failed": report.failed,  # models whose check failed: len(failures)
+        "failed_listings": len(report.listing_failures),  # len(listing_failures)
         "requests": report.requests,
+        "elapsed_seconds": round(report.elapsed, 3),
         "changes": [{"repo_id": r, "kind": k, "summary": s} for r, k, s in report.changes],
         "failures": [{"repo_id": r, "error": e} for r, e in report.failures],
+        "listing_failures": [{"author": a, "error": e} for a, e in report.listing_failures],
     }
     return Reply(text=text, blocks=fit(blocks), data=data)
 

@@ -2,6 +2,10 @@
 
 Every error a person can cause carries one clear sentence (``message``) saying what was wrong
 and what is expected. Adapters render them in one place; nothing below the UI formats output.
+
+Every class names a stable snake_case ``code`` of its own: it is what ``--json`` outputs put in
+``error.code`` (``bot.cli.json_output``), so scripts branch on it instead of on the sentence. A
+code, once published, is never renamed or reused for another failure.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ class InvalidInput(GovernanceError):
     """The input was malformed or out of range; nothing was written."""
 
     code = "invalid_input"
+
+
+class UsageError(InvalidInput):
+    """The command itself was mistyped: an unknown subcommand or option, a missing value, too
+    few or too many arguments. The message quotes the usage."""
+
+    code = "usage_error"
 
 
 class NotFound(GovernanceError):
@@ -47,7 +58,32 @@ class UpstreamError(GovernanceError):
     code = "upstream_error"
 
 
+class ChecksFailed(UpstreamError):
+    """A recheck ran but some models (or author listings) could not be checked upstream; those
+    are failed checks, never changes, and are tried again next cycle."""
+
+    code = "check_failed"
+
+
+class GateFailed(GovernanceError):
+    """A gate ran and said no: ``scan`` found a model in use that is not approved."""
+
+    code = "gate_failed"
+
+
 class DatabaseBusy(GovernanceError):
     """Another transaction held the lock past the bounded wait; this one was rolled back."""
 
     code = "database_busy"
+
+
+class InternalError(GovernanceError):
+    """A bug: it was logged with the reference the message quotes; nothing is half-written."""
+
+    code = "internal_error"
+
+
+class MigrationFailed(GovernanceError):
+    """A schema migration did not complete (``modelgov db upgrade``); the message says why."""
+
+    code = "migration_failed"

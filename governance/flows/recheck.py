@@ -62,7 +62,10 @@ class CycleReport:
     listing_pages: int = 0
     longest_listing: int = 0  # pages of the longest listing (they follow one another)
     changes: list[tuple[str, ChangeKind, str]] = field(default_factory=list)  # repo, kind, summary
-    failures: list[tuple[str, str]] = field(default_factory=list)  # repo, error
+    failures: list[tuple[str, str]] = field(default_factory=list)  # repo, error (``failed``)
+    # author, error: a failed author listing (its models were still checked one by one, but
+    # new releases in the family were not looked for). Not a model, so not in ``failed``.
+    listing_failures: list[tuple[str, str]] = field(default_factory=list)
 
 
 def run_cycle(
@@ -223,6 +226,6 @@ def _apply_listings(
     with transaction(ctx.factory) as session:
         for author, listing in listings.items():
             if isinstance(listing, str):
-                report.failures.append((author, f"listing failed: {listing}"))
+                report.listing_failures.append((author, listing))
                 continue
             report.changes.extend(apply_author_listing(session, ctx, author, listing))

@@ -5,13 +5,10 @@ license <id> · license-check <repo> · openness <repo> [set|clear ...] · polic
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import Subcommand
-from bot.render.blocks import Block, Reply, message_reply
+from bot.render.blocks import Reply, message_reply
 from bot.render.licenses import (
-    info_blocks,
     license_check_reply,
     license_reply,
     not_checked_reply,
@@ -24,7 +21,6 @@ from governance.core.errors import InvalidInput
 from governance.flows.lineage_view import lineage_view
 from governance.licenses import overrides, policy_store
 from governance.licenses.knowledge import load_knowledge_base
-from governance.registry.models import TrackedModel
 from governance.registry.tracking import get_model
 from governance.upstream.snapshot_evidence import latest_evidence
 
@@ -121,14 +117,6 @@ def policy(inv: Invocation, args: Args) -> Reply:
     raise InvalidInput(
         "Usage: `policy show`, `policy set <rule> <value>` or `policy unset <rule>`."
     )
-
-
-# ---------------------------------------------------------------------------- for other handlers
-
-
-def license_info_blocks(session: Session, model: TrackedModel) -> list[Block]:
-    """The license and openness section that ``/models info`` appends."""
-    return info_blocks(latest_evidence(session, model))
 
 
 SUBCOMMANDS = [

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.grammar.handlers.license_commands import license_info_blocks
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import CardFollowUp, Subcommand
 from bot.render.blocks import Reply
+from bot.render.licenses import info_blocks
 from bot.render.lineage import lineage_blocks, with_lineage_data
 from bot.render.modals import request_modal
 from bot.render.policy import policy_blocks
@@ -30,6 +30,7 @@ from governance.registry.requests import DEFAULT_USE
 from governance.registry.tracking import find_model
 from governance.registry.validation import parse_expiry, parse_use, validate_repo_id
 from governance.upstream.service import lookup
+from governance.upstream.snapshot_evidence import latest_evidence
 
 _STATE_WORDS = {
     "pending": ApprovalState.REQUESTED,
@@ -69,6 +70,7 @@ def request(inv: Invocation, args: Args) -> Reply:
             "An approver will decide it.",
         )
         reply.blocks += policy_blocks(recorded.verdict)
+        reply.data = {**reply.data, "policy": recorded.verdict.data()}
         return reply
 
 
@@ -190,10 +192,12 @@ def info(inv: Invocation, args: Args) -> Reply:
         except NotFound:
             pass
         else:
+            found = latest_evidence(session, overview.model)
             today = inv.services.clock.now().date()
             view = lineage_view(session, overview.model, today=today)
-            extra = license_info_blocks(session, overview.model) + lineage_blocks(view)
-            return with_lineage_data(info_reply(overview, extra_blocks=extra, today=today), view)
+            extra = info_blocks(found) + lineage_blocks(view)
+            reply = info_reply(overview, extra_blocks=extra, evidence=found, today=today)
+            return with_lineage_data(reply, view)
     # Not tracked: say what the Hub says about it (read-only; nothing is recorded).
     return untracked_info_reply(repo, lookup(inv.services.hub, repo))
 

@@ -141,7 +141,7 @@ def parse_args(spec: Subcommand, tokens: list[str]) -> Args:
         raise UsageError(f"`{spec.name}` needs more arguments. Usage: {spec.usage}")
     if spec.max_args is not None and len(positionals) > spec.max_args:
         raise UsageError(f"`{spec.name}` takes fewer arguments. Usage: {spec.usage}")
-    return Args(positionals, options, repeated)
+    return Args(positionals, options)
 
 
 def run_text(text: str, invocation: Invocation, table: CommandTable | None = None) -> Reply:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 90  # start-up imports and migrates a fresh SQLite database
 PROMPT = "alice> "
 UP, HOME, RIGHT = b"\x1b[A", b"\x01", b"\x1b[C"
-CTRL_C, CTRL_D = b"\x03", b"\x04"
+CTRL_C, CTRL_D, TAB = b"\x03", b"\x04", b"\t"
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -144,6 +144,18 @@ def test_line_editing_history_and_ctrl_d(tmp_path: Path, terminal: Terminal) -> 
     history = _history(tmp_path)
     assert history.read_text().splitlines() == ["help list"]  # once: repeats are not kept
     assert history.stat().st_mode & 0o777 == 0o600
+
+
+def test_tab_completes_the_subcommand_only(terminal: Terminal) -> None:
+    terminal.expect(PROMPT)
+    terminal.type(b"lis" + TAB + b"\r")  # "list "
+    assert "Requests: nothing yet." in terminal.expect(PROMPT)
+    terminal.type(b"license-c" + TAB + b"org/x\r")  # one word, hyphen and all
+    assert "license-check" in terminal.expect(PROMPT)
+    terminal.type(b"help lis" + TAB + b"\r")  # an argument is not completed
+    assert "There is no subcommand 'lis';" in terminal.expect(PROMPT)
+    terminal.type(CTRL_D)
+    assert terminal.wait() == 0
 
 
 def test_history_survives_the_session(tmp_path: Path) -> None:

@@ -146,16 +146,22 @@ def terminal_lines(words: list[str], history: Path | None) -> Iterator[TerminalL
                 rl.write_history_file(str(history))  # a file grown elsewhere, cut to size
 
     def complete(text: str, state: int) -> str | None:
-        matches = [w for w in words if w.startswith(text.lower())]
+        # Only the first word is a subcommand (after an optional /models).
+        if rl.get_line_buffer()[: rl.get_begidx()].strip().lower() not in ("", "/models"):
+            return None
+        matches = [w + " " for w in words if w.startswith(text.lower())]
         return matches[state] if state < len(matches) else None
 
     rl.set_completer(complete)
+    previous_delims = rl.get_completer_delims()
+    rl.set_completer_delims(" \t")  # "license-check" and ":quit" are one word each
     libedit = "libedit" in (rl.__doc__ or "")
     rl.parse_and_bind("bind ^I rl_complete" if libedit else "tab: complete")
     try:
         yield TerminalLines(rl, history)
     finally:
         rl.set_completer(previous_completer)
+        rl.set_completer_delims(previous_delims)
         rl.clear_history()
 
 

@@ -374,3 +374,32 @@ def test_own_file_sizes_that_fail_are_a_problem_not_an_error(
     )
     # The listing still supplies the levels, from the same repo's entry.
     assert {s.repo_id for s in report.suppliers["Q4_K_M"]} == {GGUF}
+
+
+def test_the_stand_in_counts_parameters_from_safetensors_headers_as_the_hub_does(
+    hub: HubStandin, client: HubClient
+) -> None:
+    from tests.support.hub_hardware import llama_8b_tensors, safetensors_header
+
+    tensors = llama_8b_tensors()
+    names = sorted(tensors)
+    half = len(names) // 2
+    hub.add_model(
+        "acme/llama-shaped-8b",
+        license="llama3.1",
+        files={
+            "config.json": json.dumps(BASE_CONFIG),
+            "model-00001-of-00002.safetensors": safetensors_header(
+                {n: tensors[n] for n in names[:half]}
+            ),
+            "model-00002-of-00002.safetensors": safetensors_header(
+                {n: tensors[n] for n in names[half:]}
+            ),
+        },
+    )
+    report = fit_report(
+        client, "acme/llama-shaped-8b", context=None, machines=[], machines_from="none"
+    )
+    assert report.facts.parameters.total == PARAMETERS
+    assert dict(report.facts.parameters.by_dtype) == {"BF16": PARAMETERS}
+    assert {r.level.name: r.total_bytes for r in report.rows} == NEEDED_4096

@@ -13,7 +13,8 @@
   ids, ignoring case. Listed ``siblings`` carry only ``rfilename``, as on the Hub.
 - ``safetensors`` (``{"parameters": {dtype: n}, "total": n}``) and ``gguf`` (``total``,
   ``architecture``, ``context_length``, ...) appear in model info only for repos that have them
-  (``HubRepos.set_weights_metadata``).
+  (``HubRepos.set_weights_metadata``); without that, ``safetensors`` is computed as the Hub
+  does, from the headers of the revision's ``*.safetensors`` files (``safetensors_parameters``).
 - ``GET|HEAD /{repo_id}/resolve/{rev}/{path}``: file bytes with ``X-Repo-Commit``, ``ETag`` (git
   blob id, or the LFS sha256 for LFS files, which also get ``X-Linked-Etag``/``X-Linked-Size``),
   ``Content-Length``.
@@ -26,6 +27,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -75,6 +78,30 @@ EXPANDABLE = frozenset(
 MODEL_INFO_ONLY = frozenset({"baseModels", "childrenModelCount", "usedStorage"})
 LISTING_EXPANDABLE = EXPANDABLE - MODEL_INFO_ONLY
 DISABLED_MESSAGE = "Access to this resource is disabled."
+
+
+def safetensors_parameters(revision: Revision) -> dict[str, Any] | None:
+    """Parameters by dtype from the headers of ``revision``'s .safetensors files, as the Hub
+    computes its ``safetensors`` field (an 8-byte little-endian header length, then a JSON map
+    of tensor name to dtype and shape); None when no file has a readable header."""
+    params: dict[str, int] = {}
+    for path, blob in sorted(revision.files.items()):
+        if not path.endswith(".safetensors") or len(blob.data) < 8:
+            continue
+        length = int.from_bytes(blob.data[:8], "little")
+        try:
+            header = json.loads(blob.data[8 : 8 + length]) if 0 < length < len(blob.data) else {}
+        except ValueError:
+            continue
+        for name, tensor in header.items() if isinstance(header, dict) else ():
+            if name == "__metadata__" or not isinstance(tensor, dict):
+                continue
+            count = math.prod(int(d) for d in tensor.get("shape", []))
+            dtype = str(tensor.get("dtype"))
+            params[dtype] = params.get(dtype, 0) + count
+    if not params:
+        return None
+    return {"parameters": params, "total": sum(params.values())}
 
 
 def _iso(ts: datetime) -> str:
@@ -232,7 +259,11 @@ class HubApi:
             "spaces": [],
             "usedStorage": sum(b.size for b in revision.files.values()),
             # Only for repos that have them, as on the Hub.
-            **({"safetensors": repo.safetensors} if repo.safetensors is not None else {}),
+            **(
+                {"safetensors": safetensors}
+                if (safetensors := repo.safetensors or safetensors_parameters(revision))
+                else {}
+            ),
             **({"gguf": repo.gguf} if repo.gguf is not None else {}),
         }
 

@@ -11,6 +11,8 @@ values the conversion adds); its file sizes are close to those that repo lists.
 from __future__ import annotations
 
 import json
+import struct
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tests.support.hub_repos import HubRepos, SizedFile
@@ -60,6 +62,51 @@ GGUF_SIZES = {
 LICENSE_TEXT = (
     "LLAMA 3.1 COMMUNITY LICENSE AGREEMENT\nLlama 3.1 Version Release Date: July 23, 2024\n"
 )
+
+
+def safetensors_header(tensors: Mapping[str, tuple[str, Sequence[int]]]) -> bytes:
+    """A .safetensors file holding only its header (8-byte little-endian length, then the JSON
+    map of tensor name to dtype, shape and data offsets): what the Hub reads to count
+    parameters. The data offsets point past the end; the stand-in never reads the weights."""
+    offset = 0
+    header: dict[str, Any] = {"__metadata__": {"format": "pt"}}
+    for name, (dtype, shape) in tensors.items():
+        size = 2
+        for dim in shape:
+            size *= dim
+        header[name] = {
+            "dtype": dtype,
+            "shape": list(shape),
+            "data_offsets": [offset, offset + size],
+        }
+        offset += size
+    raw = json.dumps(header).encode()
+    return struct.pack("<Q", len(raw)) + raw
+
+
+def llama_8b_tensors() -> dict[str, tuple[str, list[int]]]:
+    """Llama-3.1-8B's tensors: embeddings and output 128,256 x 4,096; per layer q/o 4,096 x
+    4,096, k/v 1,024 x 4,096 (8 KV heads x 128), gate/up/down 14,336 x 4,096, two norms; 32
+    layers: 8,030,261,248 parameters in all."""
+    tensors: dict[str, tuple[str, list[int]]] = {
+        "model.embed_tokens.weight": ("BF16", [128256, 4096]),
+        "model.norm.weight": ("BF16", [4096]),
+        "lm_head.weight": ("BF16", [128256, 4096]),
+    }
+    for i in range(32):
+        p = f"model.layers.{i}."
+        tensors |= {
+            p + "self_attn.q_proj.weight": ("BF16", [4096, 4096]),
+            p + "self_attn.k_proj.weight": ("BF16", [1024, 4096]),
+            p + "self_attn.v_proj.weight": ("BF16", [1024, 4096]),
+            p + "self_attn.o_proj.weight": ("BF16", [4096, 4096]),
+            p + "mlp.gate_proj.weight": ("BF16", [14336, 4096]),
+            p + "mlp.up_proj.weight": ("BF16", [14336, 4096]),
+            p + "mlp.down_proj.weight": ("BF16", [4096, 14336]),
+            p + "input_layernorm.weight": ("BF16", [4096]),
+            p + "post_attention_layernorm.weight": ("BF16", [4096]),
+        }
+    return tensors
 
 
 def gguf_file(quant: str) -> str:

@@ -403,3 +403,12 @@ def test_the_stand_in_counts_parameters_from_safetensors_headers_as_the_hub_does
     assert report.facts.parameters.total == PARAMETERS
     assert dict(report.facts.parameters.by_dtype) == {"BF16": PARAMETERS}
     assert {r.level.name: r.total_bytes for r in report.rows} == NEEDED_4096
+
+
+def test_sizes_read_in_the_unit_that_fits() -> None:
+    from governance.hardware.models import format_gib
+
+    assert format_gib(16 * GIB) == "16 GiB"
+    assert format_gib(4_912_913_832) == "4.58 GiB"
+    assert format_gib(5 * 2**20) == "5.0 MiB"
+    assert format_gib(64) == "64 bytes"

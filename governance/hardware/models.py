@@ -149,7 +149,12 @@ class Fit:
 
 
 def format_gib(size: int) -> str:
-    """``size`` bytes in GiB with two decimals (``4.58 GiB``); whole numbers without them."""
+    """``size`` bytes in GiB with two decimals (``4.58 GiB``), whole numbers without them;
+    below 0.01 GiB in MiB (``12.5 MiB``), below a MiB in bytes."""
+    if abs(size) < 2**20:
+        return f"{size:,} bytes"
+    if abs(size) * 100 < GIB:
+        return f"{Decimal(size) / 2**20:.1f} MiB"
     value = Decimal(size) / GIB
     if value == value.to_integral_value():
         return f"{int(value)} GiB"

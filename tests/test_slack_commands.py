@@ -149,10 +149,10 @@ def test_subscriptions_are_for_approvers(harness: Harness) -> None:
     refused = harness.answer("subscribe <#C0SEC|security> license_changed", user=CAROL)
     assert refused["text"].startswith("Only approvers can change subscriptions")
     ok = harness.answer("subscribe <#C0SEC|security> license_changed gating_changed", user=ALICE)
-    assert ok["text"] == "gating_changed, license_changed alerts now go to C0SEC."
+    assert ok["text"] == "License changed, Gating changed alerts now go to C0SEC."
     assert "<#C0SEC>" in str(ok["blocks"])
     listed = harness.answer("subscriptions", user=CAROL)
-    assert "C0SEC: gating_changed, license_changed" in listed["text"]
+    assert "C0SEC: License changed, Gating changed alerts" in listed["text"]
     assert "go to C0ALERTS" in listed["text"]
     bad_kind = harness.answer("subscribe #x everything", user=ALICE)
     assert bad_kind["text"].startswith("Unknown alert kind 'everything'")

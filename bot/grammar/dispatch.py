@@ -117,6 +117,7 @@ def parse_args(spec: Subcommand, tokens: list[str]) -> Args:
     """
     positionals: list[str] = []
     options: dict[str, str] = {}
+    repeated: dict[str, list[str]] = {}  # every value of each option, in order
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -135,13 +136,14 @@ def parse_args(spec: Subcommand, tokens: list[str]) -> Args:
                 value = tokens[index]
                 index += 1
             options[name] = value
+            repeated.setdefault(name, []).append(value)
         else:
             positionals.append(token)
     if len(positionals) < spec.min_args:
         raise UsageError(f"`{spec.name}` needs more arguments. Usage: {spec.usage}")
     if spec.max_args is not None and len(positionals) > spec.max_args:
         raise UsageError(f"`{spec.name}` takes fewer arguments. Usage: {spec.usage}")
-    return Args(positionals, options)
+    return Args(positionals, options, repeated)
 
 
 def run_text(text: str, invocation: Invocation, table: CommandTable | None = None) -> Reply:

@@ -11,6 +11,7 @@ away). Times are Slack dates (``<!date^…>``), which each reader sees in their 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from governance.alerts.models import Alert
 from governance.alerts.notifier import OutgoingAlert
 from governance.alerts.story import AlertStory, tell
 from governance.core.clock import format_time
-from governance.core.kinds import NoticeKind
+from governance.core.kinds import ALERT_KINDS, NoticeKind
 from governance.upstream.changes import TERMS_KINDS
 
 ACTION_ACK = "alert_ack"
@@ -185,9 +186,21 @@ def alert_message(
     return Reply(text=truncate(text, TEXT_MAX), blocks=fit(blocks))
 
 
-def subscriptions_reply(rows: list[tuple[str, list[str] | None]], *, default: str) -> Reply:
-    """``/models subscriptions``: where each alert kind goes."""
-    fallback = f"Kinds no subscription covers go to {channel_ref(default)}."
+def describe_filter(kinds: Sequence[str] | None, repos: Sequence[str] | None) -> str:
+    """``License changed, Gating changed alerts about meta-llama/*`` (plain text): what a
+    subscription takes."""
+    order = {str(kind): i for i, kind in enumerate(ALERT_KINDS)}  # as people see them listed
+    named = sorted(kinds or [], key=lambda k: order.get(str(k), len(order)))
+    what = (", ".join(kind_name(k) for k in named) + " alerts") if named else "Alerts of every kind"
+    return what + (f" about {', '.join(repos)}" if repos else "")
+
+
+def subscriptions_reply(
+    rows: list[tuple[str, list[str] | None, list[str] | None]], *, default: str
+) -> Reply:
+    """``/models subscriptions``: each channel and the alerts it takes (kinds, models); what
+    no subscription takes goes to ``default``."""
+    fallback = f"Alerts no subscription takes go to {channel_ref(default)}."
     if not rows:
         message = f"No subscriptions: every alert goes to {channel_ref(default)}."
         return Reply(
@@ -195,20 +208,16 @@ def subscriptions_reply(rows: list[tuple[str, list[str] | None]], *, default: st
             blocks=[section(message)],
             data={"subscriptions": [], "default": default},
         )
-    lines = [f"{channel_ref(d)}: {_kinds(k)}" for d, k in rows]
-    text = "\n".join([f"{d}: {_kinds(k)}" for d, k in rows])
+    lines = [f"{channel_ref(d)}: {escape(describe_filter(k, r))}" for d, k, r in rows]
+    text = "\n".join(f"{d}: {describe_filter(k, r)}" for d, k, r in rows)
     return Reply(
-        text=f"Alert subscriptions:\n{text}\nKinds no subscription covers go to {default}.",
+        text=f"Alert subscriptions:\n{text}\nAlerts no subscription takes go to {default}.",
         blocks=[section("*Alert subscriptions*\n" + "\n".join(lines)), context(fallback)],
         data={
-            "subscriptions": [{"destination": d, "kinds": k} for d, k in rows],
+            "subscriptions": [{"destination": d, "kinds": k, "repos": r} for d, k, r in rows],
             "default": default,
         },
     )
-
-
-def _kinds(kinds: list[str] | None) -> str:
-    return ", ".join(kinds) if kinds else "every kind"
 
 
 def _list_headline(alert: Alert) -> str:

@@ -62,13 +62,15 @@ class Alert(Deliverable, Base):
 
 
 class Subscription(Base):
-    """Route alert kinds to a channel; ``kinds`` None means every kind."""
+    """Route alerts to a channel: those of ``kinds`` (None: every kind) about a model whose
+    repo id matches one of the glob patterns ``repos`` (None: every model)."""
 
     __tablename__ = "alert_subscriptions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     destination: Mapped[str] = mapped_column(String(DESTINATION_MAX), unique=True)
     kinds: Mapped[list[str] | None] = mapped_column(JSON)
+    repos: Mapped[list[str] | None] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

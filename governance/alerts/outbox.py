@@ -22,6 +22,7 @@ from governance.core.db import rows_matched
 from governance.core.fingerprints import fingerprint
 from governance.core.kinds import AlertKind
 from governance.registry.card_refs import find_card
+from governance.registry.models import TrackedModel
 
 
 def dedupe_key(
@@ -44,12 +45,21 @@ def raise_alert(
     model_id: int | None = None,
     change_id: int | None = None,
 ) -> list[Alert]:
-    """One alert row per destination routed for ``kind``; duplicates are skipped.
+    """One alert row per destination routed for ``kind`` and the model (``payload["repo_id"]``,
+    else ``model_id``'s); duplicates are skipped.
 
     Returns the alerts created now (an empty list when every one existed already).
     """
     created: list[Alert] = []
-    for destination in destinations_for(session, kind=kind, default=default_destination):
+    repo_id = payload.get("repo_id") or (
+        session.scalar(select(TrackedModel.repo_id).where(TrackedModel.id == model_id))
+        if model_id is not None
+        else None
+    )
+    routes = destinations_for(
+        session, kind=kind, default=default_destination, repo_id=str(repo_id) if repo_id else None
+    )
+    for destination in routes:
         key = dedupe_key(
             model_id=model_id,
             kind=kind,

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import Subcommand
-from bot.render.alerts import alert_detail_reply, alerts_reply, subscriptions_reply
+from bot.render.alerts import (
+    alert_detail_reply,
+    alerts_reply,
+    describe_filter,
+    subscriptions_reply,
+)
 from bot.render.blocks import Reply, escape, message_reply, section
 from bot.render.mentions import channel_ref
 from governance.alerts import acks, listing
@@ -44,26 +49,31 @@ def alerts(inv: Invocation, args: Args) -> Reply:
 
 
 def subscribe(inv: Invocation, args: Args) -> Reply:
-    """Route alerts (every kind, or the kinds named) to a channel; approvers only."""
+    """Route alerts to a channel: every kind, or the kinds and groups named (``--kinds
+    license,gating`` or as words), about every model or those matching ``--repo`` patterns
+    (repeatable: ``--repo meta-llama/* --repo google/gemma-*``); approvers only.
+
+    Raises InvalidInput for a bad channel, kind or pattern; PermissionDenied for a
+    non-approver."""
     s = inv.services
     destination = alert_subscriptions.parse_destination(args.positionals[0])
-    kinds = alert_subscriptions.parse_kinds(
-        [w.strip(",") for w in args.positionals[1:] if w.strip(",")]
-    )
+    kinds = alert_subscriptions.parse_kinds([*args.values("kinds"), *args.positionals[1:]])
+    repos = alert_subscriptions.parse_repo_patterns(args.values("repo"))
     with transaction(inv.session_factory) as session:
         alert_subscriptions.subscribe(
             session,
             destination=destination,
             kinds=kinds,
+            repos=repos,
             actor=inv.user,
             clock=s.clock,
             approvers=s.approvers,
         )
-    what = ", ".join(kinds) if kinds else "every kind of"
+    what = describe_filter(kinds, repos)
     return Reply(
-        text=f"{what} alerts now go to {destination}.",
-        blocks=[section(f":bell: {escape(what)} alerts now go to {channel_ref(destination)}.")],
-        data={"destination": destination, "kinds": kinds},
+        text=f"{what} now go to {destination}.",
+        blocks=[section(f":bell: {escape(what)} now go to {channel_ref(destination)}.")],
+        data={"destination": destination, "kinds": kinds, "repos": repos},
     )
 
 
@@ -85,7 +95,10 @@ def unsubscribe(inv: Invocation, args: Args) -> Reply:
 def subscriptions(inv: Invocation, args: Args) -> Reply:
     """Where each kind of alert goes (the alerts channel when nothing is routed)."""
     with transaction(inv.session_factory) as session:
-        rows = [(s.destination, s.kinds) for s in alert_subscriptions.list_subscriptions(session)]
+        rows = [
+            (s.destination, s.kinds, s.repos)
+            for s in alert_subscriptions.list_subscriptions(session)
+        ]
     return subscriptions_reply(rows, default=inv.services.settings.alerts_channel)
 
 
@@ -119,9 +132,10 @@ SUBCOMMANDS = [
     ),
     Subcommand(
         "subscribe",
-        "subscribe <#channel> [kinds...]",
-        "Send alerts (all, or the kinds named) to a channel (approvers).",
+        "subscribe <#channel> [--repo PATTERN]... [--kinds KIND,...]",
+        "Send alerts to a channel: all, or some kinds, about models matching --repo (approvers).",
         subscribe,
+        value_options=frozenset({"repo", "kinds"}),
         min_args=1,
     ),
     Subcommand(

@@ -45,10 +45,18 @@ class Args:
 
     positionals: list[str]
     options: dict[str, str] = field(default_factory=dict)
+    # Every value of an option given more than once (``--repo a --repo b``), in order.
+    repeated: dict[str, list[str]] = field(default_factory=dict)
 
     def option(self, name: str) -> str | None:
         """The value of ``--name``, or None when it was not given."""
         return self.options.get(name)
+
+    def values(self, name: str) -> list[str]:
+        """Every value of ``--name`` in the order given (empty when it was not given)."""
+        if name in self.repeated:
+            return list(self.repeated[name])
+        return [self.options[name]] if name in self.options else []
 
     def rest(self, start: int) -> str:
         """Positionals from ``start`` on, joined: free text such as a reason."""

@@ -17,6 +17,11 @@ How it uses huggingface_hub 2.x (``HfApi(endpoint=..., token=...)`` built explic
   pages following the ``Link: rel="next"`` header, because ``HfApi.list_models`` retries 429/5xx
   internally with real sleeps and takes no timeout (bypassing the budget, able to hang a cycle).
   The list endpoint accepts fewer ``expand`` values than ``model_info`` (``LISTING_EXPAND``).
+- For derivatives and hardware fit (``governance.upstream.variants`` / ``sizing``):
+  ``iter_listing`` (the same page loop for any listing: ``filter=base_model:quantized:<id>``),
+  ``fetch_info`` (``model_info(expand=...)``: ``safetensors``, ``gguf``), ``fetch_file_list``
+  (one ``blobs=true`` request: file sizes, nothing downloaded) and ``fetch_file`` (one small
+  file such as ``config.json``; not verified against a hash, and never stored).
 
 Every request first takes a slot from a shared ``RequestBudget``. A 429 pauses the budget (all
 callers) until the reset the Hub announced (``RateLimit`` ``t=``, else ``Retry-After``), then the

@@ -5,6 +5,7 @@ Slack then posts each alert exactly once (counted by the posts the Slack stand-i
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -187,3 +188,18 @@ def test_modelgov_worker_without_then_with_slack_posts_every_alert_exactly_once(
         _stop(worker)
     result = tally(services, slack_standin, keys)
     assert (result.posts, result.lost, result.duplicated, result.unrecorded) == (5, 0, 0, 0)
+
+
+def test_what_waits_is_logged_once_per_change_not_every_run(
+    without_slack: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_backlog(without_slack, 2)
+    with caplog.at_level(logging.INFO, logger="governance.alerts.notifier"):
+        for _ in range(3):  # the job runs every 30 s; a console shares the terminal
+            delivery_job(without_slack)
+        make_backlog(without_slack, 1, models=1, channels=("#other",))
+        delivery_job(without_slack)
+        delivery_job(without_slack)
+    told = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert [m.split(" outbox rows wait for Slack")[0] for m in told] == ["2", "3"]
+    assert "`/models alerts` lists the alerts" in told[0]

@@ -55,6 +55,9 @@ class FlakyNotifier:
             raise OutcomeUnknown("read timed out")
         return Delivered(message_ref=f"ts-{alert.id}")
 
+    def waiting(self, count: int) -> None:
+        raise AssertionError("a notifier that reaches Slack is never told rows wait")
+
     def send(self, message: OutgoingMessage) -> Delivered:
         self.sent.append(message)
         return Delivered(message_ref=f"m-{message.id}")

@@ -104,12 +104,7 @@ def deliver_pending(
         # Every row is bound for Slack: claiming it here would mark it delivered to a log, and
         # a worker started later with a bot token would never post it. It waits instead.
         report.waiting = claims.count_pending(factory, tables)
-        if report.waiting:
-            log.info(
-                "%d outbox rows wait for Slack (SLACK_BOT_TOKEN is not set); "
-                "`/models alerts` lists the alerts among them",
-                report.waiting,
-            )
+        notifier.waiting(report.waiting)
         return report
     policy = policy or RetryPolicy()
     run = _Run(

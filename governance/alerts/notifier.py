@@ -102,6 +102,10 @@ class Notifier(Protocol):
         """Deliver ``alert`` once; raise ``DeliveryFailed`` (or ``OutcomeUnknown``)."""
         ...
 
+    def waiting(self, count: int) -> None:
+        """Told, when it reaches no Slack, how many rows wait for a notifier that does."""
+        ...
+
     def send(self, message: OutgoingMessage) -> Delivered:
         """Deliver a card, card refresh or DM once; raises like ``deliver``."""
         ...
@@ -130,6 +134,20 @@ class LogNotifier:
     def __init__(self) -> None:
         self.delivered: list[OutgoingAlert] = []
         self.sent: list[OutgoingMessage] = []
+        self._told: int | None = None  # the waiting count last logged at INFO
+
+    def waiting(self, count: int) -> None:
+        """Log how many rows wait for Slack: at INFO when the count changed (the delivery job
+        runs every 30 s, and a console shares the terminal with the log), else at DEBUG."""
+        level = logging.INFO if count != self._told else logging.DEBUG
+        self._told = count
+        if count:
+            log.log(
+                level,
+                "%d outbox rows wait for Slack (SLACK_BOT_TOKEN is not set); `/models alerts` "
+                "lists the alerts among them; a worker with a bot token posts each once",
+                count,
+            )
 
     def deliver(self, alert: OutgoingAlert) -> Delivered:
         """Log the alert; returns a reference to the (log) message."""

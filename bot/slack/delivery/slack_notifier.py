@@ -109,6 +109,9 @@ class SlackNotifier:
         """The longest ``deliver``, ``send`` or ``find`` takes: every call it makes timing out."""
         return float(self._client.timeout or 30) * CALLS_PER_STEP
 
+    def waiting(self, count: int) -> None:
+        """Never called: this notifier reaches Slack, so nothing waits for another one."""
+
     # ------------------------------------------------------------------ posting
 
     def deliver(self, alert: OutgoingAlert) -> Delivered:

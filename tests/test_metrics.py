@@ -7,9 +7,12 @@ difference is compared, and it is compared with what the stand-ins themselves re
 
 from __future__ import annotations
 
+import re
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -25,7 +28,8 @@ from governance.core.config import ConfigError, Settings
 from governance.core.db import transaction
 from governance.wiring.services import Services
 from tests.conftest import make_settings
-from tests.faults.endpoint_support import free_port
+from tests.faults.endpoint_support import free_port, web_process
+from tests.support.slack_fixtures import DEFAULT_USERS
 from tests.support.slack_harness import (
     ALERTS,
     CAROL,
@@ -242,3 +246,30 @@ def test_the_metrics_port_in_use_is_one_sentence(database_url: str, clock: Froze
                 serve_metrics(watched.services, HealthProbe.for_worker(watched.services))
         finally:
             first.close()
+
+
+def test_several_web_workers_answer_one_metrics_and_leave_no_files(
+    database_url: str, tmp_path: Path
+) -> None:
+    """WEB_CONCURRENCY=2: whichever worker answers a scrape, it counts both workers' commands;
+    the directory made for the multiprocess files is gone when the server stops."""
+    with (
+        SlackStandIn(users=DEFAULT_USERS) as slack,
+        web_process(database_url, slack, tmp_path, processes=2) as web,
+    ):
+        base = scrape(web.base)
+        for _ in range(6):
+            assert web.driver.slash_command("help", user_id=CAROL, channel_id="C1").status == 200
+        counts = [
+            moved(
+                base, scrape(web.base), "modelgov_commands_total", subcommand="help", outcome="ok"
+            )
+            for _ in range(8)
+        ]
+        log = web.log_text()
+    assert counts == [6.0] * 8, log[-3000:]
+    found = re.findall(r"metrics of 2 web workers are added up in (\S+)", log)
+    assert len(found) == 1, log[-3000:]
+    directory = found[0]
+    assert directory.startswith(tempfile.gettempdir())
+    assert not Path(directory).exists()

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.render.blocks import Reply
+from governance.core import metrics
 from governance.core.db import read_only_engine
 from governance.core.generation import current_generation
 
@@ -69,6 +70,7 @@ class ReadCache:
             kept = self._entries.get(key)
             if kept is not None and kept[0] == generation:
                 self.hits += 1
+                metrics.count_kept_answer(words)  # an answer kept is its subcommand run, ok
                 return Lookup(kept[1], key, generation)
             self.misses += 1
         return Lookup(None, key, generation)

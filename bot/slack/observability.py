@@ -293,7 +293,9 @@ def prepare_multiprocess(
             log.warning(
                 "%s is set but metrics are per process (it was set too late)", MULTIPROC_ENV
             )
-        return path if env.get(_OWNED_ENV) == directory else None
+        owned = env.get(_OWNED_ENV) == directory
+        log.info("the metrics of %d web workers are added up in %s", workers, directory)
+        return path if owned else None
     if workers <= 1:
         return None
     made = tempfile.mkdtemp(prefix="modelgov-metrics-")

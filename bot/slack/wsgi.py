@@ -1,5 +1,7 @@
-"""The HTTP face of the app: every Slack request at ``POST /slack/events``, ``GET /healthz``,
-and the Hub's webhook at ``POST /hub/webhook`` (``bot.slack.hub_webhook``).
+"""The HTTP face of the app: every Slack request at ``POST /slack/events``, ``GET /healthz``
+and ``GET /metrics`` (``bot.slack.observability``), and the Hub's webhook at
+``POST /hub/webhook`` (``bot.slack.hub_webhook``). The time to each Slack request's response,
+its ack, is observed in ``modelgov_slack_ack_seconds``.
 
 Before Bolt sees a request, in this order, on the raw bytes:
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ParamSpec, Protocol, TypeVar
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -169,6 +169,12 @@ def counted_command(name: str, handler: Callable[P, A]) -> Callable[P, A]:
         return answer
 
     return run
+
+
+def count_kept_answer(words: Sequence[str]) -> None:
+    """Count a /models answer given again from the kept answers (``bot.grammar.read_cache``)
+    as a run of its subcommand, ok (only successful answers are kept)."""
+    COMMANDS.labels(subcommand=words[0].lower() if words else "help", outcome="ok").inc()
 
 
 _SLACK_ANSWER = re.compile(r"Slack (\d{3}): ([a-z_]{1,60})\b")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bot.cli.identity import os_account
 from bot.cli.main import main
 
 REPO = "meta-llama/Llama-3.1-8B-Instruct"
@@ -38,7 +39,7 @@ def test_console_reads_piped_commands_and_exits_at_eof(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
-        env=_env(url, MODELGOV_APPROVERS="bob"),
+        env=_env(url, MODELGOV_APPROVERS="bob", MODELGOV_CLI_IMPERSONATION="1"),
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
@@ -68,6 +69,9 @@ def test_console_with_no_input_does_not_hang(tmp_path: Path) -> None:
 def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("MODELGOV_APPROVERS", "alice,bob")
+    # These scenarios play several people from one account (tests/test_audit_channel.py
+    # covers the refusal without it).
+    monkeypatch.setenv("MODELGOV_CLI_IMPERSONATION", "1")
     return CliRunner()
 
 
@@ -89,7 +93,11 @@ def test_cli_scenario_from_the_issue(cli: CliRunner) -> None:
     ]
     history = cli.invoke(main, ["models", "history", REPO, "--as", "carol"])
     assert history.exit_code == 0
-    for step in ("requested #1 by alice", "approved #1 by bob (requested → approved)"):
+    account = os_account()  # the OS account is recorded beside the name claimed with --as
+    for step in (
+        f"requested #1 by alice via cli (os user {account})",
+        f"approved #1 (requested → approved) by bob via cli (os user {account})",
+    ):
         assert step in history.output
 
 

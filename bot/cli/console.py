@@ -20,10 +20,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol, TextIO
 
+from bot.cli.identity import AS_OPTION, CONSOLE_AS, os_account, terminal_origin
 from bot.grammar.dispatch import build_table, run_text
 from bot.grammar.spec.invocation import Invocation
 from bot.render.text import render_reply
 from governance.core.errors import InvalidInput
+from governance.registry.approvers import IMPERSONATION_SETTING
+from governance.registry.audit import AuditOrigin
+from governance.registry.models import AuditChannel
 from governance.registry.validation import validate_user_id
 from governance.wiring.services import Services
 
@@ -168,11 +172,27 @@ def terminal_lines(words: list[str], history: Path | None) -> Iterator[TerminalL
 class Console:
     """One console session: who acts, and what each line does."""
 
-    def __init__(self, services: Services, *, user: str, stdout: TextIO) -> None:
+    def __init__(
+        self, services: Services, *, user: str, stdout: TextIO, account: str | None = None
+    ) -> None:
         self.services = services
         self.user = user
         self.stdout = stdout
         self.table = build_table()
+        # The OS account at the terminal; a user other than it was claimed (``--as`` at
+        # start, then ``:as``) and is audited as such (bot.cli.identity).
+        self.account = account or os_account()
+        self.claimed_with = AS_OPTION
+
+    def origin(self) -> AuditOrigin:
+        """The audit origin of the next command: the console, its OS account, any claim."""
+        return terminal_origin(
+            self.services.settings,
+            AuditChannel.CONSOLE,
+            acting=self.user,
+            account=self.account,
+            option=self.claimed_with,
+        )
 
     def words(self) -> list[str]:
         """What Tab completes: the subcommands and the console's own words."""
@@ -222,12 +242,23 @@ class Console:
             except InvalidInput as exc:
                 print(exc.message, file=self.stdout)
                 return True
-            print(f"Now acting as {self.user}.", file=self.stdout)
+            self.claimed_with = CONSOLE_AS
+            print(f"Now acting as {self.user}.{self._claim_note()}", file=self.stdout)
             return True
-        reply = run_text(line, Invocation(services=self.services, user=self.user), self.table)
+        invocation = Invocation(services=self.services, user=self.user, origin=self.origin())
+        reply = run_text(line, invocation, self.table)
         print(render_reply(reply), file=self.stdout)
         print(file=self.stdout)
         return True
+
+    def _claim_note(self) -> str:
+        """What acting as someone else allows here, said once when the user switches."""
+        if not self.origin().impersonating:
+            return ""
+        return (
+            f" Requests and lists work; what needs an approver is refused while acting as "
+            f"someone other than {self.account} ({IMPERSONATION_SETTING} is off)."
+        )
 
 
 def run_console(
@@ -239,6 +270,7 @@ def run_console(
     stderr: TextIO,
     interactive: bool,
     history: Path | None = None,
+    account: str | None = None,
 ) -> int:
     """Run commands from ``stdin`` until end of input or ``:quit``; returns the exit status:
     0, or EXIT_INTERRUPTED when Ctrl-C stops a console reading a pipe.
@@ -248,7 +280,7 @@ def run_console(
     A refused command is an answer, not a failure of the console (scripts wanting an exit
     status per command use ``modelgov models``).
     """
-    console = Console(services, user=user, stdout=stdout)
+    console = Console(services, user=user, stdout=stdout, account=account)
     banner_to = stdout if interactive else stderr
     print(BANNER.format(user=user), file=banner_to)
     if not interactive:

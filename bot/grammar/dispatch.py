@@ -13,6 +13,7 @@ import shlex
 from bot.grammar.failures import failure_reply
 from bot.grammar.handlers import (
     alert_commands,
+    approver_commands,
     ask_command,
     derivative_commands,
     license_commands,
@@ -41,6 +42,7 @@ def build_table() -> CommandTable:
             *watch_commands.SUBCOMMANDS,
             *alert_commands.SUBCOMMANDS,
             *derivative_commands.SUBCOMMANDS,
+            *approver_commands.SUBCOMMANDS,
             *ask_command.SUBCOMMANDS,
         ]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,6 +12,7 @@ from governance.core.clock import format_time
 from governance.licenses.evidence import ModelEvidence
 from governance.licenses.identify import TextIdentification
 from governance.licenses.openness import Verdict
+from governance.registry.audit import acted_by
 from governance.registry.models import Approval, ApprovalState, AuditEvent, TrackedModel
 from governance.registry.queries import ModelOverview
 
@@ -54,10 +56,15 @@ def approval_data(approval: Approval) -> dict[str, Any]:
 
 
 def event_data(event: AuditEvent) -> dict[str, Any]:
-    """One audit event as JSON-ready data (for --json)."""
+    """One audit event as JSON-ready data (for --json): ``actor`` is the name acted as,
+    ``channel`` and ``os_user`` how it came (None on events older than those columns), ``by``
+    all three as the text says it."""
     return {
         "at": event.at.isoformat(),
         "actor": event.actor,
+        "channel": event.channel.value if event.channel else None,
+        "os_user": event.os_user,
+        "by": acted_by(event),
         "action": event.action,
         "approval_id": event.approval_id,
         "before": event.before,
@@ -66,11 +73,19 @@ def event_data(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def approval_line(approval: Approval, *, with_model: bool = True, today: date | None = None) -> str:
+def approval_line(
+    approval: Approval,
+    *,
+    with_model: bool = True,
+    today: date | None = None,
+    review: AuditEvent | None = None,
+) -> str:
     """One mrkdwn line: number, model, use, state, who decided, conditions, expiry.
 
     With ``today``, the expiry says whether today is its last day in force or it has passed
     (``Approval.in_force_on``), even before the expiry job marked the approval expired.
+    An approval in review says who approved it and since when it is in review; ``review``
+    (the event that moved it there) adds who moved it and why, often the watcher.
     """
     parts = [f"{STATE_ICONS[approval.state]} *#{approval.id}*"]
     if with_model:
@@ -81,6 +96,17 @@ def approval_line(approval: Approval, *, with_model: bool = True, today: date | 
         line += (
             f"\nrequested by {escape(approval.requested_by)} {format_time(approval.requested_at)}"
         )
+    elif approval.state is ApprovalState.NEEDS_REVIEW:
+        # decided_by is still the approver: the move to review is not theirs.
+        if approval.decided_by:
+            approved = f"{escape(approval.decided_by)} {format_time(approval.decided_at)}"
+            line += f"\napproved by {approved}"
+        moved = review.at if review is not None else approval.updated_at
+        line += f"\nin review since {format_time(moved)}"
+        if review is not None:
+            line += f" (moved by {escape(acted_by(review))})"
+            if review.detail:
+                line += f"\n_why:_ {escape(review.detail)}"
     elif approval.decided_by:
         decider = escape(approval.decided_by)
         line += f"\n{state_label(approval.state)} by {decider} {format_time(approval.decided_at)}"
@@ -166,7 +192,12 @@ def _more_button(page: ListPage) -> Block | None:
 
 
 def list_reply(
-    approvals: list[Approval], *, title: str, today: date, page: ListPage | None = None
+    approvals: list[Approval],
+    *,
+    title: str,
+    today: date,
+    page: ListPage | None = None,
+    reviews: Mapping[int, AuditEvent] | None = None,
 ) -> Reply:
     """The answer to ``list``: one line per approval (in the given order), or "nothing yet";
     with ``page``, a last line saying which page this is and how to see the next (a More
@@ -176,7 +207,8 @@ def list_reply(
         text = f"{title}: nothing yet."
         return Reply(text=text, blocks=[section(escape(text))], data={"approvals": [], **page_data})
     blocks: list[Block] = [header(title)]
-    blocks += [section(approval_line(a, today=today)) for a in approvals]
+    moves = reviews or {}
+    blocks += [section(approval_line(a, today=today, review=moves.get(a.id))) for a in approvals]
     lines = [f"#{a.id} {a.model.repo_id} {a.use.value} {a.state.value}" for a in approvals]
     if page is not None and page.pages > 1:
         blocks.append(section(escape(page.line()), accessory=_more_button(page)))
@@ -346,7 +378,7 @@ def event_line(event: AuditEvent) -> str:
     """One audit event as a mrkdwn line: when, what, who, and the detail."""
     ref = f" #{event.approval_id}" if event.approval_id else ""
     detail = f": {escape(event.detail)}" if event.detail else ""
-    who = f"{ref} by {escape(event.actor)}{transition(event)}"
+    who = f"{ref}{transition(event)} by {escape(acted_by(event))}"
     return f"{format_time(event.at)} · *{escape(event.action)}*{who}{detail}"
 
 
@@ -362,7 +394,7 @@ def history_reply(model: TrackedModel, events: list[AuditEvent]) -> Reply:
     blocks: list[Block] = [header(f"History of {model.repo_id}")]
     blocks += [section(event_line(e)) for e in events]
     text = f"History of {model.repo_id}:\n" + "\n".join(
-        f"{format_time(e.at)} {e.action} by {e.actor}{transition(e)}"
+        f"{format_time(e.at)} {e.action}{transition(e)} by {acted_by(e)}"
         + (f": {e.detail}" if e.detail else "")
         for e in events
     )

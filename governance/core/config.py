@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     approver_group: str | None = None
+    # May `--as` (CLI) and `:as` (console) act as someone else for what needs an approver?
+    # Unset: only on the embedded SQLite database (DATABASE_URL not set); see bot/cli/identity.
+    cli_impersonation: bool | None = None
     alerts_channel: str = "#model-governance"
     approvals_channel: str = "#model-approvals"
     # When the daily digest is posted, HH:MM in UTC (governance.wiring.scheduler).

@@ -70,6 +70,20 @@ class ApproverKind(StrEnum):
     USERGROUP = "usergroup"
 
 
+class AuditChannel(StrEnum):
+    """The surface an audited change came through (stored on every audit event since 0008).
+
+    ``watcher``: the upstream recheck (scheduled, webhook-queued or run by hand) acting on what
+    it found; ``scheduler``: the timed jobs (expiry, digest). Never rename a value.
+    """
+
+    SLACK = "slack"
+    CONSOLE = "console"
+    CLI = "cli"
+    WATCHER = "watcher"
+    SCHEDULER = "scheduler"
+
+
 def _enum(kind: type[StrEnum], name: str) -> Enum:
     return Enum(
         kind,
@@ -209,6 +223,9 @@ class Approver(Base):
     principal: Mapped[str] = mapped_column(String(USER_ID_MAX))
     added_by: Mapped[str] = mapped_column(String(USER_ID_MAX))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Where it was added (``/models approvers add`` in Slack, the console or the CLI); None
+    # for rows older than migration 0008.
+    added_via: Mapped[AuditChannel | None] = mapped_column(_enum(AuditChannel, "audit_channel"))
 
 
 class RequestCard(Base):
@@ -237,6 +254,11 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     detail: Mapped[str | None] = mapped_column(Text)
+    # The surface it came through, and for the console and CLI the operating-system account
+    # that ran it (``actor`` is the name acted as, which ``--as`` may have claimed). None on
+    # events written before migration 0008.
+    channel: Mapped[AuditChannel | None] = mapped_column(_enum(AuditChannel, "audit_channel"))
+    os_user: Mapped[str | None] = mapped_column(String(USER_ID_MAX))
 
 
 @event.listens_for(AuditEvent, "before_update")

@@ -58,3 +58,10 @@ def history(session: Session, *, repo: str) -> tuple[TrackedModel, list[AuditEve
     """
     model = get_model(session, repo)
     return model, audit.events_for_model(session, model, limit=1000)
+
+
+def review_events(session: Session, approvals: list[Approval]) -> dict[int, AuditEvent]:
+    """For each of ``approvals`` in review, the event that moved it there (who, when, why):
+    one query for them all."""
+    ids = [a.id for a in approvals if a.state is ApprovalState.NEEDS_REVIEW]
+    return audit.latest_events(session, ids, action="needs_review")

@@ -32,6 +32,7 @@ from governance.core.leases import acquire_lease
 from governance.flows import jobs
 from governance.flows.recheck import CycleReport, run_cycle
 from governance.flows.requested_checks import RequestedChecksReport, run_requested_checks
+from governance.registry.audit import SCHEDULER, with_origin
 from governance.upstream.models import RecheckCycle
 from governance.wiring.contexts import watch_context
 from governance.wiring.crontab import crontab_trigger
@@ -114,7 +115,7 @@ def expiry_job(services: Services) -> list[int]:
     """The expiry job: ``flows.jobs.expire_approvals`` alerting the alerts channel; returns
     the ids expired."""
     return jobs.expire_approvals(
-        services.session_factory,
+        with_origin(services.session_factory, SCHEDULER),
         clock=services.clock,
         default_destination=services.settings.alerts_channel,
     )
@@ -123,7 +124,7 @@ def expiry_job(services: Services) -> list[int]:
 def digest_job(services: Services) -> jobs.Digest:
     """The digest job: ``flows.jobs.daily_digest`` to the alerts channel; returns the digest."""
     return jobs.daily_digest(
-        services.session_factory,
+        with_origin(services.session_factory, SCHEDULER),
         clock=services.clock,
         default_destination=services.settings.alerts_channel,
     )

@@ -180,7 +180,13 @@ def list_(inv: Invocation, args: Args) -> Reply:
         title = "Requests" + (f" ({state_label(state)})" if state else "")
         title += f" for {use.value} use" if use else ""
         shown = approvals[(number - 1) * limit : number * limit]
-        return list_reply(shown, title=title, today=inv.services.clock.now().date(), page=page)
+        return list_reply(
+            shown,
+            title=title,
+            today=inv.services.clock.now().date(),
+            page=page,
+            reviews=queries.review_events(session, shown),
+        )
 
 
 def info(inv: Invocation, args: Args) -> Reply:

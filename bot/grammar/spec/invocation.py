@@ -7,9 +7,11 @@ handler behind them cannot tell (and need not care) which surface it was called 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from governance.registry.audit import AuditOrigin, with_origin
 from governance.registry.models import ApprovalState
 from governance.wiring.services import Services
 
@@ -23,6 +25,9 @@ class Invocation:
     ``only_from``: the request states the card or alert the user clicked was showing; a
     decision then applies only while the request is still in one of them, so a click on an
     out-of-date card changes nothing (None for a typed command: any state the decision allows).
+    ``origin``: the surface it came through (Slack, console, CLI) and, at a terminal, the OS
+    account behind ``user``; every audit event the command writes records it. Each frontend
+    sets it; None (a test, a benchmark) records no channel rather than a guessed one.
     """
 
     services: Services
@@ -30,13 +35,16 @@ class Invocation:
     channel: str | None = None
     read_only: bool = False
     only_from: tuple[ApprovalState, ...] | None = None
+    origin: AuditOrigin | None = None
 
-    @property
+    @cached_property
     def session_factory(self) -> sessionmaker[Session]:
-        """The sessions this command uses: read-only ones when ``read_only``."""
-        if self.read_only:
-            return self.services.read_session_factory
-        return self.services.session_factory
+        """The sessions this command uses (read-only ones when ``read_only``), carrying its
+        ``origin`` for the audit trail."""
+        factory = (
+            self.services.read_session_factory if self.read_only else self.services.session_factory
+        )
+        return factory if self.origin is None else with_origin(factory, self.origin)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from bot.slack.listeners.button_targets import (
 from bot.slack.listeners.error_replies import attempt
 from bot.slack.listeners.invoke import run_from_surface
 from governance.core.errors import InvalidInput
+from governance.registry.audit import SLACK
 from governance.registry.models import ApprovalState
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,9 @@ def _decider(
     ctx: SlackContext, user: str, channel: str | None, only_from: tuple[ApprovalState, ...]
 ) -> Invocation:
     """The invocation of a decision clicked by ``user``, valid only from ``only_from``."""
-    return Invocation(services=ctx.services, user=user, channel=channel, only_from=only_from)
+    return Invocation(
+        services=ctx.services, user=user, channel=channel, only_from=only_from, origin=SLACK
+    )
 
 
 def approve_clicked(ctx: SlackContext, body: Body) -> None:
@@ -226,7 +229,7 @@ def acknowledge_clicked(ctx: SlackContext, body: Body) -> None:
         _refuse(ctx, user, channel, target.error or "")
         return
     alert_id = target.value
-    invocation = Invocation(services=ctx.services, user=user, channel=channel)
+    invocation = Invocation(services=ctx.services, user=user, channel=channel, origin=SLACK)
     reply = run_handler(acknowledge, invocation, Args([str(alert_id)]), what="acknowledge button")
     if not reply.ok:
         tell(ctx.client, user=user, channel=channel, reply=reply)
@@ -288,7 +291,9 @@ def more_clicked(ctx: SlackContext, body: Body) -> None:
     """A list's More: the next page (the ``list ... --page N`` its button carries), read-only,
     shown to the person who clicked only: through the click's response_url, else ephemeral."""
     user, channel, _ts = _where(body)
-    invocation = Invocation(services=ctx.services, user=user, channel=channel, read_only=True)
+    invocation = Invocation(
+        services=ctx.services, user=user, channel=channel, read_only=True, origin=SLACK
+    )
     reply = run_handler(
         lambda inv, _args: _list_command(inv, _value(body)),
         invocation,

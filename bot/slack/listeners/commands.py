@@ -36,6 +36,7 @@ from bot.slack.delivery.context import SlackContext
 from bot.slack.delivery.respond import ack_payload, respond_later, tell
 from bot.slack.listeners.invoke import follow_up
 from governance.core.errors import GovernanceError
+from governance.registry.audit import SLACK
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,9 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
     if tokens and tokens[0].lower() == COMMAND:
         tokens = tokens[1:]
     spec = ctx.table.get(tokens[0]) if tokens else None
-    reader = Invocation(services=ctx.services, user=user, channel=channel, read_only=True)
+    reader = Invocation(
+        services=ctx.services, user=user, channel=channel, read_only=True, origin=SLACK
+    )
     form = spec.form_for(tokens[1:], channel) if spec is not None else None
     if spec is not None and form is not None:
         ack()
@@ -88,7 +91,7 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
             ack(**ack_payload(kept.reply))
             return
     if spec is not None and spec.is_slow(reader, tokens[1:]):
-        invocation = Invocation(services=ctx.services, user=user, channel=channel)
+        invocation = Invocation(services=ctx.services, user=user, channel=channel, origin=SLACK)
         _run_slow(ctx, ack, spec, tokens, invocation, command)
         return
     if spec is None or spec.only_reads(tokens[1:]):
@@ -98,7 +101,7 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
             ctx.read_cache.keep(kept, reply)
         ack(**ack_payload(reply))
         return
-    invocation = Invocation(services=ctx.services, user=user, channel=channel)
+    invocation = Invocation(services=ctx.services, user=user, channel=channel, origin=SLACK)
     response_url = _field(command, "response_url") or None
     submitted = ctx.pool.try_submit_command(
         _finish_write, ctx, spec, tokens, invocation, response_url

@@ -27,6 +27,7 @@ from bot.slack.listeners.button_targets import PENDING, parse_id, rendered_for
 from bot.slack.listeners.error_replies import attempt, view_errors
 from bot.slack.listeners.invoke import run_from_surface
 from bot.slack.listeners.view_state import read_input, read_metadata
+from governance.registry.audit import SLACK
 from governance.registry.models import ApprovalState
 from governance.registry.validation import (
     parse_expiry,
@@ -93,7 +94,10 @@ def request_submitted(ctx: SlackContext, ack: Ack, body: Body, view: View) -> No
         return
     ack()
     invocation = Invocation(
-        services=ctx.services, user=_user(body), channel=_channel(read_metadata(view))
+        services=ctx.services,
+        user=_user(body),
+        channel=_channel(read_metadata(view)),
+        origin=SLACK,
     )
     args = Args([repo, reason] if reason else [repo], {"use": use} if use else {})
 
@@ -132,7 +136,11 @@ def _decide(
     ack()
     approval_id: int = target["id"]
     invocation = Invocation(
-        services=ctx.services, user=user, channel=_channel(meta), only_from=target["states"]
+        services=ctx.services,
+        user=user,
+        channel=_channel(meta),
+        only_from=target["states"],
+        origin=SLACK,
     )
 
     def note(_reply: Reply) -> None:

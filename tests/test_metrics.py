@@ -200,17 +200,18 @@ def test_commands_and_acks_are_counted_by_subcommand_outcome_and_kind(harness: H
     base = harness.driver.base_url
     before = scrape(base)
     assert harness.command("list", user=CAROL).status == 200
+    assert harness.command("list", user=CAROL).status == 200  # the kept answer: counted too
     assert harness.command("info no/such-model", user=CAROL).status == 200
     assert harness.command("frobnicate", user=CAROL).status == 200
     harness.settle()
     after = scrape(base)
     commands = "modelgov_commands_total"
-    assert moved(before, after, commands, subcommand="list", outcome="ok") == 1
+    assert moved(before, after, commands, subcommand="list", outcome="ok") == 2
     assert moved(before, after, commands, subcommand="info", outcome="refused") == 1
     assert moved(before, after, commands, subcommand="unknown", outcome="refused") == 1
     acks = "modelgov_slack_ack_seconds"
-    assert moved(before, after, f"{acks}_count", mode="http", kind="command") == 3
-    assert moved(before, after, f"{acks}_bucket", mode="http", kind="command", le="+Inf") == 3
+    assert moved(before, after, f"{acks}_count", mode="http", kind="command") == 4
+    assert moved(before, after, f"{acks}_bucket", mode="http", kind="command", le="+Inf") == 4
 
 
 def test_metrics_want_the_token_when_one_is_set(

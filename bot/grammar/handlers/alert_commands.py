@@ -129,6 +129,15 @@ SUBCOMMANDS = [
         value_options=frozenset({"limit"}),
         max_args=1,
         reads_only=True,
+        description="The outbox's alerts, newest first: by default those still waiting for "
+        "Slack (a process without SLACK_BOT_TOKEN delivers none; a worker with one posts each "
+        "once). Looking never consumes them.",
+        options=(("--limit N", "show at most N alerts (1-100, default 20)"),),
+        examples=(
+            ("alerts", "what waits for Slack"),
+            ("alerts delivered --limit 5", "the last five delivered"),
+            ("alerts #12", "alert 12 in full, as Slack shows it"),
+        ),
     ),
     Subcommand(
         "subscribe",
@@ -137,6 +146,24 @@ SUBCOMMANDS = [
         subscribe,
         value_options=frozenset({"repo", "kinds"}),
         min_args=1,
+        description="Routes alerts to a channel, replacing its previous subscription. Alerts no "
+        "subscription takes go to the alerts channel. Kinds: kind ids or the groups license, "
+        "gating, revision, availability, release, upstream, expiry, policy.",
+        options=(
+            (
+                "--repo PATTERN",
+                "only models whose repo id matches this glob (repeatable; an owner alone means "
+                "all its models)",
+            ),
+            ("--kinds KIND,...", "only these kinds or groups (default: every kind)"),
+        ),
+        examples=(
+            (
+                "subscribe #llama --repo meta-llama/* --kinds license,gating",
+                "Meta's license and gating changes to #llama",
+            ),
+            ("subscribe #releases --kinds release", "new releases and successors of any model"),
+        ),
     ),
     Subcommand(
         "unsubscribe",
@@ -149,7 +176,7 @@ SUBCOMMANDS = [
     Subcommand(
         "subscriptions",
         "subscriptions",
-        "Where each kind of alert goes.",
+        "Where alerts go: each channel with the kinds and models it takes.",
         subscriptions,
         max_args=0,
         reads_only=True,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import click
 
@@ -131,17 +131,26 @@ class JsonAwareGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[_ARGS_KEY] = list(args)
-        return super().parse_args(ctx, args)
+        try:  # the group's own options (``modelgov --bogus --json``)
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            self._refuse(ctx, exc)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            if not asks_for_json(ctx.meta.get(_ARGS_KEY, ())):
-                raise
-            usage = exc.ctx.get_usage() if exc.ctx is not None else ""
-            message = exc.format_message().rstrip(".") + "."
-            message += f" {usage.strip()}" if usage else ""
-            echo(failure(UsageError.code, message))
-            click.echo(f"modelgov: {message}", err=True)
-            ctx.exit(exit_status(UsageError.code))
+            self._refuse(ctx, exc)
+
+    @staticmethod
+    def _refuse(ctx: click.Context, exc: click.UsageError) -> NoReturn:
+        """Re-raise ``exc`` for click to report, or with JSON asked for, print its envelope
+        (the message with the usage line) and exit 2."""
+        if not asks_for_json(ctx.meta.get(_ARGS_KEY, ())):
+            raise exc
+        usage = exc.ctx.get_usage() if exc.ctx is not None else ""
+        message = exc.format_message().rstrip(".") + "."
+        message += f" {usage.strip()}" if usage else ""
+        echo(failure(UsageError.code, message))
+        click.echo(f"modelgov: {message}", err=True)
+        ctx.exit(exit_status(UsageError.code))

@@ -8,7 +8,6 @@ import-linter counts function-level imports against the layers like any other.
 
 from __future__ import annotations
 
-import getpass
 import inspect
 import os
 import signal
@@ -20,6 +19,7 @@ import click
 
 from bot.cli import json_output
 from bot.cli.hub_webhook_commands import hub_webhook
+from bot.cli.identity import AS_OPTION, os_account, terminal_origin
 from bot.cli.process_services import process_services
 from bot.grammar.dispatch import run_tokens
 from bot.grammar.spec.invocation import Invocation
@@ -35,14 +35,22 @@ from governance.core.errors import (
     UsageError,
 )
 from governance.core.startup import DatabaseUnreachable
+from governance.registry.models import AuditChannel
 from governance.wiring.services import Services
 
 
 def _default_user() -> str:
-    try:
-        return os.environ.get("USER") or getpass.getuser()
-    except Exception:
-        return "console"
+    """Who a command acts as without ``--as``: the OS account running it (bot.cli.identity)."""
+    return os_account()
+
+
+def _cli_invocation(services: Services, user: str) -> Invocation:
+    """An Invocation of a one-shot command acting as ``user``: audited as the CLI, with the OS
+    account beside it (``--as`` naming someone else is a claim: bot.cli.identity)."""
+    origin = terminal_origin(
+        services.settings, AuditChannel.CLI, acting=user, account=os_account(), option=AS_OPTION
+    )
+    return Invocation(services=services, user=user, origin=origin)
 
 
 def _fail(message: str, code: int = 2, *, error: str = GovernanceError.code) -> NoReturn:
@@ -239,7 +247,9 @@ def db_current(as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
+@click.option(
+    "--as", "user", default=_default_user, help="Act as this user (default: your OS account)."
+)
 def console(user: str) -> None:
     """Type /models commands in a terminal (or pipe them in)."""
     services = _services()
@@ -251,7 +261,9 @@ def console(user: str) -> None:
     add_help_option=False,  # `models list --help` is list's help: see _models_help
 )
 @click.argument("words", nargs=-1, type=click.UNPROCESSED)
-@click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
+@click.option(
+    "--as", "user", default=_default_user, help="Act as this user (default: your OS account)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def models(words: tuple[str, ...], user: str, as_json: bool) -> None:
     """Run one /models command, e.g. `modelgov models list approved --json`.
@@ -262,7 +274,7 @@ def models(words: tuple[str, ...], user: str, as_json: bool) -> None:
         _models_help(words)
         return
     services = _services()
-    reply = run_tokens(list(words), Invocation(services=services, user=user))
+    reply = run_tokens(list(words), _cli_invocation(services, user))
     _emit(reply, as_json)
 
 
@@ -414,19 +426,21 @@ def ask(question: tuple[str, ...], as_json: bool) -> None:
 def license_(license_id: tuple[str, ...], as_json: bool) -> None:
     """Show the reviewed terms of a license, e.g. `modelgov license llama3.1`."""
     services = _services()
-    invocation = Invocation(services=services, user=_default_user())
+    invocation = _cli_invocation(services, _default_user())
     reply = run_tokens(["license", " ".join(license_id)], invocation)
     _emit(reply, as_json)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, type=click.UNPROCESSED)
-@click.option("--as", "user", default=_default_user, help="Act as this user (default: $USER).")
+@click.option(
+    "--as", "user", default=_default_user, help="Act as this user (default: your OS account)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def policy(words: tuple[str, ...], user: str, as_json: bool) -> None:
     """The team policy: `policy show`, `policy set <rule> <value>`, `policy unset <rule>`."""
     services = _services()
-    reply = run_tokens(["policy", *words], Invocation(services=services, user=user))
+    reply = run_tokens(["policy", *words], _cli_invocation(services, user))
     _emit(reply, as_json)
 
 

@@ -184,19 +184,28 @@ def test_history_survives_the_session(tmp_path: Path) -> None:
     ]
 
 
+def _interrupt(terminal: Terminal) -> None:
+    """Ctrl-C once readline waits for a key: CPython's readline only looks at a signal when
+    its select() is interrupted, so one that lands between drawing the prompt and select()
+    waits for the next key. A person is never that fast; a test on a busy machine can be."""
+    time.sleep(1.0)
+    terminal.type(CTRL_C)
+
+
 def test_ctrl_c_cancels_the_line_and_twice_leaves(terminal: Terminal) -> None:
     terminal.expect(PROMPT)
     terminal.type(b"frobnicate")
-    terminal.type(CTRL_C)
+    terminal.expect("frobnicate")  # echoed: readline has it
+    _interrupt(terminal)
     terminal.expect("(Ctrl-C again or Ctrl-D to leave)")
     terminal.expect(PROMPT)
     terminal.type(b"help\r")  # the cancelled text is gone: this is "help", not "frobnicatehelp"
     answer = terminal.expect(PROMPT)
     assert "shows one with its options" in answer and "Unknown subcommand" not in answer
-    terminal.type(CTRL_C)  # one Ctrl-C after a command only cancels
+    _interrupt(terminal)  # one Ctrl-C after a command only cancels
     terminal.expect("(Ctrl-C again or Ctrl-D to leave)")
     terminal.expect(PROMPT)
-    terminal.type(CTRL_C)
+    _interrupt(terminal)
     assert terminal.wait() == 0
     assert b"Aborted" not in terminal.seen and b"Traceback" not in terminal.seen
 

@@ -170,6 +170,10 @@ SUBCOMMANDS = [
         "unsubscribe <#channel>",
         "Stop sending alerts to a channel (approvers).",
         unsubscribe,
+        description="Approvers only. Removes the channel's subscription, whatever kinds and "
+        "models it named; an alert no other subscription takes goes to the alerts channel "
+        "(MODELGOV_ALERTS_CHANNEL).",
+        examples=(("unsubscribe #ml-legal", "no more alerts in #ml-legal"),),
         min_args=1,
         max_args=1,
     ),
@@ -178,6 +182,10 @@ SUBCOMMANDS = [
         "subscriptions",
         "Where alerts go: each channel with the kinds and models it takes.",
         subscriptions,
+        description="Every subscription: its channel, the kinds of alert and the models "
+        "(repo patterns) it takes. An alert no subscription takes goes to the alerts "
+        "channel (MODELGOV_ALERTS_CHANNEL).",
+        examples=(("subscriptions", "where each alert goes"),),
         max_args=0,
         reads_only=True,
     ),

@@ -12,6 +12,8 @@ import pytest
 
 from bot.render.home import home_view
 from bot.render.request_card import request_card
+from governance.assistant.answers import Answer
+from governance.assistant.service import answer
 from governance.core.clock import FrozenClock
 from governance.core.config import Settings
 from governance.core.db import transaction
@@ -245,3 +247,38 @@ def test_home_tab_and_request_card_show_lineage(gov: Governed) -> None:
     assert f"• base *{BASE}*: approved (#{base_approval} commercial)" in text
     assert "_Team policy derivatives: review: it needs its own approval._" in text
     assert f":no_entry: {MISMATCH}" in text
+
+
+def _ask(gov: Governed, question: str) -> Answer:
+    s = gov.services
+    return answer(
+        question,
+        session_factory=s.session_factory,
+        clock=s.clock,
+        runtime=None,
+        settings=s.settings,
+    )
+
+
+def test_ask_says_derivative_coverage_exactly(gov: Governed) -> None:
+    _gguf_of_llama(gov)
+    base_approval = gov.request(BASE)
+    gov.approve(base_approval)
+    question = f"Is {GGUF} approved for commercial use?"
+    review = _ask(gov, question)
+    assert review.kind == "exact", review
+    assert (
+        f"{GGUF} is quantized from {BASE}; its base {BASE} is approved (#{base_approval} "
+        "commercial). Under the team policy derivatives: review, it needs its own approval."
+    ) in review.text
+    assert "Its base's license binds it: Llama 3.1 Community License Agreement." in review.text
+    assert gov.run("/models policy set derivatives inherit", user="bob").ok
+    inherit = _ask(gov, question)
+    assert inherit.text.startswith(
+        f"Yes. {GGUF} is covered by approval #{base_approval} (commercial use) of its base "
+        f"{BASE}: a quantized copy, under the policy derivatives: inherit."
+    ), inherit.text
+    research = _ask(gov, f"Is {GGUF} approved for research use?")
+    assert not research.text.startswith("Yes."), (
+        research.text
+    )  # the base is approved for commercial only

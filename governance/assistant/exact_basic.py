@@ -8,6 +8,7 @@ import re
 from sqlalchemy.orm import Session
 
 from governance.assistant import exact, exact_decisions, listings
+from governance.assistant.exact_lineage import add_derivative_coverage
 from governance.assistant.exact_reading import Asked, Routed
 from governance.assistant.intents import Intent
 from governance.assistant.intents import classify as classify_intent
@@ -57,6 +58,7 @@ def basic(session: Session, asked: Asked) -> Routed | None:
         )
     if intent is Intent.APPROVAL_STATUS and model is not None:
         result = exact.approval_status(model, cues.use, asked.today)
+        add_derivative_coverage(session, model, cues.use, asked.today, result)
         exact_decisions.explain_states(session, model, asked.models, cues.use, result)
         return Routed(intent.value, result)
     if intent is Intent.APPROVER and model is not None:

@@ -12,6 +12,7 @@ from governance.assistant import exact, exact_decisions, exact_lists, listings
 from governance.assistant.exact import ExactAnswer
 from governance.assistant.exact_events import APPROVALS
 from governance.assistant.exact_license_questions import UNDER_LICENSE
+from governance.assistant.exact_lineage import add_derivative_coverage
 from governance.assistant.exact_reading import Asked, Routed, one_model
 from governance.assistant.intents import Intent
 from governance.registry.models import TrackedModel
@@ -233,5 +234,6 @@ def recognise_may_use(session: Session, asked: Asked) -> Routed | None:
 
 def _status(session: Session, asked: Asked, model: TrackedModel) -> ExactAnswer:
     result = exact.approval_status(model, asked.cues.use, asked.today)
+    add_derivative_coverage(session, model, asked.cues.use, asked.today, result)
     exact_decisions.explain_states(session, model, asked.models, asked.cues.use, result)
     return result

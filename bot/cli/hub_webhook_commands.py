@@ -10,9 +10,11 @@ from huggingface_hub import WebhookInfo
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli import json_output
-from governance.core.config import Settings, load_settings
+from governance.core.config import Settings
 from governance.core.db import create_db_engine, make_session_factory, transaction
 from governance.core.errors import GovernanceError
+from governance.core.logs import report_failure
+from governance.core.startup import start_process
 from governance.upstream.hub_webhooks import HubWebhooks, watched_repo_ids
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -22,7 +24,7 @@ def _fail(exc: GovernanceError) -> NoReturn:
     """Stop with the error's sentence on stderr (and its envelope on stdout with --json)."""
     if json_output.json_requested():
         json_output.echo(json_output.failure(exc.code, exc.message))
-    click.echo(f"modelgov: {exc.message}", err=True)
+    report_failure(exc.message, code=exc.code)
     sys.exit(json_output.exit_status(exc.code))
 
 
@@ -70,7 +72,7 @@ def hub_webhook() -> None:
 def create(url: str, as_json: bool) -> None:
     """Register one webhook watching every watched model (updates the one for URL if any)."""
     try:
-        settings = load_settings()
+        settings = start_process("hub-webhook create")
         hub = _hub(settings)
         done = hub.register(url, _watched(settings))
     except GovernanceError as exc:
@@ -90,7 +92,7 @@ def create(url: str, as_json: bool) -> None:
 def list_(as_json: bool) -> None:
     """The webhooks of HF_TOKEN's account: id, state, URL and how many items each watches."""
     try:
-        webhooks = _hub(load_settings()).list()
+        webhooks = _hub(start_process("hub-webhook list")).list()
     except GovernanceError as exc:
         _fail(exc)
     if as_json:
@@ -114,7 +116,7 @@ def list_(as_json: bool) -> None:
 def delete(webhook_id: str, as_json: bool) -> None:
     """Delete the webhook WEBHOOK_ID (polling keeps checking every model)."""
     try:
-        _hub(load_settings()).delete(webhook_id)
+        _hub(start_process("hub-webhook delete")).delete(webhook_id)
     except GovernanceError as exc:
         _fail(exc)
     if as_json:

@@ -25,7 +25,7 @@ from bot.grammar.dispatch import run_tokens
 from bot.grammar.spec.invocation import Invocation
 from bot.render.blocks import Reply
 from bot.render.text import render_reply
-from governance.core.config import Settings, load_settings
+from governance.core.config import Settings
 from governance.core.errors import (
     ChecksFailed,
     GateFailed,
@@ -34,7 +34,8 @@ from governance.core.errors import (
     MigrationFailed,
     UsageError,
 )
-from governance.core.startup import DatabaseUnreachable
+from governance.core.logs import report_failure, say
+from governance.core.startup import DatabaseUnreachable, failure_sentence, log_wait, start_process
 from governance.registry.models import AuditChannel
 from governance.wiring.services import Services
 
@@ -58,7 +59,7 @@ def _fail(message: str, code: int = 2, *, error: str = GovernanceError.code) -> 
     failure envelope with the error code ``error`` on stdout."""
     if json_output.json_requested():
         json_output.echo(json_output.failure(error, message))
-    click.echo(f"modelgov: {message}", err=True)
+    report_failure(message, code=error)
     sys.exit(code)
 
 
@@ -68,8 +69,11 @@ def _refuse(exc: GovernanceError, code: int = 2) -> NoReturn:
 
 
 def _settings() -> Settings:
+    """Logging for this process kind, then its settings (or one line and exit 2)."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.command_path.partition(" ")[2] if ctx else ""
     try:
-        return load_settings()
+        return start_process(command or "modelgov")
     except GovernanceError as exc:
         _refuse(exc)
 
@@ -92,10 +96,7 @@ def _services(*, migrate_embedded: bool = True, wait_for_db: bool = False) -> Se
     except GovernanceError as exc:
         _refuse(exc)
     except Exception as exc:  # an unreachable database is an operator error, not a traceback
-        _fail(
-            f"cannot open the database at DATABASE_URL ({type(exc).__name__}: {exc})"[:300],
-            error=DatabaseUnreachable.code,
-        )
+        _fail(failure_sentence(exc, services.engine), error=DatabaseUnreachable.code)
     return services
 
 
@@ -115,9 +116,7 @@ def _wait_for_database(services: Services) -> None:
 
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        wait_for_database(
-            services.engine, log=lambda line: click.echo(f"modelgov: {line}", err=True)
-        )
+        wait_for_database(services.engine, log=log_wait)
     except DatabaseUnreachable as exc:
         _refuse(exc)
     except KeyboardInterrupt:
@@ -130,13 +129,15 @@ def _wait_for_database(services: Services) -> None:
 def _run_console(services: Services, user: str) -> int:
     """The console on this process's terminal (or pipe)."""
     from bot.cli.console import run_console
+    from governance.core import logs
 
+    logs.quiet_for_terminal()  # `serve` without Slack: no INFO lines among the answers
     return run_console(
         services,
         user=user,
         stdin=sys.stdin,
         stdout=sys.stdout,
-        stderr=sys.stderr,
+        stderr=logs.notice_stream("modelgov.console"),
         interactive=sys.stdin.isatty(),
     )
 
@@ -318,7 +319,7 @@ def _emit(reply: Reply, as_json: bool) -> None:
     elif reply.ok:
         click.echo(render_reply(reply))
     if not reply.ok:
-        click.echo(f"modelgov: {reply.text}", err=True)
+        report_failure(reply.text, code=code)
         sys.exit(json_output.exit_status(code))
 
 
@@ -527,7 +528,7 @@ def export(fmt: str | None, output: Path | None, as_json: bool) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror}", code=1, error=InvalidInput.code)
-    click.echo(f"modelgov: wrote {fmt} export to {output}", err=True)
+    say(f"wrote {fmt} export to {output}")
     if fmt == "json":
         json_output.echo(json_output.success({"format": fmt, "output": str(output)}))
 

@@ -31,7 +31,6 @@ def start_background_scheduler(services: Services) -> BackgroundScheduler:
 
 def run_worker(services: Services) -> None:
     """Run the jobs until SIGTERM/SIGINT (the Procfile's ``worker``)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -13,6 +13,10 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_sdk import WebClient
 
 from bot.grammar.dispatch import build_table
@@ -79,7 +83,7 @@ def build_app(
         **authorization,
         listener_executor=listener_executor
         or ThreadPoolExecutor(max_workers=listener_threads, thread_name_prefix="bolt-listener"),
-        logger=logging.getLogger("modelgov.slack.bolt"),
+        logger=_bolt_logger(),
         # Listeners only ack, make one database round trip and hand the rest to the pool, so
         # they run in the request's own thread: no hop to Bolt's executor and no 10 ms ack
         # polling per request (measurable in the tail under load), and a response to Slack
@@ -96,6 +100,22 @@ def build_app(
     events.register(app, ctx)
     app.error(_log_error)
     return app
+
+
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, without its notice that SLACK_BOT_TOKEN (which Bolt reads from the
+    environment by itself) is unused: modelgov passes the token its own way, on every start."""
+    logger = logging.getLogger("modelgov.slack.bolt")
+    if not any(isinstance(f, _UnusedTokenNotice) for f in logger.filters):
+        logger.addFilter(_UnusedTokenNotice())
+    return logger
+
+
+class _UnusedTokenNotice(logging.Filter):
+    _NOTICES = frozenset({warning_token_skipped(), warning_client_prioritized_and_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self._NOTICES
 
 
 def _with_token(token: str | None) -> Callable[..., AuthorizeResult]:

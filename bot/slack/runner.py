@@ -21,11 +21,13 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import make_url
 
 from bot.slack.app import build_app
 from bot.slack.delivery.client import make_client
 from bot.slack.delivery.workers import WorkerPool
+from bot.slack.gunicorn_logs import GunicornLogger
 from bot.slack.health import HealthProbe
 from bot.slack.observability import (
     MeasuredSocketModeHandler,
@@ -35,6 +37,7 @@ from bot.slack.observability import (
 )
 from bot.slack.wsgi import wsgi_app
 from governance.assistant.factory import Assistant
+from governance.core import logs
 from governance.core.config import ConfigError, Settings
 from governance.core.errors import GovernanceError
 from governance.core.startup import backoff_delays
@@ -52,6 +55,79 @@ HEARTBEAT_SECONDS = 5.0
 
 # Builds a process's Services from its settings (``bot.cli.process_services.process_services``).
 ServicesFactory = Callable[[Settings], Services]
+# Slack's answers that mean "this token will never work" (revoked, wrong, wrong kind): retrying
+# cannot help, so start-up stops with the fix instead.
+TOKEN_REFUSED = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_allowed_token_type",
+    }
+)
+PREFLIGHT_TIMEOUT_SECONDS = 5
+
+
+class SlackTokenRefused(ConfigError):
+    """Slack answered that a token is not valid; the message names the variable and the fix."""
+
+    code = "slack_token_refused"
+
+
+def bot_token_refused(error: str) -> SlackTokenRefused:
+    """The one line for a refused SLACK_BOT_TOKEN."""
+    return SlackTokenRefused(
+        f"Slack refused SLACK_BOT_TOKEN ({error}): set it to the app's Bot User OAuth Token "
+        "(xoxb-..., on the app's OAuth & Permissions page; reinstall the app if it was revoked)."
+    )
+
+
+def app_token_refused(error: str) -> SlackTokenRefused:
+    """The one line for a refused SLACK_APP_TOKEN (Socket Mode)."""
+    return SlackTokenRefused(
+        f"Slack refused SLACK_APP_TOKEN ({error}): generate an app-level token with the "
+        "connections:write scope (Basic Information, App-Level Tokens) and set SLACK_APP_TOKEN "
+        "to it (xapp-...)."
+    )
+
+
+def check_bot_token(settings: Settings, *, warn_unreachable: bool = True) -> None:
+    """One ``auth.test`` before serving: a refused token stops start-up, Slack away does not.
+
+    Slack unreachable (or answering anything else) is one WARNING line and start-up goes on:
+    the process serves the moment Slack is back, and /healthz says so meanwhile.
+
+    Raises:
+        SlackTokenRefused: Slack answered that SLACK_BOT_TOKEN is not valid.
+    """
+    client = make_client(settings, timeout=PREFLIGHT_TIMEOUT_SECONDS)
+    client.retry_handlers = []  # one quick try; the process must not hang before it serves
+    try:
+        answer = client.auth_test()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "error")
+        if error in TOKEN_REFUSED:
+            raise bot_token_refused(error) from None
+        log.warning("Slack answered auth.test with %s; starting anyway", error)
+        return
+    except Exception as exc:  # unreachable, timed out, not Slack: said once, then serve
+        if warn_unreachable:
+            log.warning(
+                "Slack is not reachable at %s (%s); starting anyway: /healthz reports it until "
+                "Slack answers",
+                settings.slack_api_base_url,
+                _reason(exc),
+            )
+        return
+    log.info("Slack: signed in as %s in workspace %s", answer.get("user"), answer.get("team"))
+
+
+def _reason(exc: BaseException) -> str:
+    """``TypeError: first line of the message``, at most 200 characters, cut between words."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= 200 else text[:200].rsplit(" ", 1)[0] + " ..."
 
 
 def connect_with_backoff(
@@ -67,6 +143,9 @@ def connect_with_backoff(
     Each failure (Slack unreachable, ``apps.connections.open`` refused, the WebSocket not
     opening) logs one line, ``Slack not reachable (URLError: ...); retrying in 4 s``, and waits
     1 s, 2 s, 4 s ... up to 30 s. KeyboardInterrupt (Ctrl-C) propagates from ``sleep``.
+
+    Raises:
+        SlackTokenRefused: Slack refused the app-level token (retrying would not help).
     """
     schedule = delay or backoff_delays()
     attempt = 0
@@ -74,10 +153,19 @@ def connect_with_backoff(
         attempt += 1
         try:
             connect()
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "error")
+            if error in TOKEN_REFUSED:
+                raise app_token_refused(error) from None
+            pause = schedule(attempt)
+            log(f"Slack not reachable (apps.connections.open: {error}); retrying in {pause:g} s")
+            sleep(pause)
+            if stopped():
+                return 0
+            continue
         except Exception as exc:  # any failure to connect is retried; the cause is logged
             pause = schedule(attempt)
-            reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-            log(f"Slack not reachable ({reason}); retrying in {pause:g} s")
+            log(f"Slack not reachable ({_reason(exc)}); retrying in {pause:g} s")
             sleep(pause)
             if stopped():
                 return 0
@@ -170,16 +258,29 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self._options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # control_socket_disable: gunicorn 25.1 and later
+                self.cfg.set(key, value)
         self.cfg.set("post_worker_init", self._start_worker)
         self.cfg.set("child_exit", lambda _server, worker: worker_exited(worker.pid))
         self.cfg.set("worker_exit", lambda _server, _worker: self._close())
 
     def load(self) -> Any:
-        self._services = self._worker_services(self._settings)
-        self._pool = WorkerPool()
-        app = build_app(self._settings, self._services, pool=self._pool)
-        return wsgi_app(app, self._services)
+        """The worker's WSGI app. A failure is one line and exit status 3, which halts the
+        arbiter; gunicorn would print the exception's text and traceback itself."""
+        try:
+            self._services = self._worker_services(self._settings)
+            self._pool = WorkerPool()
+            app = build_app(self._settings, self._services, pool=self._pool)
+            return wsgi_app(app, self._services)
+        except GovernanceError as exc:
+            logs.report_failure(f"the web worker cannot start: {exc.message}", code=exc.code)
+        except Exception as exc:
+            logs.report_failure(
+                f"the web worker cannot start: {_reason(exc)} (MODELGOV_LOG_LEVEL=DEBUG shows "
+                "the traceback)",
+                error=exc,
+            )
+        sys.exit(Arbiter.WORKER_BOOT_ERROR)
 
     def _start_worker(self, worker: Worker) -> None:
         """gunicorn's ``post_worker_init``: the app is built, no request accepted yet.
@@ -232,6 +333,7 @@ def serve_http(
     """
     if not settings.slack_bot_token or not settings.slack_signing_secret:
         raise ConfigError("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
+    check_bot_token(settings)
     options = gunicorn_options(settings, port=port, host=host, threads=threads)
     # Several workers share /metrics through files (this may restart the process once).
     run_multiprocess(options["workers"], _Gunicorn(settings, options, worker_services).run)
@@ -241,7 +343,13 @@ def gunicorn_options(
     settings: Settings, *, port: int, host: str = "0.0.0.0", threads: int | None = None
 ) -> dict[str, Any]:
     """The gunicorn settings of the web process (bench/ack_latency.py serves bare Bolt with
-    the same ones); returns them as ``cfg.set`` names and values."""
+    the same ones); returns them as ``cfg.set`` names and values.
+
+    Logs: gunicorn's own lines go through modelgov's logging set-up (``GunicornLogger``) at
+    ``MODELGOV_LOG_LEVEL``; the access log (one line per request) is on in JSON mode, where a
+    log pipeline indexes it, and off in text mode, where it would drown the rest.
+    """
+    current = logs.options()
     return {
         "bind": f"{host}:{port}",
         "workers": int(os.environ.get("WEB_CONCURRENCY", "1")),
@@ -251,10 +359,14 @@ def gunicorn_options(
         "timeout": 60,
         "graceful_timeout": 10,
         "keepalive": 5,
-        "accesslog": None,
+        "accesslog": "-" if current.format == "json" else None,
         "errorlog": "-",
-        "loglevel": "info",
+        "loglevel": current.level.lower(),
+        "logger_class": GunicornLogger,
         "proc_name": "modelgov-web",
+        # gunicornc's control socket sits at one path per user ($HOME/.gunicorn): two web
+        # processes on one host would share it, and nothing here uses it.
+        "control_socket_disable": True,
     }
 
 
@@ -280,4 +392,6 @@ def serve_slack(
         raise ConfigError(
             "SLACK_APP_TOKEN is not set: set it for Socket Mode, or run `modelgov serve --http`."
         )
+    # Unreachable is said by the connection loop's own retry lines; a bad token stops here.
+    check_bot_token(settings, warn_unreachable=False)
     serve_socket_mode(settings, services)

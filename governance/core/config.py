@@ -7,19 +7,42 @@ ones follow their ecosystems (``DATABASE_URL``, ``SLACK_*``, ``HF_TOKEN``), the 
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from governance.core.errors import GovernanceError
+from governance.core.logs import parse_log_format, parse_log_level
+from governance.core.redact import redact, register_secret
 
 DEFAULT_SQLITE_PATH = Path("var") / "modelgov.db"
 PUBLIC_HUB = "https://huggingface.co"
 SLACK_API = "https://slack.com/api/"
+ENV_PREFIX = "MODELGOV_"
+# The PostgreSQL driver modelgov ships (psycopg 3). Platforms (Heroku, Render, Fly, Railway)
+# set DATABASE_URL=postgres://..., which SQLAlchemy 2 no longer accepts; psycopg2 URLs name a
+# driver that is not installed. Both mean the same server, so both are rewritten to it.
+POSTGRES_DRIVER = "postgresql+psycopg"
+_POSTGRES_ALIASES = {"postgres", "postgresql", "postgresql+psycopg2", "postgres+psycopg2"}
+# Variables with the prefix that are not settings but are read on purpose (the test suite's).
+EXTRA_KNOWN_VARIABLES = {"MODELGOV_TEST_DATABASE_URL"}
+# Settings whose values are secrets: never echoed in an error, masked in every log line.
+SECRET_FIELDS = (
+    "slack_bot_token",
+    "slack_app_token",
+    "slack_signing_secret",
+    "hf_token",
+    "hub_webhook_secret",
+    "model_server_api_key",
+    "metrics_token",
+)
 
 
 class ConfigError(GovernanceError):
@@ -38,7 +61,7 @@ class Settings(BaseSettings):
     """Every knob an operator can turn. Construct with ``load_settings()``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MODELGOV_",
+        env_prefix=ENV_PREFIX,
         env_file=".env",
         extra="ignore",
         populate_by_name=True,
@@ -96,6 +119,10 @@ class Settings(BaseSettings):
     # VRAM"); parsed by governance.hardware.profiles, which says in one sentence what is wrong.
     hardware_profiles: str | None = None
 
+    # Logging (read once more, leniently, before these are validated: governance.core.logs).
+    log_level: str = "INFO"  # DEBUG shows HTTP client chatter and start-up tracebacks
+    log_format: str = "text"  # text | json (one JSON object per line, stderr)
+
     @field_validator("approvers", mode="before")
     @classmethod
     def _approvers_from_csv(cls, value: Any) -> Any:
@@ -104,13 +131,21 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        try:
-            url = make_url(value)
-        except ArgumentError as exc:
-            raise ValueError("expected a database URL such as sqlite:///var/modelgov.db") from exc
-        if url.get_backend_name() not in {"sqlite", "postgresql"}:
-            raise ValueError("expected a sqlite:/// or postgresql:// URL")
-        return value
+        url = parse_database_url(value)
+        # The password goes to every log line's redaction (psycopg may quote parts of a URL).
+        if url.password:
+            register_secret(str(url.password))
+        return url.render_as_string(hide_password=False)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        return parse_log_level(value)
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        return parse_log_format(value)
 
     @field_validator("hub_endpoint", "slack_api_base_url", "model_server_url")
     @classmethod
@@ -135,6 +170,31 @@ class Settings(BaseSettings):
         return bool(self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret))
 
 
+def parse_database_url(value: str) -> URL:
+    """Return ``value`` as a SQLAlchemy URL with the driver modelgov ships.
+
+    ``postgres://`` (what most platforms set), ``postgresql://`` and psycopg2 URLs become
+    ``postgresql+psycopg://``; SQLite URLs stay as they are.
+
+    Raises:
+        ValueError: not a URL, or not SQLite or PostgreSQL (the message never holds the URL).
+    """
+    try:
+        url = make_url(value.strip())
+    except ArgumentError as exc:
+        raise ValueError(
+            "expected a database URL such as sqlite:///var/modelgov.db or "
+            "postgresql://user:password@host:5432/modelgov"
+        ) from exc
+    if url.drivername in _POSTGRES_ALIASES:
+        url = url.set(drivername=POSTGRES_DRIVER)
+    if url.drivername not in {"sqlite", "sqlite+pysqlite", POSTGRES_DRIVER}:
+        raise ValueError(
+            f"expected a sqlite:/// or postgresql:// (or postgres://) URL, not {url.drivername}://"
+        )
+    return url
+
+
 _ENV_NAMES = {
     "database_url": "DATABASE_URL",
     "slack_bot_token": "SLACK_BOT_TOKEN",
@@ -148,22 +208,88 @@ _ENV_NAMES = {
 
 def env_name(field: str) -> str:
     """Return the environment variable an operator sets for ``field``."""
-    return _ENV_NAMES.get(field, f"MODELGOV_{field.upper()}")
+    return _ENV_NAMES.get(field, f"{ENV_PREFIX}{field.upper()}")
+
+
+def known_variables() -> set[str]:
+    """Every environment variable name modelgov reads as a setting (aliases included)."""
+    names = set(EXTRA_KNOWN_VARIABLES)
+    for field, info in Settings.model_fields.items():
+        names.add(env_name(field))
+        alias = info.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif isinstance(alias, AliasChoices):
+            names.update(choice for choice in alias.choices if isinstance(choice, str))
+    return names
+
+
+def unknown_variable_warnings(names: Iterable[str]) -> list[str]:
+    """One sentence per ``MODELGOV_`` name in ``names`` that is no setting, with a suggestion.
+
+    pydantic-settings ignores such a variable, so a typo would silently leave a default in
+    force; e.g. ``MODELGOV_RECHEK_CRON is not a modelgov setting and is ignored; did you mean
+    MODELGOV_RECHECK_CRON?``. Returns them sorted by name, each name once.
+    """
+    known = known_variables()
+    warnings = []
+    for name in sorted({n for n in names if n.upper().startswith(ENV_PREFIX)}):
+        if name in known:
+            continue
+        candidates = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
+        unprefixed = name.upper().removeprefix(ENV_PREFIX)
+        if unprefixed in known:  # MODELGOV_DATABASE_URL, MODELGOV_SLACK_BOT_TOKEN
+            candidates = [unprefixed]
+        hint = (
+            f"did you mean {candidates[0]}?"
+            if candidates
+            else "the settings are listed in .env.example and the README's Settings table."
+        )
+        warnings.append(f"{name} is not a modelgov setting and is ignored; {hint}")
+    return warnings
+
+
+def configured_variable_names(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> set[str]:
+    """The variable names set in ``environ`` (default: the process's) and in ``env_file``."""
+    names = set(os.environ if environ is None else environ)
+    if env_file is not None and env_file.is_file():
+        from dotenv import dotenv_values  # pydantic-settings' own .env reader
+
+        names.update(dotenv_values(env_file))
+    return names
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment and ``.env``; ``overrides`` win over both.
 
     Raises:
-        ConfigError: one line naming the first bad variable and what is expected.
+        ConfigError: one line naming each bad variable and what is expected.
     """
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        raise ConfigError(_describe_invalid(exc)) from None
+    for field in SECRET_FIELDS:
+        value = getattr(settings, field, None)
+        if isinstance(value, str):
+            register_secret(value)
+    return settings
+
+
+def _describe_invalid(exc: ValidationError) -> str:
+    """One line for every invalid setting, its value shown unless it is or holds a secret."""
+    parts = []
+    for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "settings"
         name = env_name(field) if field in Settings.model_fields else field
-        reason = str(error["msg"]).removeprefix("Value error, ")
+        reason = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
         given = error.get("input")
-        shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
-        raise ConfigError(f"{name}: {reason}{shown}.") from None
+        if field in SECRET_FIELDS or not isinstance(given, str | int | float):
+            shown = ""
+        else:
+            # A database URL may carry a password; any value may hold a pasted credential.
+            shown = f" (got {redact(repr(given))})"
+        parts.append(f"{name}: {reason}{shown}")
+    return "; ".join(parts) + "."

@@ -205,7 +205,7 @@ def test_every_kind_reads_without_raw_values_or_repeats(kind: ChangeKind | Notic
     reply = alert_message(_outgoing(kind))
     texts = _texts(reply.blocks)
     first = reply.blocks[0]["text"]["text"]
-    assert re.match(r"^:[a-z_]+: \*[^*]+\*$", first), first  # one bold headline, first
+    assert re.match(r"^:[a-z_]+: \*.+\*$", first), first  # one bold headline, first
     assert f"*{kind.value}*" not in " ".join(texts)  # never the raw kind
     assert "_" not in kind.value or kind.value not in " ".join(texts)
     assert kind_name(kind) in " ".join(texts) or kind_name(kind) in first
@@ -280,3 +280,41 @@ def test_the_scheduler_runs_the_digest_at_the_configured_time(database_url: str)
         scheduler.shutdown(wait=False)
     finally:
         services.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "summary", "extra", "headline"),
+    [
+        (
+            NoticeKind.APPROVAL_EXPIRED,
+            [f"Approval #5 of {REPO} for commercial use expired on 2026-12-01."],
+            {"approval_id": 5},
+            "Approval #5 expired",
+        ),
+        (
+            NoticeKind.POLICY_VIOLATION,
+            [f"{REPO} now violates the team policy.", "commercial use: denied-licenses: denied"],
+            {"dry_run": True},
+            "Team policy violated (dry run): commercial use: denied-licenses: denied",
+        ),
+        (
+            NoticeKind.UPSTREAM_UNREACHABLE,
+            [f"{REPO} could not be checked 3 times in a row; last error: read timed out"],
+            {},
+            "Hub unreachable: checks failed 3 times in a row",
+        ),
+        (
+            NoticeKind.UPSTREAM_RECOVERED,
+            [f"{REPO} answers again after 3 failed checks."],
+            {},
+            "Hub reachable again after 3 failed checks.",
+        ),
+    ],
+)
+def test_notices_lead_with_what_happened(
+    kind: NoticeKind, summary: list[str], extra: dict[str, Any], headline: str
+) -> None:
+    payload = {"repo_id": REPO, "kind": kind.value, "summary": summary, **extra}
+    reply = alert_message(_outgoing(kind, payload))
+    assert reply.blocks[0]["text"]["text"].endswith(f" *{headline}*")
+    assert reply.text == f"{REPO}: {headline}"

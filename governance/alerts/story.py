@@ -221,6 +221,24 @@ def _structured(
         return head + (f": {' '.join(told)}" if told else ""), []
     if kind == NoticeKind.DIGEST:
         return _digest(payload)
+    return _notice(kind, payload)
+
+
+def _notice(kind: str, payload: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """Headlines of the notices that carry their facts in their summary lines."""
+    lines = [str(line) for line in payload.get("summary") or []]
+    first = lines[0] if lines else ""
+    if kind == NoticeKind.APPROVAL_EXPIRED and isinstance(payload.get("approval_id"), int):
+        return f"Approval #{payload['approval_id']} expired", [first] if first else []
+    if kind == NoticeKind.POLICY_VIOLATION and len(lines) > 1:
+        dry = " (dry run)" if payload.get("dry_run") else ""
+        return f"Team policy violated{dry}: {lines[1]}", []
+    if kind == NoticeKind.UPSTREAM_UNREACHABLE and " could not be checked " in first:
+        tried, _, error = first.partition("; last error: ")
+        times = tried.split(" could not be checked ", 1)[1]
+        return f"Hub unreachable: checks failed {times}", [f"Last error: {error}"] if error else []
+    if kind == NoticeKind.UPSTREAM_RECOVERED and " answers again after " in first:
+        return "Hub reachable again after " + first.split(" answers again after ", 1)[1], []
     return None
 
 

@@ -24,6 +24,7 @@ from bot.cli.main import main
 from bot.grammar.dispatch import run_text
 from bot.grammar.spec.invocation import Invocation
 from bot.render.registry import event_data, event_line
+from bot.render.request_card import decision_line
 from governance.core import migrate
 from governance.core.config import Settings
 from governance.core.db import create_db_engine, transaction
@@ -233,6 +234,10 @@ def test_the_watcher_is_named_where_it_moved_an_approval_to_review(watched: Watc
     assert "needs review by bob" not in line
     assert "approved by bob" in line and "moved by the watcher" in line
     assert "apache-2.0" in line  # why: the change that moved it
+    info = run_text(f"info {REPO}", Invocation(services=watched.services, user="dave"))
+    assert "moved by the watcher" in json.dumps(info.blocks)
+    card = decision_line(watched.approval(approval_id))
+    assert card.startswith(":warning: *needs review* since ") and "(approved by bob at " in card
     history = run_text(f"history {REPO}", Invocation(services=watched.services, user="dave"))
     assert "needs_review (approved → needs_review) by the watcher: upstream" in history.text
 

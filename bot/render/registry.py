@@ -346,7 +346,9 @@ def info_reply(
     blocks = model_heading(model)
     if overview.approvals:
         blocks += [
-            section(approval_line(a, with_model=False, today=today))
+            section(
+                approval_line(a, with_model=False, today=today, review=overview.reviews.get(a.id))
+            )
             for a in overview.approvals[:20]
         ]
     else:

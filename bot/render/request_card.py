@@ -50,11 +50,20 @@ def escape_or(value: str | None, default: str) -> str:
 
 
 def decision_line(approval: Approval) -> str:
-    """``✅ approved by @bob at 2026-11-27 10:31 UTC`` and what came with the decision."""
+    """``✅ approved by @bob at 2026-11-27 10:31 UTC`` and what came with the decision.
+
+    In review it says so, since when, and who approved it: the move to review was not the
+    approver's (usually the watcher's), and ``decided_by`` still names the approver."""
     line = (
         f"{STATE_ICONS[approval.state]} *{state_label(approval.state)}* by "
         f"{mention(approval.decided_by)} at {format_time(approval.decided_at)}"
     )
+    if approval.state is ApprovalState.NEEDS_REVIEW:
+        line = (
+            f"{STATE_ICONS[approval.state]} *{state_label(approval.state)}* since "
+            f"{format_time(approval.updated_at)} (approved by {mention(approval.decided_by)} "
+            f"at {format_time(approval.decided_at)})"
+        )
     if approval.conditions:
         line += f"\n_conditions:_ {escape_or(approval.conditions, '')}"
     if approval.expires_on:

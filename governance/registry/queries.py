@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -32,11 +32,13 @@ def list_approvals(
 
 @dataclass(frozen=True)
 class ModelOverview:
-    """One model as ``info`` shows it: its approvals and latest audit events, newest first."""
+    """One model as ``info`` shows it: its approvals and latest audit events, newest first;
+    ``reviews``: for each approval in review, the event that moved it there."""
 
     model: TrackedModel
     approvals: list[Approval]
     recent_events: list[AuditEvent]
+    reviews: dict[int, AuditEvent] = field(default_factory=dict)
 
 
 def model_overview(session: Session, *, repo: str) -> ModelOverview:
@@ -47,7 +49,12 @@ def model_overview(session: Session, *, repo: str) -> ModelOverview:
     """
     model = get_model(session, repo)
     approvals = sorted(model.approvals, key=lambda a: a.id, reverse=True)
-    return ModelOverview(model, approvals, audit.events_for_model(session, model, limit=10))
+    return ModelOverview(
+        model,
+        approvals,
+        audit.events_for_model(session, model, limit=10),
+        review_events(session, approvals),
+    )
 
 
 def history(session: Session, *, repo: str) -> tuple[TrackedModel, list[AuditEvent]]:

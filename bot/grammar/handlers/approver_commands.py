@@ -111,5 +111,18 @@ SUBCOMMANDS = [
         approvers,
         max_args=2,
         reads_only=_only_lists,
+        description=(
+            "Approvers come from MODELGOV_APPROVERS (the environment), the user group "
+            "MODELGOV_APPROVER_GROUP, or were added here by another approver; every approval "
+            "check asks all three. Anyone may list them. Adding and removing is for approvers "
+            "and audited; someone listed in MODELGOV_APPROVERS is removed there, and the last "
+            "approver cannot be removed. In Slack, mention the person (or a user group)."
+        ),
+        examples=(
+            ("approvers", "who may decide, and where each comes from"),
+            ("approvers add @dana", "make Dana an approver (a Slack mention, or a user id)"),
+            ("approvers add @legal-team", "let the members of a Slack user group decide"),
+            ("approvers remove @dana", "take Dana's approver rights away"),
+        ),
     ),
 ]

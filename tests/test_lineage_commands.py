@@ -282,3 +282,27 @@ def test_ask_says_derivative_coverage_exactly(gov: Governed) -> None:
     assert not research.text.startswith("Yes."), (
         research.text
     )  # the base is approved for commercial only
+
+
+def test_list_names_what_a_base_approval_covers_and_a_derivatives_base(gov: Governed) -> None:
+    _gguf_of_llama(gov)
+    base_approval = gov.request(BASE)
+    gov.approve(base_approval)
+    gguf_request = gov.request(GGUF)
+    review = gov.run("/models list")
+    assert (
+        f"#{gguf_request} {GGUF}: quantized from {BASE} (inferred from the Hub's tag "
+        f"base_model:quantized:{BASE}); base {BASE}: approved"
+    ) in review.text
+    assert "also covers" not in review.text  # review: nothing is covered
+    assert gov.run("/models policy set derivatives inherit", user="bob").ok
+    inherit = gov.run("/models list")
+    assert (
+        f"#{base_approval} {BASE} (commercial use) also covers {GGUF} (quantized) under the "
+        "policy derivatives: inherit"
+    ) in inherit.text
+    assert (
+        f"#{gguf_request} {GGUF}: covered by approval #{base_approval} (commercial use) of its "
+        f"base {BASE}"
+    ) in inherit.text
+    assert inherit.data["lineage_notes"]

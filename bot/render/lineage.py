@@ -163,3 +163,16 @@ def with_lineage_data(reply: Reply, view: LineageView) -> Reply:
     if not isinstance(reply.data, dict) or view.empty:
         return reply
     return replace(reply, data={**reply.data, "lineage": lineage_data(view)})
+
+
+def with_list_notes(reply: Reply, notes: list[str]) -> Reply:
+    """``list``'s reply with its lineage notes (covered derivatives, bases) after the lines."""
+    if not notes:
+        return reply
+    text = "*Lineage:*\n" + "\n".join(f"• {escape(n)}" for n in notes)
+    blocks = [*reply.blocks, section(text[:2900])]
+    data = reply.data
+    if isinstance(data, dict):
+        data = {**data, "lineage_notes": notes}
+    plain = reply.text + "\nLineage:\n" + "\n".join(notes)
+    return replace(reply, text=plain, blocks=fit(blocks), data=data)

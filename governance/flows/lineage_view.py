@@ -163,3 +163,38 @@ def lineage_view(session: Session, model: TrackedModel, *, today: date) -> Linea
         ),
         base_of_note=note,
     )
+
+
+def list_notes(session: Session, approvals: list[Approval], *, today: date) -> list[str]:
+    """Lines for ``list``: which derivatives an approved base covers under ``derivatives:
+    inherit``, and for a derivative's request, the base approval covering it or its bases'
+    standing. Plain text (the renderer escapes it); empty when no listed model has lineage."""
+    inherit = load_policy(session).inherit
+    notes: list[str] = []
+    for approval in approvals:
+        model = approval.model
+        if inherit and approval.in_force_on(today):
+            covered = [
+                f"{d.repo_id} ({relation})"
+                for d, relation in derivatives_of(session, model)
+                if relation in COVERED_RELATIONS
+            ]
+            if covered:
+                notes.append(
+                    f"#{approval.id} {model.repo_id} ({approval.use.value} use) also covers "
+                    f"{', '.join(covered)} under the policy derivatives: inherit"
+                )
+        found = latest_lineage(session, model)
+        if found is None:
+            continue
+        covering = coverage(
+            session, model, today=today, use=approval.use, lineage=found.lineage, inherit=inherit
+        )
+        if covering:
+            notes.append(f"#{approval.id} {model.repo_id}: {covering[0].describe()}")
+            continue
+        bases = "; ".join(
+            f"base {link.repo_id}: {standing_on(link.model, today)[0]}" for link in found.bases
+        )
+        notes.append(f"#{approval.id} {model.repo_id}: {found.lineage.describe()}; {bases}")
+    return list(dict.fromkeys(notes))

@@ -8,7 +8,7 @@ from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import CardFollowUp, Subcommand
 from bot.render.blocks import Reply
 from bot.render.licenses import info_blocks
-from bot.render.lineage import lineage_blocks, with_lineage_data
+from bot.render.lineage import lineage_blocks, with_lineage_data, with_list_notes
 from bot.render.modals import request_modal
 from bot.render.policy import policy_blocks
 from bot.render.registry import (
@@ -23,7 +23,7 @@ from bot.render.upstream import untracked_info_reply
 from governance.core.db import transaction
 from governance.core.errors import InvalidInput, NotFound
 from governance.flows import decide_with_policy
-from governance.flows.lineage_view import lineage_view
+from governance.flows.lineage_view import lineage_view, list_notes
 from governance.registry import decisions, queries
 from governance.registry.models import Approval, ApprovalState, IntendedUse
 from governance.registry.requests import DEFAULT_USE
@@ -180,13 +180,15 @@ def list_(inv: Invocation, args: Args) -> Reply:
         title = "Requests" + (f" ({state_label(state)})" if state else "")
         title += f" for {use.value} use" if use else ""
         shown = approvals[(number - 1) * limit : number * limit]
-        return list_reply(
+        today = inv.services.clock.now().date()
+        reply = list_reply(
             shown,
             title=title,
-            today=inv.services.clock.now().date(),
+            today=today,
             page=page,
             reviews=queries.review_events(session, shown),
         )
+        return with_list_notes(reply, list_notes(session, shown, today=today))
 
 
 def info(inv: Invocation, args: Args) -> Reply:

@@ -157,6 +157,23 @@ def test_console_piped_logs_json_lines(tmp_path: Path) -> None:
     assert done.stdout.strip()  # the answers are the console's output, on stdout
 
 
+def test_serve_without_slack_is_the_console_without_info_lines(tmp_path: Path) -> None:
+    env = _env(DATABASE_URL=_sqlite(tmp_path), MODELGOV_LOG_FORMAT="text")
+    done = subprocess.run(
+        [str(MODELGOV), "serve", "--as", "alice"],
+        input="list\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+    assert done.returncode == 0, done.stderr
+    # The banner only: the migrations and the scheduler it started stay quiet (`make run`).
+    assert done.stderr.startswith("modelgov console")
+    assert " INFO " not in done.stderr, done.stderr
+
+
 def test_worker_logs_json_lines(tmp_path: Path, running: list[Running]) -> None:
     worker = Running(["worker"], _env(DATABASE_URL=_sqlite(tmp_path)), tmp_path)
     running.append(worker)

@@ -53,6 +53,7 @@ _DEMOTED = (
     ("modelgov.slack.bolt", logging.ERROR, "Failed to retrieve WSS URL"),  # Socket Mode's logger
     ("alembic.runtime.migration", logging.INFO, "Context impl "),
     ("alembic.runtime.migration", logging.INFO, "Will assume "),
+    ("apscheduler.scheduler", logging.INFO, "Adding job tentatively"),  # "Added job" follows
 )
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS = ("levelname", "name", "message", "process")

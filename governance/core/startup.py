@@ -26,7 +26,7 @@ from governance.core.config import (
 )
 from governance.core.db import create_db_engine, normalize_database_url
 from governance.core.errors import GovernanceError
-from governance.core.logs import configure_logging, say
+from governance.core.logs import configure_logging, quiet_for_terminal, say
 from governance.core.redact import redact
 
 # Bounded so one attempt against a black-holed address cannot hang the process for minutes
@@ -313,7 +313,12 @@ def start_process(command: str) -> Settings:
         if warning not in _warned:
             _warned.add(warning)
             say(warning, level=logging.WARNING)
-    return load_settings()
+    settings = load_settings()
+    if command == "serve" and not settings.slack_configured:
+        # `serve` without Slack is the console in this terminal (`make run`): its answers must
+        # not drown in the scheduler's and the migrations' INFO lines.
+        quiet_for_terminal()
+    return settings
 
 
 def log_wait(line: str) -> None:

@@ -33,6 +33,7 @@ from tests.support.slack_harness import (
     BOB,
     CAROL,
     DAVE,
+    GENERAL,
     Harness,
     build_harness,
     slack_settings,
@@ -336,3 +337,20 @@ def test_cli_manages_approvers(cli: CliRunner) -> None:
     assert data["changes"][-1]["os_user"] == os_account()
     removed = cli.invoke(main, ["models", "approvers", "remove", os_account()])
     assert removed.exit_code == 1 and "MODELGOV_APPROVERS" in removed.output
+
+
+def test_in_slack_a_list_that_asks_slack_for_group_members_is_answered_after_the_ack(
+    slack_settings: Settings, slack_standin: SlackStandIn, clock: FrozenClock
+) -> None:
+    settings = slack_settings.model_copy(update={"approver_group": "S0LEGAL"})
+    services = build_services(settings, clock=clock, group_members=lambda g: {CAROL})
+    try:
+        for h in build_harness(services, slack_standin):
+            url = h.slack.new_response_url(channel=GENERAL, user_id=BOB)
+            ack = h.command("approvers", user=BOB, response_url=url).json()
+            assert ack["text"].startswith("Working on /models approvers"), ack
+            h.settle()
+            answer = h.slack.response_url_posts(url)[-1].payload
+            assert f"<@{CAROL}>" in json.dumps(answer["blocks"])  # the group's member
+    finally:
+        services.close()

@@ -151,6 +151,14 @@ def list_approvers(session: Session, approvers: ApproverDirectory) -> list[Appro
     return entries
 
 
+def has_stored_groups(session: Session) -> bool:
+    """True when a user group was added as an approver (its members must be asked of Slack)."""
+    found = session.scalar(
+        select(Approver.id).where(Approver.kind == ApproverKind.USERGROUP).limit(1)
+    )
+    return found is not None
+
+
 def _label(kind: ApproverKind, principal: str) -> str:
     return f"user group {principal}" if kind is ApproverKind.USERGROUP else principal
 

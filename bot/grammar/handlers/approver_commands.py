@@ -103,6 +103,17 @@ def _only_lists(words: list[str]) -> bool:
     return not words or (words[0].lower() == "list" and len(words) == 1)
 
 
+def _asks_slack(inv: Invocation, words: list[str]) -> bool:
+    """Whether ``list`` would ask Slack for a user group's members (usergroups.users.list):
+    then Slack acks first, so a slow answer from Slack never costs the 3-second ack."""
+    if not _only_lists(words) or inv.services.approvers.group_members is None:
+        return False
+    if inv.services.approvers.groups:
+        return True
+    with transaction(inv.session_factory) as session:
+        return directory.has_stored_groups(session)
+
+
 SUBCOMMANDS = [
     Subcommand(
         "approvers",
@@ -111,6 +122,7 @@ SUBCOMMANDS = [
         approvers,
         max_args=2,
         reads_only=_only_lists,
+        slow=_asks_slack,
         description=(
             "Approvers come from MODELGOV_APPROVERS (the environment), the user group "
             "MODELGOV_APPROVER_GROUP, or were added here by another approver; every approval "

@@ -306,3 +306,13 @@ def test_list_names_what_a_base_approval_covers_and_a_derivatives_base(gov: Gove
         f"base {BASE}"
     ) in inherit.text
     assert inherit.data["lineage_notes"]
+
+
+def test_team_policy_judges_a_derivative_by_the_license_that_binds_it(gov: Governed) -> None:
+    _gguf_of_llama(gov)
+    assert gov.run("/models policy set denied-licenses llama3.1", user="bob").ok
+    request = gov.run(f"/models request {GGUF} --use commercial", user="carol")
+    assert request.data["policy"]["license_id"] == "llama3.1"  # not the card's apache-2.0
+    refused = gov.run(f"/models approve {GGUF}", user="bob")
+    assert not refused.ok and "Team policy blocks approving" in refused.text
+    assert "denied-licenses" in refused.text

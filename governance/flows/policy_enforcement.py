@@ -8,6 +8,7 @@ approval duration caps ``--expires`` (refused beyond it) and sets the expiry whe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -30,11 +31,27 @@ from governance.registry.models import (
 )
 from governance.registry.tracking import find_model
 from governance.upstream.facts import facts_from_row
+from governance.upstream.lineage_queries import derivative_binding_for
 from governance.upstream.snapshot_evidence import (
     evidence_for_facts,
     latest_evidence,
     previous_available_snapshot,
 )
+
+
+def binding_evidence(session: Session, found: ModelEvidence | None) -> ModelEvidence | None:
+    """``found`` as the policy judges it: for a derivative bound by its base's license, that
+    license governs (first among its license ids, and its terms), the derivative's own card
+    license and text after it; ``found`` unchanged for an original model or one whose own
+    terms bind."""
+    if found is None:
+        return None
+    bound = derivative_binding_for(session, found.model, found.evidence)
+    terms = bound[1].binding_terms if bound else ()
+    if not terms:
+        return found
+    ids = tuple(dict.fromkeys([*(t.id for t in terms), *found.evidence.license_ids]))
+    return replace(found, evidence=replace(found.evidence, license_ids=ids, terms=terms[0]))
 
 
 class PolicyBlocked(Conflict):
@@ -56,7 +73,7 @@ def policy_verdict(
     Reads only; works for untracked models too (as "not checked yet").
     """
     model = find_model(session, repo_id)
-    found = latest_evidence(session, model) if model is not None else None
+    found = binding_evidence(session, latest_evidence(session, model)) if model else None
     return evaluate(
         load_policy(session),
         found,
@@ -80,7 +97,7 @@ def check_approval(
         return expires_on
     report = evaluate(
         policy,
-        latest_evidence(session, approval.model),
+        binding_evidence(session, latest_evidence(session, approval.model)),
         approval.use,
         repo_id=approval.model.repo_id,
         today=clock.now().date(),
@@ -113,10 +130,15 @@ def new_violations(
     approvals = [a for a in model.approvals if a.state in OPEN_STATES]
     if policy.empty or not approvals:
         return {}, policy.dry_run
-    current = evidence_for_facts(session, model, facts, snapshot_id=snapshot_id)
+    current = binding_evidence(
+        session, evidence_for_facts(session, model, facts, snapshot_id=snapshot_id)
+    )
     row = previous_available_snapshot(session, model, snapshot_id)
-    previous: ModelEvidence | None = (
-        evidence_for_facts(session, model, facts_from_row(row), snapshot_id=row.id) if row else None
+    previous = binding_evidence(
+        session,
+        evidence_for_facts(session, model, facts_from_row(row), snapshot_id=row.id)
+        if row
+        else None,
     )
 
     def fails(evidence: ModelEvidence | None, use: IntendedUse) -> list[RuleResult]:

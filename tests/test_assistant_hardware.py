@@ -116,3 +116,16 @@ def test_a_fit_question_naming_no_known_model_asks_which(watched: Watched) -> No
     result = ask(watched, "can we run some llama on a 16 GB laptop?")
     assert result.intent == "hardware_fit"
     assert result.text.startswith("Which model? I size a model the registry tracks")
+
+
+def test_is_24gb_of_vram_enough(watched: Watched) -> None:
+    add_family(watched.hub)
+    watched.watch(BASE)
+    result = ask(watched, "Is 24GB of VRAM enough for llama 3.1 8b instruct?")
+    assert result.text.splitlines()[0] == (
+        f"Yes. {BASE} fits 24 GiB VRAM at up to F16/BF16: 15.96 GiB in VRAM "
+        "(weights 14.96 GiB). [1] [2]"
+    )
+    # "good enough" names no machine: not a hardware question.
+    other = ask(watched, "is llama 3.1 8b instruct good enough for commercial use?")
+    assert other.intent != "hardware_fit"

@@ -28,7 +28,7 @@ from governance.upstream.sizing import FitReport, Supplier, fit_report
 INTENT = "hardware_fit"
 _ASKS = re.compile(
     r"\b(run|runs|running|fit|fits|fitting|load|loads|host|deploy|serve|"
-    r"enough (memory|ram|vram)|(how much|what) (memory|ram|vram))\b",
+    r"enough|(how much|what) (memory|ram|vram))\b",
     re.IGNORECASE,
 )
 _SIZE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(gb|gib|g|gigs?|gigabytes?|tb)\b", re.IGNORECASE)

@@ -316,3 +316,15 @@ def test_team_policy_judges_a_derivative_by_the_license_that_binds_it(gov: Gover
     refused = gov.run(f"/models approve {GGUF}", user="bob")
     assert not refused.ok and "Team policy blocks approving" in refused.text
     assert "denied-licenses" in refused.text
+
+
+def test_info_on_an_untracked_gguf_shows_its_lineage_from_the_hub(gov: Governed) -> None:
+    add_llama_base(gov.hub)
+    add_gguf(gov.hub)
+    reply = gov.run(f"/models info {GGUF}")
+    assert f"*Lineage:* quantized from {BASE}" in str(reply.blocks)
+    assert reply.data["lineage"] == {
+        "bases": [BASE],
+        "relation": "quantized",
+        "relation_source": f"inferred from the Hub's tag base_model:quantized:{BASE}",
+    }

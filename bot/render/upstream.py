@@ -12,6 +12,7 @@ from governance.flows.recheck import CycleReport
 from governance.licenses.clauses import ClauseDiff
 from governance.licenses.knowledge import load_knowledge_base
 from governance.upstream.hub import RepoStatus
+from governance.upstream.lineage import lineage_of
 from governance.upstream.models import Change, Snapshot
 
 # Keyed by kind; a stored change's kind is its plain string value, which looks up the same.
@@ -143,6 +144,18 @@ def untracked_info_reply(repo_id: str, status: RepoStatus) -> Reply:
         facts.append(f"*Commercial use ({escape(terms.name)}):* {escape(commercial)}")
     if status.renamed_from:
         facts.append(f"*Renamed from:* {escape(status.renamed_from)}")
+    lineage = lineage_of(
+        base_model=status.base_model,
+        relation=status.base_model_relation,
+        tags=status.tags,
+        files=None,
+    )
+    if lineage is not None:
+        facts.append(f"*Lineage:* {escape(lineage.describe())}")
+        facts.append(
+            "_Its base's license may bind it: watch or request it, and `/models license-check` "
+            "says whose terms bind once it is checked._"
+        )
     hint = f"Not tracked yet: `/models request {status.repo_id} --use <use>` to ask for it."
     blocks: list[Block] = [header(status.repo_id), section("\n".join(facts)), context(escape(hint))]
     text = f"{status.repo_id} (not tracked): license {shown}, gated {status.gated}. {hint}"
@@ -154,5 +167,12 @@ def untracked_info_reply(repo_id: str, status: RepoStatus) -> Reply:
         "gated": status.gated,
         "sha": status.sha,
         "commercial_use": terms.commercial_use if terms else None,
+        "lineage": {
+            "bases": list(lineage.bases),
+            "relation": lineage.relation,
+            "relation_source": lineage.source,
+        }
+        if lineage
+        else None,
     }
     return Reply(text=text, blocks=blocks, data=data)

@@ -402,6 +402,10 @@ def test_http_client_chatter_is_debug(capture: None, capsys: pytest.CaptureFixtu
         "Failed to send a request to Slack API server: <urlopen error refused>"
     )
     logging.getLogger("governance.flows.recheck").info("cycle done")
+    chatty = logging.getLogger("bm25s")  # sets its own level to DEBUG: the root's level rules
+    chatty.setLevel(logging.DEBUG)
+    chatty.debug("Building index from tokens")
+    chatty.setLevel(logging.NOTSET)
     assert [r["message"] for r in json_lines(capsys.readouterr().err)] == ["cycle done"]
     _configure("DEBUG")
     logging.getLogger("httpx").info("HTTP Request: GET https://hub/api/models")

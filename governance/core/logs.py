@@ -197,10 +197,12 @@ class _HttpChatterIsDebug(logging.Filter):
             and str(record.msg).startswith(text)
             for logger, level, text in _DEMOTED
         )
-        if not chatter:
-            return True
-        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return logging.getLogger().isEnabledFor(logging.DEBUG)
+        if chatter:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        if record.name == CLI_LOGGER or record.name.startswith(CLI_LOGGER + "."):
+            return True  # the command line's own voice has its own level (configure_logging)
+        # A library that sets its own logger to DEBUG (bm25s does) must not bypass the level.
+        return record.levelno >= logging.getLogger().getEffectiveLevel()
 
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # TextIO at run time

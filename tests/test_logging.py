@@ -473,3 +473,12 @@ def test_database_urls_in_sentences_are_masked_whole() -> None:
         "modelgov?sslmode=require: no answer from db.internal:6543 within the connect timeout; "
         "check the host, the port and any firewall between here and the server."
     )
+
+
+def test_a_usage_error_with_json_asked_is_json_on_both_streams(tmp_path: Path) -> None:
+    done = run(["--bogus", "--json"], _env(), tmp_path)  # before any command set logging up
+    assert done.returncode == 2
+    [record] = json_lines(done.stderr)
+    assert record["level"] == "ERROR" and record["error_code"] == "usage_error"
+    assert record["message"].startswith("No such option '--bogus'.")
+    assert json.loads(done.stdout)["ok"] is False

@@ -21,6 +21,7 @@ from typing import Any, Final, NoReturn
 import click
 
 from governance.core.errors import UsageError
+from governance.core.logs import report_failure
 
 # The envelope's JSON Schema (draft 2020-12): the tests validate every --json output with it,
 # and the README quotes it. ``data`` is always an object, so a script can index it.
@@ -152,5 +153,5 @@ class JsonAwareGroup(click.Group):
         message = exc.format_message().rstrip(".") + "."
         message += f" {usage.strip()}" if usage else ""
         echo(failure(UsageError.code, message))
-        click.echo(f"modelgov: {message}", err=True)
+        report_failure(message, code=UsageError.code)
         ctx.exit(exit_status(UsageError.code))

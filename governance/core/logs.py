@@ -301,7 +301,15 @@ def say(message: str, *, level: int = logging.INFO, **fields: Any) -> None:
     ``fields`` become JSON keys (e.g. ``error_code``). INFO and above are shown unless
     ``MODELGOV_LOG_LEVEL`` was set higher (the ``modelgov`` logger has its own level).
     """
+    _ensure_configured()
     logging.getLogger(CLI_LOGGER).log(level, message, extra=fields or None)
+
+
+def _ensure_configured() -> None:
+    """A line said before any command set up logging (click's usage errors come before the
+    command runs) is still in the format asked for, not bare on stderr."""
+    if "handler" not in _installed:
+        configure_logging(command="modelgov", long_running=False)
 
 
 def report_failure(
@@ -312,6 +320,7 @@ def report_failure(
     The traceback of ``error`` (default: the exception being handled, if any) is added only
     at DEBUG (``MODELGOV_LOG_LEVEL=DEBUG``).
     """
+    _ensure_configured()
     fields: dict[str, Any] = {"error_code": code} if code else {}
     error = error if error is not None else sys.exc_info()[1]
     exc_info = error if error is not None and options().debug else None

@@ -25,7 +25,7 @@ from bot.grammar.spec.invocation import Args, Invocation
 from bot.grammar.spec.subcommand import CommandTable, Handler, Subcommand
 from bot.render.blocks import Reply, escape, section
 from governance.core import metrics
-from governance.core.errors import InvalidInput, UsageError
+from governance.core.errors import InternalError, InvalidInput, UsageError
 
 COMMAND = "/models"
 COMMAND_TEXT_MAX = 4000
@@ -192,8 +192,11 @@ def run_tokens(
 def run_subcommand(spec: Subcommand, invocation: Invocation, args: Args) -> Reply:
     """Run ``spec``'s handler on already parsed ``args`` (what a button or form supplies);
     return its Reply. Never raises."""
-    handler = metrics.counted_command(spec.name, spec.handler)  # modelgov_commands_total
-    return run_handler(handler, invocation, args, what=f"command {spec.name!r}")
+    reply = run_handler(spec.handler, invocation, args, what=f"command {spec.name!r}")
+    # modelgov_commands_total, from the answer: the handler itself runs unwrapped, so every
+    # surface reaching it (typed, button, form) calls the very same function.
+    metrics.count_command(spec.name, ok=reply.ok, error=reply.error_code == InternalError.code)
+    return reply
 
 
 def run_handler(handler: Handler, invocation: Invocation, args: Args, *, what: str) -> Reply:

@@ -22,13 +22,9 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Protocol
 
 from prometheus_client import Counter, Gauge, Histogram
-
-from governance.core.errors import GovernanceError
-
-P = ParamSpec("P")
 
 # Slack answers within 3 s or shows the person an error: the buckets are dense below that.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 10.0)
@@ -142,33 +138,11 @@ class Heartbeat:
 SCHEDULER = Heartbeat(SCHEDULER_HEARTBEAT)
 
 
-class _Answer(Protocol):
-    """A command's answer: the Reply of ``bot.render.blocks``."""
-
-    @property
-    def ok(self) -> bool: ...
-
-
-A = TypeVar("A", bound=_Answer)
-
-
-def counted_command(name: str, handler: Callable[P, A]) -> Callable[P, A]:
-    """``handler`` counted in ``COMMANDS`` under ``name``: ok or refused by its answer's ``ok``,
-    refused for a ``GovernanceError`` it raises, error for anything else (re-raised)."""
-
-    def run(*args: P.args, **kwargs: P.kwargs) -> A:
-        try:
-            answer = handler(*args, **kwargs)
-        except GovernanceError:
-            COMMANDS.labels(subcommand=name, outcome="refused").inc()
-            raise
-        except Exception:
-            COMMANDS.labels(subcommand=name, outcome="error").inc()
-            raise
-        COMMANDS.labels(subcommand=name, outcome="ok" if answer.ok else "refused").inc()
-        return answer
-
-    return run
+def count_command(name: str, *, ok: bool, error: bool) -> None:
+    """Count one run of subcommand ``name`` in ``COMMANDS``: ok, error (a bug: its answer is
+    the internal-error sentence) or refused (any other failure)."""
+    outcome = "ok" if ok else "error" if error else "refused"
+    COMMANDS.labels(subcommand=name, outcome=outcome).inc()
 
 
 def count_kept_answer(words: Sequence[str]) -> None:

@@ -67,9 +67,12 @@ def json_lines(text: str) -> list[dict[str, Any]]:
     return records
 
 
-def run(args: list[str], env: Mapping[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], env: Mapping[str, str], cwd: Path, *, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(MODELGOV), *args],
+        input=stdin,
         env=dict(env),
         cwd=cwd,
         capture_output=True,
@@ -142,15 +145,7 @@ def test_one_shot_commands_log_json_lines_with_warnings(tmp_path: Path) -> None:
 
 def test_console_piped_logs_json_lines(tmp_path: Path) -> None:
     env = _env(DATABASE_URL=_sqlite(tmp_path), MODELGOV_LOG_LEVEL="INFO")
-    done = subprocess.run(
-        [str(MODELGOV), "console", "--as", "alice"],
-        input="help\n",
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-    )
+    done = run(["console", "--as", "alice"], env, tmp_path, stdin="help\n")
     assert done.returncode == 0, done.stderr
     records = json_lines(done.stderr)  # the banner too: as lines of the console's logger
     assert any("modelgov console" in r["message"] for r in records)
@@ -159,15 +154,7 @@ def test_console_piped_logs_json_lines(tmp_path: Path) -> None:
 
 def test_serve_without_slack_is_the_console_without_info_lines(tmp_path: Path) -> None:
     env = _env(DATABASE_URL=_sqlite(tmp_path), MODELGOV_LOG_FORMAT="text")
-    done = subprocess.run(
-        [str(MODELGOV), "serve", "--as", "alice"],
-        input="list\n",
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-    )
+    done = run(["serve", "--as", "alice"], env, tmp_path, stdin="list\n")
     assert done.returncode == 0, done.stderr
     # The banner only: the migrations and the scheduler it started stay quiet (`make run`).
     assert done.stderr.startswith("modelgov console")

@@ -55,8 +55,6 @@ class ReadCache:
         self._engine = read_only_engine(engine)
         self._entries: LRUCache[Key, tuple[int, Reply]] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def lookup(self, words: list[str], today: date) -> Lookup:
         """The answer kept for ``words`` on ``today`` if the data has not changed since."""
@@ -69,10 +67,8 @@ class ReadCache:
         with self._lock:
             kept = self._entries.get(key)
             if kept is not None and kept[0] == generation:
-                self.hits += 1
                 metrics.count_kept_answer(words)  # an answer kept is its subcommand run, ok
                 return Lookup(kept[1], key, generation)
-            self.misses += 1
         return Lookup(None, key, generation)
 
     def keep(self, lookup: Lookup, reply: Reply) -> None:

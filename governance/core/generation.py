@@ -19,7 +19,7 @@ a migration that creates one calls ``bump_triggers_ddl`` (a test checks every ta
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Connection, Engine, Integer
+from sqlalchemy import BigInteger, Engine, Integer
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -102,15 +102,6 @@ def tracked_tables(tables: list[str]) -> list[str]:
     return sorted(t for t in tables if t not in UNTRACKED_TABLES)
 
 
-def read_generation(connection: Connection) -> int:
-    """The current generation, as of ``connection``'s transaction.
-
-    Raises sqlalchemy.exc.DBAPIError when the table is missing (a database not migrated to
-    revision 0010) or the database cannot be reached.
-    """
-    return int(connection.exec_driver_sql(_SELECT).scalar_one())
-
-
 def current_generation(engine: Engine) -> int:
     """The current generation, in one statement on a pooled connection of ``engine``.
 
@@ -119,7 +110,8 @@ def current_generation(engine: Engine) -> int:
     its own implicit read transaction; on PostgreSQL the pool rolls the connection back when
     it is returned.
 
-    Raises sqlalchemy.exc.DBAPIError (as ``read_generation``).
+    Raises sqlalchemy.exc.DBAPIError when the table is missing (a database not migrated to
+    revision 0010) or the database cannot be reached.
     """
     connection = engine.raw_connection()
     try:

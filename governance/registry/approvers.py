@@ -115,6 +115,19 @@ class ApproverEntry:
     added_via: str | None = None
     members: frozenset[str] | None = None
 
+    @classmethod
+    def added(cls, row: Approver, *, members: frozenset[str] | None = None) -> ApproverEntry:
+        """The entry of an approver added with ``/models approvers add`` (its table row)."""
+        return cls(
+            row.kind,
+            row.principal,
+            ApproverSource.ADDED,
+            added_by=row.added_by,
+            added_at=row.added_at,
+            added_via=row.added_via.value if row.added_via else None,
+            members=members,
+        )
+
 
 def list_approvers(session: Session, approvers: ApproverDirectory) -> list[ApproverEntry]:
     """Every approver: the environment's, the user group's, then those added (oldest first).
@@ -135,18 +148,9 @@ def list_approvers(session: Session, approvers: ApproverDirectory) -> list[Appro
         for group in sorted(approvers.groups)
     ]
     for row in session.scalars(select(Approver).order_by(Approver.added_at, Approver.id)):
+        group = row.kind is ApproverKind.USERGROUP
         entries.append(
-            ApproverEntry(
-                row.kind,
-                row.principal,
-                ApproverSource.ADDED,
-                added_by=row.added_by,
-                added_at=row.added_at,
-                added_via=row.added_via.value if row.added_via else None,
-                members=approvers.members_of(row.principal)
-                if row.kind is ApproverKind.USERGROUP
-                else None,
-            )
+            ApproverEntry.added(row, members=approvers.members_of(row.principal) if group else None)
         )
     return entries
 
@@ -253,14 +257,7 @@ def remove_approver(
             f"{label} is the last approver; add another with `/models approvers add` first, so "
             f"that someone can still decide requests."
         )
-    removed = ApproverEntry(
-        row.kind,
-        row.principal,
-        ApproverSource.ADDED,
-        added_by=row.added_by,
-        added_at=row.added_at,
-        added_via=row.added_via.value if row.added_via else None,
-    )
+    removed = ApproverEntry.added(row)
     result = session.execute(
         delete(Approver).where(Approver.id == row.id).execution_options(synchronize_session=False)
     )

@@ -16,7 +16,7 @@ from governance.core.db import transaction
 from governance.core.errors import InvalidInput
 from governance.registry import approvers as directory
 from governance.registry import audit
-from governance.registry.approvers import ApproverEntry, ApproverSource
+from governance.registry.approvers import ApproverEntry
 from governance.registry.models import USER_ID_MAX, ApproverKind, AuditChannel
 from governance.registry.validation import validate_user_id
 
@@ -79,15 +79,7 @@ def approvers(inv: Invocation, args: Args) -> Reply:
                 approvers=s.approvers,
                 clock=s.clock,
             )
-            entry = ApproverEntry(
-                row.kind,
-                row.principal,
-                ApproverSource.ADDED,
-                added_by=row.added_by,
-                added_at=row.added_at,
-                added_via=row.added_via.value if row.added_via else None,
-            )
-            return approver_changed_reply(entry, added=True)
+            return approver_changed_reply(ApproverEntry.added(row), added=True)
         removed = directory.remove_approver(
             session,
             principal=principal,

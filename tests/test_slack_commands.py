@@ -159,3 +159,11 @@ def test_subscriptions_are_for_approvers(harness: Harness) -> None:
     gone = harness.answer("unsubscribe <#C0SEC|security>", user=ALICE)
     assert gone["text"] == "C0SEC no longer receives alerts."
     assert "No subscriptions" in harness.answer("subscriptions", user=ALICE)["text"]
+
+
+def test_the_word_payload_in_a_command_is_just_a_word(harness: Harness) -> None:
+    # Bolt's own body parser takes any form containing "payload" for an interaction payload
+    # and reads this command as empty; modelgov parses the body once, by its fields.
+    answer = harness.answer("info payload-model", user=ALICE)
+    assert "payload-model" in answer["text"]
+    assert not answer["text"].startswith("Unknown subcommand")

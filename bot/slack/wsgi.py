@@ -16,26 +16,27 @@ Before Bolt sees a request, in this order, on the raw bytes:
    actions, a ``container`` that is not an object ...) gets 400 with a sentence, or 200 with an
    ephemeral sentence when it carries a ``response_url`` to show it through.
 
-Only then does Bolt parse and dispatch it. None of these answers is a 500 or a traceback.
+Only then does Bolt dispatch it, with the body as parsed here (``bot.slack.bolt_request``:
+parsed once, not again by Bolt's adapter). None of these answers is a 500 or a traceback.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
+from bot.slack import bolt_request
 from bot.slack.health import HealthProbe
 from bot.slack.hub_webhook import HUB_WEBHOOK_PATH, hub_webhook_app
 from bot.slack.observability import (
@@ -68,6 +69,23 @@ _FORM = "application/x-www-form-urlencoded"
 Respond = Callable[[str, str], None]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """The answer to a request that does not reach Bolt."""
+
+    status: str
+    body: str
+    content_type: str = "text/plain; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A request that passed every check: its body as text and as Bolt's payload."""
+
+    raw: str
+    body: dict[str, Any]
+
+
 def wsgi_app(
     app: App,
     services: Services,
@@ -80,7 +98,6 @@ def wsgi_app(
     ``seen`` remembers signatures (made for ``services.engine`` if not given); ``health``
     answers /healthz (made from ``services`` if not given).
     """
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
     verifier = SignatureVerifier(services.settings.slack_signing_secret or "-")
     store = seen or SeenRequests.for_database(services.engine)
     probe = health or HealthProbe.for_services(services)
@@ -105,11 +122,14 @@ def wsgi_app(
             return _plain(start_response, "405 Method Not Allowed", "POST only.\n")
         started = time.perf_counter()  # Slack's 3 s count from here: the ack is the response
         try:
-            refusal = _screen(environ, verifier, store, services, notices)
-            if refusal is not None:
-                status, body, content_type = refusal
-                return _respond(start_response, status, body, content_type)
-            return slack(environ, start_response)
+            screened = _screen(environ, verifier, store, services, notices)
+            if isinstance(screened, Refusal):
+                return _respond(
+                    start_response, screened.status, screened.body, screened.content_type
+                )
+            return bolt_request.dispatch(
+                app, environ, start_response, raw=screened.raw, body=screened.body
+            )
         finally:
             kind = environ.get(KIND_KEY, "refused")  # set once the request was read as Slack's
             metrics.ACK_SECONDS.labels(mode="http", kind=kind).observe(
@@ -125,60 +145,54 @@ def _screen(
     store: SeenRequests,
     services: Services,
     notices: ThreadPoolExecutor,
-) -> tuple[str, str, str] | None:
-    """Read and check the request; None to hand it to Bolt, else (status, body, type).
-
-    On None, ``environ["wsgi.input"]`` is replaced by the bytes read, for Bolt to read again.
-    """
-    text = "text/plain; charset=utf-8"
+) -> Screened | Refusal:
+    """Read and check the request: what to hand to Bolt, or the answer refusing it."""
     length = _content_length(environ)
     if length is not None and length > MAX_BODY_BYTES:
-        return "413 Content Too Large", _too_large(), text
+        return Refusal("413 Content Too Large", _too_large())
     raw = environ["wsgi.input"].read(MAX_BODY_BYTES + 1 if length is None else length)
     if len(raw) > MAX_BODY_BYTES:
-        return "413 Content Too Large", _too_large(), text
+        return Refusal("413 Content Too Large", _too_large())
     timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or ""
     signature = environ.get("HTTP_X_SLACK_SIGNATURE") or ""
     if not _is_signed(verifier, raw, timestamp, signature):
-        return (
+        return Refusal(
             "401 Unauthorized",
             "The request is not signed by Slack (or its timestamp is more than 5 minutes "
             "off); it was ignored.\n",
-            text,
         )
     retry = bool(environ.get("HTTP_X_SLACK_RETRY_NUM"))
     try:
         fresh = store.first_time(f"sig:{signature}", now=services.clock.now())
     except GovernanceError as exc:
-        return "503 Service Unavailable", f"{exc.message}\n", text
+        return Refusal("503 Service Unavailable", f"{exc.message}\n")
     if not fresh:
         if retry:  # Slack retrying a delivery it did not see acknowledged: it was received
-            return "200 OK", "", text
-        return (
+            return Refusal("200 OK", "")
+        return Refusal(
             "409 Conflict",
             "This request was already received; a replayed request is refused and changes "
             "nothing.\n",
-            text,
         )
-    body, problem = _parse(raw, environ.get("CONTENT_TYPE") or "")
+    text = raw.decode("utf-8")  # verified: it decodes
+    body, problem = _parse(text, environ.get("CONTENT_TYPE") or "")
     environ[KIND_KEY] = request_kind(body)
     if problem is None and body is not None:
         problem = payload_problem(body)
-    if problem is not None:
+    if problem is not None or body is None:
+        problem = problem or "The request has no payload."
         log.warning("signed but malformed Slack request refused: %s", problem)
         return _malformed(body, problem, notices)
-    if body is not None and body.get("type") == "event_callback":
+    if body.get("type") == "event_callback":
         event_id = body.get("event_id")
         if isinstance(event_id, str) and event_id:
             key = f"event:{event_id[:100]}"
             try:
                 if not store.first_time(key, now=services.clock.now()):
-                    return "200 OK", "", text  # an Events API retry: handled once already
+                    return Refusal("200 OK", "")  # an Events API retry: handled once already
             except GovernanceError as exc:
-                return "503 Service Unavailable", f"{exc.message}\n", text
-    environ["wsgi.input"] = io.BytesIO(raw)
-    environ["CONTENT_LENGTH"] = str(len(raw))
-    return None
+                return Refusal("503 Service Unavailable", f"{exc.message}\n")
+    return Screened(text, body)
 
 
 def _content_length(environ: WSGIEnvironment) -> int | None:
@@ -205,15 +219,23 @@ def _is_signed(verifier: SignatureVerifier, raw: bytes, timestamp: str, signatur
     return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
 
 
-def _parse(raw: bytes, content_type: str) -> tuple[dict[str, Any] | None, str | None]:
-    """(the payload Bolt will see, or None for a form without one; a problem sentence)."""
-    text = raw.decode("utf-8")  # verified: it decodes
-    if content_type.split(";")[0].strip().lower() == "application/json":
+def _parse(text: str, content_type: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(the payload Bolt will see, or None when there is a problem; the problem sentence).
+
+    Read the way Bolt reads it (``slack_bolt.request.internals.parse_body``): JSON for a JSON
+    body or one that starts with ``{``, else a form whose ``payload`` field is JSON or whose
+    fields are the payload (the last value of a repeated field). Unlike Bolt, a form is read
+    as a payload form only when it has a ``payload`` field: Bolt looks for the word anywhere,
+    so it reads ``/models info payload-model`` as an empty payload.
+    """
+    if not text:
+        return {}, None
+    if content_type.split(";")[0].strip().lower() == "application/json" or text.startswith("{"):
         return _json_object(text, "The request body")
-    form = parse_qs(text, keep_blank_values=True)
-    if "payload" in form:
-        return _json_object(form["payload"][0], "The payload")
-    return {k: v[0] for k, v in form.items()}, None
+    fields = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in fields:
+        return _json_object(fields["payload"], "The payload")
+    return fields, None
 
 
 def _json_object(text: str, what: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -226,21 +248,19 @@ def _json_object(text: str, what: str) -> tuple[dict[str, Any] | None, str | Non
     return value, None
 
 
-def _malformed(
-    body: dict[str, Any] | None, problem: str, notices: ThreadPoolExecutor
-) -> tuple[str, str, str]:
+def _malformed(body: dict[str, Any] | None, problem: str, notices: ThreadPoolExecutor) -> Refusal:
     """200 with the sentence where it can be shown, else 400 with it."""
     sentence = f"modelgov could not read this request: {problem}"
     if body is not None and isinstance(body.get("command"), str):
         # A slash command shows its ack: the sentence goes right there.
         reply = json.dumps({"response_type": "ephemeral", "text": sentence})
-        return "200 OK", reply, "application/json"
+        return Refusal("200 OK", reply, "application/json")
     url = body.get("response_url") if body is not None else None
     # The payload is signed, so its response_url is Slack's (or, in tests, a stand-in's).
     if isinstance(url, str) and url.startswith(("https://", "http://")):
         notices.submit(_post_notice, url, sentence)
-        return "200 OK", "", "text/plain; charset=utf-8"
-    return "400 Bad Request", f"{sentence}\n", "text/plain; charset=utf-8"
+        return Refusal("200 OK", "")
+    return Refusal("400 Bad Request", f"{sentence}\n")
 
 
 def _post_notice(url: str, sentence: str) -> None:

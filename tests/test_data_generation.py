@@ -15,6 +15,7 @@ from governance.core.generation import (
     current_generation,
     trigger_names,
 )
+from governance.core.single_statements import SingleStatements
 from tests.support.databases import backend_of
 
 _INSERT_MODEL = (
@@ -61,7 +62,7 @@ def test_every_shown_table_has_the_bump_trigger(engine: Engine) -> None:
 
 
 def test_a_committed_write_from_any_connection_bumps_it(engine: Engine) -> None:
-    reader = read_only_engine(engine)
+    reader = SingleStatements(read_only_engine(engine))
     before = current_generation(reader)
     _add_model(engine, "acme/one")  # plain SQL: no application code involved
     after_insert = current_generation(reader)
@@ -76,7 +77,7 @@ def test_a_committed_write_from_any_connection_bumps_it(engine: Engine) -> None:
 
 
 def test_a_rolled_back_write_and_bookkeeping_tables_leave_it(engine: Engine) -> None:
-    reader = read_only_engine(engine)
+    reader = SingleStatements(read_only_engine(engine))
     before = current_generation(reader)
     with engine.connect() as connection:
         transaction = connection.begin()
@@ -97,7 +98,7 @@ def test_a_rolled_back_write_and_bookkeeping_tables_leave_it(engine: Engine) -> 
 def test_postgresql_bumps_once_per_transaction_at_commit(engine: Engine) -> None:
     if backend_of(engine.url.render_as_string()) != "postgresql":
         pytest.skip("the deferred once-per-transaction trigger is PostgreSQL's")
-    reader = read_only_engine(engine)
+    reader = SingleStatements(read_only_engine(engine))
     before = current_generation(reader)
     with engine.begin() as connection:
         for i in range(5):

@@ -29,6 +29,7 @@ from bot.render.blocks import Reply
 from governance.core import metrics
 from governance.core.db import read_only_engine
 from governance.core.generation import current_generation
+from governance.core.single_statements import SingleStatements
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class ReadCache:
     """Answers by (words, day), each valid for the generation it was computed at."""
 
     def __init__(self, engine: Engine, *, size: int = DEFAULT_SIZE) -> None:
-        self._engine = read_only_engine(engine)
+        self._statements = SingleStatements(read_only_engine(engine))
         self._entries: LRUCache[Key, tuple[int, Reply]] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
 
@@ -60,7 +61,7 @@ class ReadCache:
         """The answer kept for ``words`` on ``today`` if the data has not changed since."""
         key: Key = (tuple(words), today)
         try:
-            generation = current_generation(self._engine)
+            generation = current_generation(self._statements)
         except SQLAlchemyError as exc:  # unreachable, or not migrated: answer without keeping
             log.warning("the data generation cannot be read (%s); not keeping answers", exc)
             return Lookup(None, key, None)

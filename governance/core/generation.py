@@ -19,11 +19,12 @@ a migration that creates one calls ``bump_triggers_ddl`` (a test checks every ta
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Engine, Integer
+from sqlalchemy import BigInteger, Integer
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from governance.core.db import Base
+from governance.core.single_statements import SingleStatements
 
 GENERATION_TABLE = "data_generation"
 # Written on every request or heartbeat, and never shown by a cached answer.
@@ -102,32 +103,16 @@ def tracked_tables(tables: list[str]) -> list[str]:
     return sorted(t for t in tables if t not in UNTRACKED_TABLES)
 
 
-def current_generation(engine: Engine) -> int:
-    """The current generation, in one statement on a pooled connection of ``engine``.
-
-    It runs before every cached ack, so it skips SQLAlchemy's Connection (its events and our
-    explicit BEGIN): on SQLite the pooled connections are in autocommit mode, so the SELECT is
-    its own implicit read transaction; on PostgreSQL the pool rolls the connection back when
-    it is returned.
+def current_generation(statements: SingleStatements) -> int:
+    """The current generation, in one statement (``SingleStatements``: it runs before every
+    cached ack, so it skips the pool on SQLite and SQLAlchemy's Connection everywhere). On
+    SQLite the statement is its own implicit read transaction; on PostgreSQL it is committed
+    at once.
 
     Raises sqlalchemy.exc.DBAPIError when the table is missing (a database not migrated to
     revision 0010) or the database cannot be reached.
     """
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(_SELECT)
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-    except Exception as exc:
-        if isinstance(exc, DBAPIError):
-            raise
-        # The driver's own error (not wrapped: this is not a SQLAlchemy Connection).
-        raise DBAPIError(_SELECT, None, exc) from exc
-    finally:
-        connection.close()  # back to the pool
+    row = statements.fetch_one(_SELECT)
     if row is None:
         raise DBAPIError(_SELECT, None, LookupError(f"{GENERATION_TABLE} has no row 1"))
     return int(row[0])

@@ -18,7 +18,6 @@ Inserting a key happens before the ack, so it must not wait for other writers:
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -27,11 +26,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, String, delete
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
 from governance.core.db import BUSY_MESSAGE, Base, UTCDateTime, create_db_engine, is_busy_error
 from governance.core.errors import DatabaseBusy
+from governance.core.single_statements import SingleStatements
 
 # Slack's window is 5 minutes either side of now; a key must outlive any timestamp that can
 # still verify, so it is kept for twice the window and a margin.
@@ -75,6 +76,7 @@ class SeenRequests:
         self._lock = threading.Lock()
         self._last_prune = float("-inf")
         self._bind_time: Callable[[object], object] | None = None
+        self._statements = SingleStatements(engine)
 
     @classmethod
     def for_database(cls, main: Engine) -> SeenRequests:
@@ -121,28 +123,20 @@ class SeenRequests:
         return inserted
 
     def _insert_autocommitted(self, key: str, now: datetime) -> bool:
-        """SQLite: the insert as one statement in its own implicit transaction (the side
-        file's connections are in autocommit mode), not BEGIN IMMEDIATE, INSERT and COMMIT:
-        it runs before every ack, and each round trip into SQLite gives up the GIL to the
-        process's other threads. Returns whether the row was inserted.
+        """SQLite: the insert as one statement in its own implicit transaction on this
+        thread's connection (``SingleStatements``), not BEGIN IMMEDIATE, INSERT and COMMIT
+        on a pooled one: it runs before every ack, and each round trip into SQLite gives up
+        the GIL to the process's other threads. Returns whether the row was inserted.
 
         Raises DatabaseBusy when the file stays locked past the busy timeout.
         """
-        seen_at = self._stored_time(now)
-        connection = self.engine.raw_connection()
         try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(_SQLITE_INSERT, (key, seen_at))
-                return cursor.fetchone() is not None
-            finally:
-                cursor.close()
-        except sqlite3.Error as exc:
-            if is_busy_error(exc):
+            row = self._statements.fetch_one(_SQLITE_INSERT, (key, self._stored_time(now)))
+        except DBAPIError as exc:
+            if is_busy_error(exc.orig):
                 raise DatabaseBusy(BUSY_MESSAGE) from exc
             raise
-        finally:
-            connection.close()  # back to the pool
+        return row is not None
 
     def _stored_time(self, now: datetime) -> object:
         """``now`` as the seen_at column stores it on this engine (what pruning compares)."""
@@ -160,5 +154,6 @@ class SeenRequests:
             connection.execute(delete(SeenRequest).where(SeenRequest.seen_at < now - self._keep))
 
     def close(self) -> None:
+        self._statements.close()
         if self._owns_engine:
             self.engine.dispose()

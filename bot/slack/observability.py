@@ -265,7 +265,7 @@ class MeasuredSocketModeHandler(SocketModeHandler):
         response = run_bolt_app(self.app, req)
         send_response(client, req, response, time.time())
         kind = request_kind(req.payload if isinstance(req.payload, dict) else None)
-        metrics.ACK_SECONDS.labels(mode="socket", kind=kind).observe(time.perf_counter() - started)
+        metrics.observe_ack("socket", kind, time.perf_counter() - started)
 
 
 def prepare_multiprocess(

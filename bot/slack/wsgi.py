@@ -132,9 +132,7 @@ def wsgi_app(
             )
         finally:
             kind = environ.get(KIND_KEY, "refused")  # set once the request was read as Slack's
-            metrics.ACK_SECONDS.labels(mode="http", kind=kind).observe(
-                time.perf_counter() - started
-            )
+            metrics.observe_ack("http", kind, time.perf_counter() - started)
 
     return application
 

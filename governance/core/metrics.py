@@ -18,6 +18,7 @@ gauge below says how the processes' values combine.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -148,7 +149,25 @@ def count_command(name: str, *, ok: bool, error: bool) -> None:
 def count_kept_answer(words: Sequence[str]) -> None:
     """Count a /models answer given again from the kept answers (``bot.grammar.read_cache``)
     as a run of its subcommand, ok (only successful answers are kept)."""
-    COMMANDS.labels(subcommand=words[0].lower() if words else "help", outcome="ok").inc()
+    _kept_answers(words[0].lower() if words else "help").inc()
+
+
+def observe_ack(mode: str, kind: str, seconds: float) -> None:
+    """Record one Slack ack in ``ACK_SECONDS``."""
+    _ack_seconds(mode, kind).observe(seconds)
+
+
+# ``labels()`` validates its arguments and takes the metric's lock on every call; the ack
+# path asks for the same few children on every request. (Kept answers are of real
+# subcommands only, and ack kinds a fixed set: both caches stay small.)
+@functools.lru_cache(maxsize=128)
+def _kept_answers(subcommand: str) -> Counter:
+    return COMMANDS.labels(subcommand=subcommand, outcome="ok")
+
+
+@functools.lru_cache(maxsize=64)
+def _ack_seconds(mode: str, kind: str) -> Histogram:
+    return ACK_SECONDS.labels(mode=mode, kind=kind)
 
 
 _SLACK_ANSWER = re.compile(r"Slack (\d{3}): ([a-z_]{1,60})\b")

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.grammar.dispatch import COMMAND, run_tokens, tokenize
@@ -47,14 +47,15 @@ BUSY = "modelgov is busy with other commands; try again in a minute."
 def register(app: App, ctx: SlackContext) -> None:
     """Register the ``/models`` slash command on ``app``."""
 
-    def models_command(ack: Ack, command: dict[str, Any]) -> None:
+    def models_command(ack: Ack, command: dict[str, Any]) -> BoltResponse | None:
         try:
-            handle(ctx, ack, command)
+            return handle(ctx, ack, command)
         except Exception as exc:
             if ack.response is None:  # still time to say so instead of Slack's "failed"
                 ack(**ack_payload(failure_reply(exc, COMMAND)))
             else:
                 log.exception("/models failed after its ack")
+            return None
 
     app.command(COMMAND)(models_command)
 
@@ -64,15 +65,19 @@ def _field(command: dict[str, Any], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
-    """Answer one ``/models`` command within its ack, or ack and finish it on the pool."""
+def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> BoltResponse | None:
+    """Answer one ``/models`` command within its ack, or ack and finish it on the pool.
+
+    Returns the HTTP answer when it is a kept one (Bolt sends a listener's ``BoltResponse``
+    as the ack), else None (``ack`` was called).
+    """
     user = _field(command, "user_id")
     channel = _field(command, "channel_id") or None
     try:
         tokens = tokenize(_field(command, "text"), ctx.table)
     except GovernanceError as exc:
         ack(**ack_payload(failure_reply(exc, COMMAND)))
-        return
+        return None
     if tokens and tokens[0].lower() == COMMAND:
         tokens = tokens[1:]
     spec = ctx.table.get(tokens[0]) if tokens else None
@@ -83,24 +88,23 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
     if spec is not None and form is not None:
         ack()
         _open_form(ctx, form, spec, command, user, channel)
-        return
+        return None
     kept = None
     if spec is not None and spec.cached:
         kept = ctx.read_cache.lookup(tokens, ctx.services.clock.now().date())
         if kept.reply is not None:  # nothing changed since this was answered today
-            ack(**ack_payload(kept.reply))
-            return
+            return ctx.kept_acks.response(kept.reply)
     if spec is not None and spec.is_slow(reader, tokens[1:]):
         invocation = Invocation(services=ctx.services, user=user, channel=channel, origin=SLACK)
         _run_slow(ctx, ack, spec, tokens, invocation, command)
-        return
+        return None
     if spec is None or spec.only_reads(tokens[1:]):
         # Help, an unknown subcommand (the help again) or a read: answered in the ack.
         reply = run_tokens(tokens, reader, ctx.table)
         if kept is not None:
             ctx.read_cache.keep(kept, reply)
         ack(**ack_payload(reply))
-        return
+        return None
     invocation = Invocation(services=ctx.services, user=user, channel=channel, origin=SLACK)
     response_url = _field(command, "response_url") or None
     submitted = ctx.pool.try_submit_command(
@@ -108,8 +112,9 @@ def handle(ctx: SlackContext, ack: Ack, command: dict[str, Any]) -> None:
     )
     if submitted is None:
         ack(**ack_payload(error_reply(BUSY)))
-        return
+        return None
     ack()  # empty: the answer follows through response_url
+    return None
 
 
 def _finish_write(

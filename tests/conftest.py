@@ -7,6 +7,7 @@ with an error: a silently skipped backend would prove nothing.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -48,6 +49,16 @@ def _hermetic_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         if name.startswith(_HERMETIC_PREFIXES) and name != PG_ENV:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _collectable_after_each_test() -> Iterator[None]:
+    """A process started in this test may freeze start-up objects for the garbage collector
+    (``bot.slack.runner.freeze_startup_objects``); the suite's process goes on, so later
+    tests' cycles stay collectable."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture(scope="session")

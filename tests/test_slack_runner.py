@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.slack.runner import freeze_startup_objects
 from tests.faults.endpoint_support import free_port, get
 from tests.support.slack_driver import SlackDriver
 from tests.support.slack_fixtures import SIGNING_SECRET, slack_standin
@@ -142,3 +144,11 @@ def test_processes_deliver_alerts_to_slack_when_a_bot_token_is_set(
         assert [m["text"] for m in slack_standin.messages_in("C0ALERTS")] == ["Daily digest"]
     finally:
         services.close()
+
+
+def test_start_up_objects_are_left_out_of_full_collections() -> None:
+    assert gc.get_freeze_count() == 0
+    survivor = {"kept": [1, 2, 3]}
+    freeze_startup_objects()
+    assert gc.get_freeze_count() > 0
+    assert not any(survivor is obj for obj in gc.get_objects())  # frozen: not tracked by gc

@@ -6,6 +6,7 @@ statement; on PostgreSQL in the main database's table. Both are checked the same
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -72,3 +73,31 @@ def test_a_key_of_the_wrong_length_is_refused(engine: Engine) -> None:
             store.first_time("x" * 121, now=NOW)
     finally:
         store.close()
+
+
+def test_threads_racing_for_the_same_keys_see_each_key_new_exactly_once(engine: Engine) -> None:
+    store = SeenRequests.for_database(engine)
+    firsts: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def race() -> None:
+        try:
+            start.wait(timeout=10)
+            for number in range(40):
+                key = f"sig:v0={number:064x}"
+                if store.first_time(key, now=NOW):
+                    firsts.append(key)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race) for _ in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        store.close()
+    assert errors == []
+    assert sorted(firsts) == sorted(f"sig:v0={number:064x}" for number in range(40))

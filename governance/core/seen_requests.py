@@ -157,8 +157,13 @@ class SeenRequests:
             if self._monotonic() - self._last_prune < self._prune_every:
                 return
             self._last_prune = self._monotonic()
-        with self.engine.begin() as connection:
-            connection.execute(delete(SeenRequest).where(SeenRequest.seen_at < now - self._keep))
+        prune = delete(SeenRequest).where(SeenRequest.seen_at < now - self._keep)
+        if self.engine.dialect.name != "sqlite":
+            with self.engine.begin() as connection:
+                connection.execute(prune)
+            return
+        with self._writer, self.engine.begin() as connection:  # inserts wait on the mutex
+            connection.execute(prune)
 
     def close(self) -> None:
         self._statements.close()

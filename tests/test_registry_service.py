@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
+from governance.alerts.notifier import LogNotifier
+from governance.core.clock import Clock, FrozenClock
+from governance.core.config import Settings
 from governance.core.db import transaction
 from governance.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from governance.flows.decide_with_policy import approve
@@ -15,7 +18,7 @@ from governance.registry.models import Approval, ApprovalState, AuditEvent, Inte
 from governance.registry.queries import history, model_overview
 from governance.registry.requests import request_approval
 from governance.registry.tracking import get_model
-from governance.wiring.services import Services
+from governance.wiring.services import Services, build_services
 
 REPO = "meta-llama/Llama-3.1-8B-Instruct"
 
@@ -255,3 +258,20 @@ def test_approvers_table_counts_too(services: Services) -> None:
             )
         )
     assert _approve(services, REPO, user="carol").decided_by == "carol"
+
+
+def test_the_notifier_tells_dates_by_the_services_clock(settings: Settings) -> None:
+    # A request card shows a derivative's bases' standing on "today": the process's clock,
+    # the same one every other answer uses (a frozen one in tests, a tz-aware one in prod).
+    frozen = FrozenClock(datetime(2031, 1, 2, 9, 0, tzinfo=UTC))
+    given: list[Clock] = []
+
+    def make_notifier(_sessions: object, clock: Clock) -> LogNotifier:
+        given.append(clock)
+        return LogNotifier()
+
+    services = build_services(settings, clock=frozen, make_notifier=make_notifier)
+    try:
+        assert given == [frozen] and services.clock is frozen
+    finally:
+        services.close()

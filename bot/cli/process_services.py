@@ -22,6 +22,8 @@ def process_services(settings: Settings) -> Services:
     client = make_client(settings)
     return build_services(
         settings,
-        make_notifier=lambda sessions: SlackNotifier(client, session_factory=sessions),
+        make_notifier=lambda sessions, clock: SlackNotifier(
+            client, session_factory=sessions, clock=clock
+        ),
         group_members=UsergroupMembers(client),
     )

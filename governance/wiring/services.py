@@ -26,7 +26,8 @@ from governance.upstream.ratelimit import RequestBudget
 
 # Builds the outbox's notifier for a process, given its session factory (request cards are
 # rendered from the database when they are posted).
-NotifierFactory = Callable[[sessionmaker[Session]], Notifier]
+# The notifier over the session factory, telling dates by the process's clock.
+NotifierFactory = Callable[[sessionmaker[Session], Clock], Notifier]
 # A user group's members (``ApproverDirectory.group_members``).
 GroupMembers = Callable[[str], Iterable[str]]
 
@@ -74,10 +75,11 @@ def build_services(
 ) -> Services:
     """The Services for ``settings``: one engine, one Hub client and one assistant per process.
 
-    ``make_notifier`` builds the outbox's notifier over the session factory (default: the
-    log); ``group_members`` lists a user group's members for ``MODELGOV_APPROVER_GROUP``
-    (default: none, so only ``MODELGOV_APPROVERS`` may decide); ``runtime_factory`` makes the
-    assistant's model runtime when it is first needed. Nothing connects or loads here.
+    ``make_notifier`` builds the outbox's notifier over the session factory and ``clock``
+    (default: the log); ``group_members`` lists a user group's members for
+    ``MODELGOV_APPROVER_GROUP`` (default: none, so only ``MODELGOV_APPROVERS`` may decide);
+    ``runtime_factory`` makes the assistant's model runtime when it is first needed. Nothing
+    connects or loads here.
     """
     engine = engine or create_db_engine(settings.database_url)
     session_factory = make_session_factory(engine)
@@ -95,7 +97,7 @@ def build_services(
             group_members=group_members,
         ),
         hub=hub,
-        notifier=make_notifier(session_factory) if make_notifier else LogNotifier(),
+        notifier=make_notifier(session_factory, clock) if make_notifier else LogNotifier(),
         assistant=Assistant(
             settings=settings,
             session_factory=session_factory,

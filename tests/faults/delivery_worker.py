@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     client = make_client(settings, timeout=args.timeout)
     services = build_services(
-        settings, make_notifier=lambda sessions: SlackNotifier(client, session_factory=sessions)
+        settings,
+        make_notifier=lambda sessions, clock: SlackNotifier(
+            client, session_factory=sessions, clock=clock
+        ),
     )
     policy = RetryPolicy(
         first_seconds=0.5, max_seconds=2, unknown_seconds=0.3, claim_margin_seconds=1

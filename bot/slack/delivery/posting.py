@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 
 def outbox_notifier(ctx: SlackContext) -> SlackNotifier:
     """The deliverer of queued cards and DMs, on the listener's client (its retries off)."""
-    return SlackNotifier(ctx.client, session_factory=ctx.services.session_factory)
+    return SlackNotifier(
+        ctx.client, session_factory=ctx.services.session_factory, clock=ctx.services.clock
+    )
 
 
 def _deliver_queued(ctx: SlackContext) -> None:

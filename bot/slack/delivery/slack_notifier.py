@@ -94,10 +94,15 @@ class SlackNotifier:
     """Posts alerts, request cards and DMs, and finds them again after an unknown outcome."""
 
     def __init__(
-        self, client: WebClient, *, session_factory: sessionmaker[Session] | None = None
+        self,
+        client: WebClient,
+        *,
+        session_factory: sessionmaker[Session] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._client = delivery_client(client)
         self._factory = session_factory
+        self._clock = clock or SystemClock()
 
     @property
     def reaches_slack(self) -> bool:
@@ -136,7 +141,7 @@ class SlackNotifier:
             )
         if message.approval_id is None:
             raise DeliveryFailed(f"{message.kind} #{message.id} names no request")
-        reply = card_reply(self._sessions(), message.approval_id)
+        reply = card_reply(self._sessions(), message.approval_id, clock=self._clock)
         if reply is None:
             return Delivered()  # the request is gone: no card to show
         if message.kind == REQUEST_CARD:

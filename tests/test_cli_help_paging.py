@@ -174,8 +174,25 @@ def test_cli_help_subcommand_prints_the_page(
     assert result.exit_code == 0, result.output
     assert "--limit N" in result.output and "requests 11 to 20" in result.output
     unknown = CliRunner().invoke(main, ["models", "help", "nope"])
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2  # a usage error, as `models nope --help`
     assert "There is no subcommand 'nope'" in unknown.output
+
+
+def test_help_with_json_is_the_help_page_as_data(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    typed = CliRunner().invoke(main, ["models", "help", "list", "--json"])
+    flagged = CliRunner().invoke(main, ["models", "list", "--help", "--json"])
+    assert flagged.exit_code == typed.exit_code == 0, flagged.output
+    assert json.loads(flagged.stdout) == json.loads(typed.stdout)
+    assert json.loads(flagged.stdout)["data"]["name"] == "list"
+    everything = CliRunner().invoke(main, ["models", "--json", "--help"])
+    assert everything.exit_code == 0
+    assert len(json.loads(everything.stdout)["data"]["commands"]) == len(build_table().names())
+    unknown = CliRunner().invoke(main, ["models", "nope", "--help", "--json"])
+    assert unknown.exit_code == 2
+    assert json.loads(unknown.stdout)["error"]["code"] == "usage_error"
 
 
 def test_console_help_page(tmp_path: Path) -> None:

@@ -272,8 +272,11 @@ def models(words: tuple[str, ...], user: str, as_json: bool) -> None:
     `modelgov models SUBCOMMAND --help` shows one subcommand's usage, options and examples.
     """
     if _HELP_FLAGS.intersection(words):
-        _models_help(words)
-        return
+        if not as_json:
+            _models_help(words)
+            return
+        # The help page as data: what `models help [SUBCOMMAND] --json` prints.
+        words = ("help", *[w for w in words if w not in _HELP_FLAGS][:1])
     services = _services()
     reply = run_tokens(list(words), _cli_invocation(services, user))
     _emit(reply, as_json)

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.grammar.spec.subcommand import CommandTable, Subcommand
 from bot.render.blocks import Block, Reply, error_reply, escape, header, section
+from governance.core.errors import UsageError
 
 SLACK_PREFIX = "/models"
 PLAIN_WIDTH = 78  # the plain-text page (a terminal's --help) wraps its prose here
@@ -73,7 +74,10 @@ def help_data(spec: Subcommand) -> dict[str, Any]:
 def unknown_subcommand(name: str, table: CommandTable) -> Reply:
     """The one-sentence refusal of help for a subcommand ``table`` does not have."""
     known = ", ".join(table.names())
-    return error_reply(f"There is no subcommand {name[:40]!r}; the subcommands are: {known}.")
+    return error_reply(
+        f"There is no subcommand {name[:40]!r}; the subcommands are: {known}.",
+        code=UsageError.code,  # as for an unknown subcommand typed without help
+    )
 
 
 def table_help(table: CommandTable, *, prefix: str = SLACK_PREFIX) -> Reply:

@@ -14,12 +14,15 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import event
 
 from bot.cli.main import main
 from bot.grammar.dispatch import build_table, run_text
 from bot.grammar.handlers.registry_commands import LIST_LIMIT_MAX
 from bot.grammar.spec.invocation import Invocation
 from bot.render.blocks import Reply
+from governance.core.db import transaction
+from governance.registry.queries import list_approvals, page_of_approvals
 from governance.wiring.services import Services
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -325,3 +328,22 @@ def test_cli_pages_in_json(sixty: Services, database_url: str, monkeypatch: pyte
     bad = runner.invoke(main, ["models", "list", "--page", "9"])
     assert bad.exit_code == 1
     assert "There is no page 9: 60 requests make 3 pages of 20." in bad.output
+
+
+def test_a_page_is_read_in_the_database_not_sliced_from_every_request(sixty: Services) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(sixty.engine, "before_cursor_execute", seen)
+    try:
+        with transaction(sixty.read_session_factory) as session:
+            page, total = page_of_approvals(session, offset=20, limit=20)
+            everything = list_approvals(session)
+    finally:
+        event.remove(sixty.engine, "before_cursor_execute", seen)
+    assert total == len(everything) == 60
+    assert [a.id for a in page] == [a.id for a in everything[20:40]]
+    selects = [s for s in statements if "FROM approvals" in s and "count" not in s.lower()]
+    assert any("LIMIT" in s.upper() for s in selects)

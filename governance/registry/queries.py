@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from governance.registry import audit
@@ -22,12 +22,34 @@ def list_approvals(
     session: Session, *, state: ApprovalState | None = None, use: IntendedUse | None = None
 ) -> list[Approval]:
     """Approvals, newest first, optionally filtered by state and use."""
+    return list(session.scalars(_approvals_query(state, use)).all())
+
+
+def page_of_approvals(
+    session: Session,
+    *,
+    offset: int,
+    limit: int,
+    state: ApprovalState | None = None,
+    use: IntendedUse | None = None,
+) -> tuple[list[Approval], int]:
+    """(approvals ``offset`` to ``offset + limit`` of ``list_approvals``'s order, how many
+    match in all): one page read in the database, not the whole list in memory."""
+    matching = _approvals_query(state, use)
+    total = session.scalar(select(func.count()).select_from(matching.order_by(None).subquery()))
+    page = list(session.scalars(matching.offset(offset).limit(limit)).all())
+    return page, int(total or 0)
+
+
+def _approvals_query(
+    state: ApprovalState | None, use: IntendedUse | None
+) -> Select[Approval]:
     query = select(Approval).options(selectinload(Approval.model)).order_by(Approval.id.desc())
     if state is not None:
         query = query.where(Approval.state == state)
     if use is not None:
         query = query.where(Approval.use == use)
-    return list(session.scalars(query).all())
+    return query
 
 
 @dataclass(frozen=True)

@@ -170,8 +170,10 @@ def list_(inv: Invocation, args: Args) -> Reply:
     words += ["--limit", str(limit)] if limit != LIST_LIMIT_DEFAULT else []
     number = _whole_number(args, "page", default=1)
     with transaction(inv.session_factory) as session:
-        approvals = queries.list_approvals(session, state=state, use=use)
-        page = ListPage(number=number, size=limit, total=len(approvals), query=tuple(words))
+        shown, total = queries.page_of_approvals(
+            session, offset=(number - 1) * limit, limit=limit, state=state, use=use
+        )
+        page = ListPage(number=number, size=limit, total=total, query=tuple(words))
         if number > page.pages:
             raise InvalidInput(
                 f"There is no page {number}: {page.total} requests make {page.pages} "
@@ -179,7 +181,6 @@ def list_(inv: Invocation, args: Args) -> Reply:
             )
         title = "Requests" + (f" ({state_label(state)})" if state else "")
         title += f" for {use.value} use" if use else ""
-        shown = approvals[(number - 1) * limit : number * limit]
         today = inv.services.clock.now().date()
         reply = list_reply(
             shown,

@@ -8,15 +8,19 @@ Instruct); config.json: 32 layers, 32 attention heads, 8 KV heads, hidden size 4
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli.main import main
 from bot.grammar.dispatch import run_text
 from bot.grammar.spec.invocation import Invocation
 from bot.render.text import render_reply
+from governance.core.config import ConfigError, Settings
 from governance.core.errors import InvalidInput, NotFound
 from governance.hardware.gguf import gguf_files, quant_label
 from governance.hardware.models import GIB, OVERHEAD_BYTES, QUANT_LEVELS, Machine
@@ -35,6 +39,7 @@ from governance.hardware.service import (
 )
 from governance.upstream.hub import HubClient
 from governance.upstream.sizing import fit_report
+from governance.wiring.services import build_services
 from tests.support.hub_fixtures import make_client, standin
 from tests.support.hub_hardware import (
     BASE,
@@ -328,7 +333,6 @@ def test_fit_command_uses_the_team_profiles(watched: Watched) -> None:
     settings = services.settings.model_copy(
         update={"hardware_profiles": "laptop=16GB RAM, gpu-box=24GB VRAM"}
     )
-    import dataclasses
 
     profiled = dataclasses.replace(services, settings=settings)
     reply = run_text(f"/models fit {BASE}", Invocation(services=profiled, user="alice"))
@@ -412,3 +416,19 @@ def test_sizes_read_in_the_unit_that_fits() -> None:
     assert format_gib(4_912_913_832) == "4.58 GiB"
     assert format_gib(5 * 2**20) == "5.0 MiB"
     assert format_gib(64) == "64 bytes"
+
+
+def test_a_malformed_profiles_setting_stops_start_up_with_its_sentence(
+    settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = settings.model_copy(update={"hardware_profiles": "laptop=16"})
+    with pytest.raises(ConfigError) as raised:
+        build_services(bad)
+    assert raised.value.message.startswith("MODELGOV_HARDWARE_PROFILES: 'laptop=16' needs a size")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MODELGOV_HARDWARE_PROFILES", "laptop=16GB RAM, laptop=8GB RAM")
+    result = CliRunner().invoke(main, ["models", "list"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "modelgov: MODELGOV_HARDWARE_PROFILES: the profile 'laptop' is named twice.\n"
+    )

@@ -87,7 +87,10 @@ def _services(*, migrate_embedded: bool = True, wait_for_db: bool = False) -> Se
     from governance.core.schema import ensure_schema
 
     settings = _settings()
-    services = process_services(settings)
+    try:
+        services = process_services(settings)
+    except GovernanceError as exc:  # a setting only the wiring can read (hardware profiles)
+        _refuse(exc)
     if wait_for_db:
         _wait_for_database(services)
     try:

@@ -18,8 +18,10 @@ from governance.alerts.notifier import LogNotifier, Notifier
 from governance.assistant.factory import Assistant, build_runtime
 from governance.assistant.runtime import ModelRuntime
 from governance.core.clock import Clock, SystemClock
-from governance.core.config import Settings
+from governance.core.config import ConfigError, Settings
 from governance.core.db import create_db_engine, make_session_factory
+from governance.core.errors import InvalidInput
+from governance.hardware.profiles import parse_profiles
 from governance.registry.approvers import ApproverDirectory
 from governance.upstream.hub import HubClient
 from governance.upstream.ratelimit import RequestBudget
@@ -63,6 +65,20 @@ def build_hub_client(settings: Settings) -> HubClient:
     )
 
 
+def _check_hardware_profiles(settings: Settings) -> None:
+    """A wrong ``MODELGOV_HARDWARE_PROFILES`` stops start-up with its one sentence, like any
+    other bad setting, instead of surfacing at the first question about a machine. (Parsed
+    here, not in Settings: profiles are a hardware notion, above the core layer.)
+
+    Raises:
+        ConfigError: the setting's sentence (which entry is wrong, and what is expected).
+    """
+    try:
+        parse_profiles(settings.hardware_profiles)
+    except InvalidInput as exc:
+        raise ConfigError(exc.message) from None
+
+
 def build_services(
     settings: Settings,
     *,
@@ -75,12 +91,15 @@ def build_services(
 ) -> Services:
     """The Services for ``settings``: one engine, one Hub client and one assistant per process.
 
+    Raises ConfigError when ``MODELGOV_HARDWARE_PROFILES`` is malformed.
+
     ``make_notifier`` builds the outbox's notifier over the session factory and ``clock``
     (default: the log); ``group_members`` lists a user group's members for
     ``MODELGOV_APPROVER_GROUP`` (default: none, so only ``MODELGOV_APPROVERS`` may decide);
     ``runtime_factory`` makes the assistant's model runtime when it is first needed. Nothing
     connects or loads here.
     """
+    _check_hardware_profiles(settings)
     engine = engine or create_db_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     clock = clock or SystemClock()

@@ -41,9 +41,7 @@ def page_of_approvals(
     return page, int(total or 0)
 
 
-def _approvals_query(
-    state: ApprovalState | None, use: IntendedUse | None
-) -> Select[Approval]:
+def _approvals_query(state: ApprovalState | None, use: IntendedUse | None) -> Select[Approval]:
     query = select(Approval).options(selectinload(Approval.model)).order_by(Approval.id.desc())
     if state is not None:
         query = query.where(Approval.state == state)

@@ -116,8 +116,8 @@ def percentile(values: list[float], pct: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    # Per app. The p99 of 500 is the 5th-worst answer: runs of the same code differed by 0.5
-    # in the p99 ratio. With 1,500 (the 15th-worst) they agree within about 0.2.
+    # Per app. The p99 of 500 is the 5th-worst answer: three runs of the same code gave p99
+    # ratios of 1.44, 2.05 and 1.38; with 1,500 (the 15th-worst) 1.21, 1.22 and 1.31.
     parser.add_argument("--requests", type=int, default=1500)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--models", type=int, default=12)

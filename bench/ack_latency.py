@@ -21,7 +21,8 @@ Measuring alternates between the two in ``--rounds`` rounds while the slow comma
 both see the same machine; the figure that matters is the ratio of the p99s (target <= 1.5).
 
 Run from the repository root:
-``python -m bench.ack_latency [--requests 1500] [--concurrency 20] [--busy check|ask|none]``.
+``python -m bench.ack_latency [--requests 1500] [--concurrency 20] [--busy check|ask|none]
+[--postgres ADMIN_URL]``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 from governance.core import migrate
@@ -47,6 +49,7 @@ from governance.registry.models import IntendedUse
 from governance.registry.requests import request_approval
 from governance.upstream.service import watch
 from governance.wiring.services import build_services
+from tests.support.databases import PostgresDatabases
 from tests.support.hub_standin import HubStandin
 from tests.support.slack_driver import SlackDriver
 from tests.support.slack_fixtures import DEFAULT_USERS, SIGNING_SECRET
@@ -132,16 +135,29 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=4, help="alternations between modelgov and bare Bolt"
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        help="run on a throwaway PostgreSQL database made on this server (e.g. "
+        "postgresql://postgres@127.0.0.1:5432/test) instead of SQLite",
+    )
     args = parser.parse_args()
     if args.no_check:
         args.busy = "none"
+    if args.postgres and args.busy == "lock":
+        parser.error("--busy lock holds SQLite's write lock; use it without --postgres")
 
     with (
         tempfile.TemporaryDirectory() as tmp,
         SlackStandIn(users=DEFAULT_USERS) as slack,
         HubStandin(latency=args.hub_latency) as hub,
+        ExitStack() as databases,
     ):
         database_url = f"sqlite:///{tmp}/bench.db"
+        if args.postgres:
+            server = PostgresDatabases(args.postgres)
+            databases.callback(server.close)
+            database_url = databases.enter_context(server.database())
         repos = seed(database_url, hub, args.models)
         port = free_port()
         env = {
@@ -239,8 +255,8 @@ def main() -> None:
     kinds = "list|info|request (1 in 4 writes)" if args.busy == "lock" else "list|info"
     print(
         f"{len(latencies)} + {len(bare_latencies)} signed /models {kinds} at concurrency "
-        f"{args.concurrency}, alternating in {args.rounds} rounds ({os.cpu_count()} CPUs), "
-        f"{during}:"
+        f"{args.concurrency}, alternating in {args.rounds} rounds ({os.cpu_count()} CPUs, "
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}), {during}:"
     )
     _print_figures("modelgov ", latencies, wall)
     _print_figures("bare Bolt", bare_latencies, bare_wall)

@@ -89,3 +89,18 @@ def test_sqlite_threads_keep_their_own_connection_outside_the_pool(engine: Engin
     assert statements._kept == []
     assert statements.fetch_one("SELECT 1") == (1,)  # after close, a new one is made
     statements.close()
+
+
+def test_a_pooled_connection_goes_back_transactional(engine: Engine) -> None:
+    # PostgreSQL runs the statement in autocommit mode; the pool's next user must still get
+    # a transaction it can roll back (SQLite keeps its connections out of the pool).
+    statements = SingleStatements(engine)
+    try:
+        assert statements.fetch_one("SELECT v FROM probe WHERE k = 'a'") == (1,)
+        with engine.connect() as connection:
+            connection.execute(text("INSERT INTO probe VALUES ('rolled', 9)"))
+            connection.rollback()
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM probe WHERE k = 'rolled'")) == 0
+    finally:
+        statements.close()

@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, String, delete
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
@@ -41,10 +40,12 @@ PRUNE_EVERY_SECONDS = 60.0
 # The side file's lock is only ever held for one insert; waiting longer means trouble.
 SIDE_BUSY_TIMEOUT_SECONDS = 5.0
 KEY_MAX = 120
-_SQLITE_INSERT = (
-    "INSERT INTO seen_requests (key, seen_at) VALUES (?, ?) "
+_INSERT = (
+    "INSERT INTO seen_requests (key, seen_at) VALUES ({mark}, {mark}) "
     "ON CONFLICT (key) DO NOTHING RETURNING key"
 )
+_SQLITE_INSERT = _INSERT.format(mark="?")
+_PG_INSERT = _INSERT.format(mark="%s")  # psycopg's paramstyle
 
 
 class SeenRequest(Base):
@@ -113,32 +114,26 @@ class SeenRequests:
         """
         if not key or len(key) > KEY_MAX:
             raise ValueError(f"a key must be 1 to {KEY_MAX} characters")
-        if self.engine.dialect.name == "sqlite":
-            inserted = self._insert_autocommitted(key, now)
-        else:
-            statement = (
-                postgresql.insert(SeenRequest)
-                .values(key=key, seen_at=now)
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(SeenRequest.key)
-            )
-            with self.engine.begin() as connection:
-                # A row comes back only if this insert made it (rowcount is not reliable).
-                inserted = connection.execute(statement).first() is not None
+        inserted = self._insert_autocommitted(key, now)
         self._maybe_prune(now)
         return inserted
 
     def _insert_autocommitted(self, key: str, now: datetime) -> bool:
-        """SQLite: the insert as one statement in its own implicit transaction on this
-        thread's connection (``SingleStatements``), not BEGIN IMMEDIATE, INSERT and COMMIT
-        on a pooled one: it runs before every ack, and each round trip into SQLite gives up
-        the GIL to the process's other threads. Returns whether the row was inserted.
+        """The insert as one autocommitted statement (``SingleStatements``), not BEGIN,
+        INSERT and COMMIT: it runs before every ack. SQLite: on this thread's connection,
+        one insert at a time per process; PostgreSQL: one round trip on a pooled connection
+        (a fresh key waits for no other writer). A row comes back only if this insert made
+        it. Returns whether the row was inserted.
 
-        Raises DatabaseBusy when the file stays locked past the busy timeout.
+        Raises DatabaseBusy when the store stays locked past the busy timeout.
         """
+        seen_at = self._stored_time(now)
         try:
-            with self._writer:
-                row = self._statements.fetch_one(_SQLITE_INSERT, (key, self._stored_time(now)))
+            if self.engine.dialect.name != "sqlite":
+                row = self._statements.fetch_one(_PG_INSERT, (key, seen_at))
+            else:
+                with self._writer:
+                    row = self._statements.fetch_one(_SQLITE_INSERT, (key, seen_at))
         except DBAPIError as exc:
             if is_busy_error(exc.orig):
                 raise DatabaseBusy(BUSY_MESSAGE) from exc

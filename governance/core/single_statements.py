@@ -8,7 +8,7 @@ back in costs four times what SQLite takes to run the statement (about 30 µs ag
 thread keeps one of its own: made by the pool (with the engine's connect-time pragmas, in
 autocommit mode), then detached from it so it counts against no pool limit. On any other
 database a statement borrows a pooled connection as before (a server connection per thread
-would be a server resource per thread).
+would be a server resource per thread), in autocommit mode for that statement.
 """
 
 from __future__ import annotations
@@ -40,13 +40,7 @@ class SingleStatements:
         it, with ``orig`` the driver's own) when the statement fails.
         """
         if not self._kept_per_thread:
-            pooled = self.engine.raw_connection()
-            try:
-                row = self._run(pooled.dbapi_connection, sql, params)
-                pooled.commit()
-                return row
-            finally:
-                pooled.close()  # back to the pool
+            return self._on_pooled(sql, params)
         connection = self._thread_connection()
         try:
             return self._run(connection.dbapi_connection, sql, params)
@@ -55,6 +49,23 @@ class SingleStatements:
             # and cannot carry whatever state the failure left behind.
             self._discard(connection)
             raise
+
+    def _on_pooled(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+        """PostgreSQL: on a pooled connection switched to autocommit for the statement, so
+        the server commits it as it runs (no BEGIN and COMMIT round trips), then switched
+        back before it returns to the pool (whose next user expects a transaction)."""
+        pooled = self.engine.raw_connection()
+        try:
+            dbapi = pooled.dbapi_connection
+            if dbapi is None:
+                raise DBAPIError(sql, params, RuntimeError("the connection is closed"))
+            dbapi.autocommit = True
+            try:
+                return self._run(dbapi, sql, params)
+            finally:
+                dbapi.autocommit = False
+        finally:
+            pooled.close()  # back to the pool
 
     def _run(
         self, connection: DBAPIConnection | None, sql: str, params: Sequence[Any]

@@ -104,3 +104,17 @@ def test_a_pooled_connection_goes_back_transactional(engine: Engine) -> None:
             assert connection.scalar(text("SELECT count(*) FROM probe WHERE k = 'rolled'")) == 0
     finally:
         statements.close()
+
+
+def test_a_connection_that_breaks_mid_statement_is_one_error_then_replaced(
+    engine: Engine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a server that ends the connection: PostgreSQL's")
+    statements = SingleStatements(engine)
+    try:
+        with pytest.raises(DBAPIError):  # the server ends this very connection
+            statements.fetch_one("SELECT pg_terminate_backend(pg_backend_pid())")
+        assert statements.fetch_one("SELECT v FROM probe WHERE k = 'a'") == (1,)
+    finally:
+        statements.close()

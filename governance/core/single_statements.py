@@ -63,7 +63,10 @@ class SingleStatements:
             try:
                 return self._run(dbapi, sql, params)
             finally:
-                dbapi.autocommit = False
+                try:
+                    dbapi.autocommit = False
+                except self.engine.dialect.loaded_dbapi.Error:
+                    pooled.invalidate()  # the connection broke meanwhile: the pool drops it
         finally:
             pooled.close()  # back to the pool
 

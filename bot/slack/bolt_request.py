@@ -10,16 +10,15 @@ adapter does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
-
-_BODY_HEADERS = {"CONTENT_LENGTH": "content-length", "CONTENT_TYPE": "content-type"}
 
 
 def bolt_request(environ: WSGIEnvironment, raw: str, body: dict[str, Any]) -> BoltRequest:
@@ -34,23 +33,12 @@ def bolt_request(environ: WSGIEnvironment, raw: str, body: dict[str, Any]) -> Bo
     request = BoltRequest(
         body=body,
         query=environ.get("QUERY_STRING") or "",
-        headers=request_headers(environ),
+        headers=WsgiHttpRequest(environ).get_headers(),  # read as Bolt's adapter reads them
         mode="socket_mode",
     )
     request.raw_body = raw
     request.mode = "http"
     return request
-
-
-def request_headers(environ: WSGIEnvironment) -> dict[str, str | Sequence[str]]:
-    """The request's headers by lowercase name, as Bolt's WSGI adapter reads them."""
-    headers: dict[str, str | Sequence[str]] = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            headers[key[5:].lower().replace("_", "-")] = value
-        elif key in _BODY_HEADERS:
-            headers[_BODY_HEADERS[key]] = value
-    return headers
 
 
 def dispatch(

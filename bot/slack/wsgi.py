@@ -153,7 +153,8 @@ def _screen(
         return Refusal("413 Content Too Large", _too_large())
     timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or ""
     signature = environ.get("HTTP_X_SLACK_SIGNATURE") or ""
-    if not _is_signed(verifier, raw, timestamp, signature):
+    text = _signed_text(verifier, raw, timestamp, signature)
+    if text is None:
         return Refusal(
             "401 Unauthorized",
             "The request is not signed by Slack (or its timestamp is more than 5 minutes "
@@ -172,14 +173,13 @@ def _screen(
             "This request was already received; a replayed request is refused and changes "
             "nothing.\n",
         )
-    text = raw.decode("utf-8")  # verified: it decodes
-    body, problem = _parse(text, environ.get("CONTENT_TYPE") or "")
+    body = _parse(text, environ.get("CONTENT_TYPE") or "")
+    if isinstance(body, str):  # not even a payload: the sentence says why
+        environ[KIND_KEY] = request_kind(None)
+        return _malformed(None, body, notices)
     environ[KIND_KEY] = request_kind(body)
-    if problem is None and body is not None:
-        problem = payload_problem(body)
-    if problem is not None or body is None:
-        problem = problem or "The request has no payload."
-        log.warning("signed but malformed Slack request refused: %s", problem)
+    problem = payload_problem(body)
+    if problem is not None:
         return _malformed(body, problem, notices)
     if body.get("type") == "event_callback":
         event_id = body.get("event_id")
@@ -202,23 +202,26 @@ def _too_large() -> str:
     return f"The request body is larger than {MAX_BODY_BYTES // 1024} kB; it was ignored.\n"
 
 
-def _is_signed(verifier: SignatureVerifier, raw: bytes, timestamp: str, signature: str) -> bool:
-    """Whether ``signature`` is Slack's for ``raw`` at ``timestamp`` (within 5 minutes).
+def _signed_text(
+    verifier: SignatureVerifier, raw: bytes, timestamp: str, signature: str
+) -> str | None:
+    """``raw`` as text if ``signature`` is Slack's for it at ``timestamp`` (within 5
+    minutes), else None.
 
     Malformed headers are simply unsigned; a body that is not UTF-8 cannot be what Slack
     signed (the verifier works on text), so it is unsigned too.
     """
     if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
-        return False
+        return None
     try:
-        body = raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+        return None
+    return text if verifier.is_valid(body=text, timestamp=timestamp, signature=signature) else None
 
 
-def _parse(text: str, content_type: str) -> tuple[dict[str, Any] | None, str | None]:
-    """(the payload Bolt will see, or None when there is a problem; the problem sentence).
+def _parse(text: str, content_type: str) -> dict[str, Any] | str:
+    """The payload Bolt will see, or the sentence saying why there is none.
 
     Read the way Bolt reads it (``slack_bolt.request.internals.parse_body``): JSON for a JSON
     body or one that starts with ``{``, else a form whose ``payload`` field is JSON or whose
@@ -227,27 +230,28 @@ def _parse(text: str, content_type: str) -> tuple[dict[str, Any] | None, str | N
     so it reads ``/models info payload-model`` as an empty payload.
     """
     if not text:
-        return {}, None
+        return {}
     if content_type.split(";")[0].strip().lower() == "application/json" or text.startswith("{"):
         return _json_object(text, "The request body")
     fields = dict(parse_qsl(text, keep_blank_values=True))
     if "payload" in fields:
         return _json_object(fields["payload"], "The payload")
-    return fields, None
+    return fields
 
 
-def _json_object(text: str, what: str) -> tuple[dict[str, Any] | None, str | None]:
+def _json_object(text: str, what: str) -> dict[str, Any] | str:
     try:
         value = json.loads(text)
     except ValueError:
-        return None, f"{what} is not valid JSON."
+        return f"{what} is not valid JSON."
     if not isinstance(value, dict):
-        return None, f"{what} is not a JSON object."
-    return value, None
+        return f"{what} is not a JSON object."
+    return value
 
 
 def _malformed(body: dict[str, Any] | None, problem: str, notices: ThreadPoolExecutor) -> Refusal:
     """200 with the sentence where it can be shown, else 400 with it."""
+    log.warning("signed but malformed Slack request refused: %s", problem)
     sentence = f"modelgov could not read this request: {problem}"
     if body is not None and isinstance(body.get("command"), str):
         # A slash command shows its ack: the sentence goes right there.

@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -78,12 +79,15 @@ class SeenRequests:
         self._last_prune = float("-inf")
         self._bind_time: Callable[[object], object] | None = None
         self._statements = SingleStatements(engine)
-        # One insert at a time per process. Threads that collide on SQLite's write lock do not
-        # queue: the loser's busy handler sleeps 1, 2, 5, 10 ... ms before it tries again, so
-        # acks that raced for a 50 µs insert waited milliseconds (up to 370 ms, and the p99
-        # of bench/ack_latency.py 1.4 to 1.8 times bare Bolt's against 1.1 to 1.35 with this
-        # lock). Other processes still meet on the file's lock.
-        self._writer = threading.Lock()
+        sqlite = engine.dialect.name == "sqlite"
+        self._insert = _SQLITE_INSERT if sqlite else _PG_INSERT
+        # SQLite: one write at a time per process. Threads that collide on SQLite's write lock
+        # do not queue: the loser's busy handler sleeps 1, 2, 5, 10 ... ms before it tries
+        # again, so acks that raced for a 50 µs insert waited milliseconds (up to 370 ms, and
+        # the p99 of bench/ack_latency.py 1.4 to 1.8 times bare Bolt's against 1.1 to 1.35
+        # with this lock). Other processes still meet on the file's lock. PostgreSQL inserts
+        # of fresh keys wait for nobody.
+        self._writer: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
 
     @classmethod
     def for_database(cls, main: Engine) -> SeenRequests:
@@ -129,11 +133,8 @@ class SeenRequests:
         """
         seen_at = self._stored_time(now)
         try:
-            if self.engine.dialect.name != "sqlite":
-                row = self._statements.fetch_one(_PG_INSERT, (key, seen_at))
-            else:
-                with self._writer:
-                    row = self._statements.fetch_one(_SQLITE_INSERT, (key, seen_at))
+            with self._writer:
+                row = self._statements.fetch_one(self._insert, (key, seen_at))
         except DBAPIError as exc:
             if is_busy_error(exc.orig):
                 raise DatabaseBusy(BUSY_MESSAGE) from exc
@@ -153,10 +154,6 @@ class SeenRequests:
                 return
             self._last_prune = self._monotonic()
         prune = delete(SeenRequest).where(SeenRequest.seen_at < now - self._keep)
-        if self.engine.dialect.name != "sqlite":
-            with self.engine.begin() as connection:
-                connection.execute(prune)
-            return
         with self._writer, self.engine.begin() as connection:  # inserts wait on the mutex
             connection.execute(prune)
 

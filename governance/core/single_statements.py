@@ -32,6 +32,7 @@ class SingleStatements:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._kept: list[PoolProxiedConnection] = []
+        self._driver_error = engine.dialect.loaded_dbapi.Error
 
     def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """Run ``sql`` with ``params`` (the driver's paramstyle) and return its first row.
@@ -43,7 +44,7 @@ class SingleStatements:
             return self._on_pooled(sql, params)
         connection = self._thread_connection()
         try:
-            return self._run(connection.dbapi_connection, sql, params)
+            return self._run(_driver_connection(connection, sql, params), sql, params)
         except DBAPIError:
             # The statement failed, not necessarily the connection; a new one costs little
             # and cannot carry whatever state the failure left behind.
@@ -56,25 +57,21 @@ class SingleStatements:
         back before it returns to the pool (whose next user expects a transaction)."""
         pooled = self.engine.raw_connection()
         try:
-            dbapi = pooled.dbapi_connection
-            if dbapi is None:
-                raise DBAPIError(sql, params, RuntimeError("the connection is closed"))
+            dbapi = _driver_connection(pooled, sql, params)
             dbapi.autocommit = True
             try:
                 return self._run(dbapi, sql, params)
             finally:
                 try:
                     dbapi.autocommit = False
-                except self.engine.dialect.loaded_dbapi.Error:
+                except self._driver_error:
                     pooled.invalidate()  # the connection broke meanwhile: the pool drops it
         finally:
             pooled.close()  # back to the pool
 
     def _run(
-        self, connection: DBAPIConnection | None, sql: str, params: Sequence[Any]
+        self, connection: DBAPIConnection, sql: str, params: Sequence[Any]
     ) -> tuple[Any, ...] | None:
-        if connection is None:
-            raise DBAPIError(sql, params, RuntimeError("the connection is closed"))
         try:
             cursor = connection.cursor()
             try:
@@ -82,10 +79,8 @@ class SingleStatements:
                 row = cursor.fetchone()
             finally:
                 cursor.close()
-        except self.engine.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(
-                sql, params, exc, self.engine.dialect.loaded_dbapi.Error
-            ) from exc
+        except self._driver_error as exc:
+            raise DBAPIError.instance(sql, params, exc, self._driver_error) from exc
         return None if row is None else tuple(row)
 
     def _thread_connection(self) -> PoolProxiedConnection:
@@ -117,3 +112,16 @@ class SingleStatements:
         for connection in kept:
             connection.close()
         self._local = threading.local()
+
+
+def _driver_connection(
+    connection: PoolProxiedConnection, sql: str, params: Sequence[Any]
+) -> DBAPIConnection:
+    """The driver's connection under ``connection``.
+
+    Raises sqlalchemy.exc.DBAPIError when it is already closed (nothing to run ``sql`` on).
+    """
+    dbapi = connection.dbapi_connection
+    if dbapi is None:
+        raise DBAPIError(sql, params, RuntimeError("the connection is closed"))
+    return dbapi

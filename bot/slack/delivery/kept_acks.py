@@ -14,12 +14,13 @@ import threading
 from cachetools import LRUCache
 from slack_bolt import BoltResponse
 
+from bot.grammar import read_cache
 from bot.render.blocks import Reply
 from bot.slack.delivery.respond import ack_payload
 
-# Each entry keeps its reply alive, so an id cannot be reused while it is here; the read cache
-# keeps at most this many answers too.
-DEFAULT_SIZE = 512
+# Each entry keeps its reply alive, so an id cannot be reused while it is here; one body per
+# answer the read cache can keep.
+DEFAULT_SIZE = read_cache.DEFAULT_SIZE
 _JSON = "application/json;charset=utf-8"
 
 
